@@ -1,0 +1,1 @@
+"""Data in and out: file readers, validation, preprocessing and training-time corruption."""

@@ -1,0 +1,257 @@
+"""Read feature tables from files and write results, choosing the format by extension.
+
+Supported inputs: CSV/TSV (optionally gzipped), Parquet (a file or a directory of files),
+``.npy`` and ``.npz`` (key ``X``, optional ``y``). Pickled NumPy objects are never loaded.
+Outputs: ``.csv``, ``.tsv``, ``.parquet``, ``.npy``, always written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aekit._atomic import atomic_file
+from aekit.exceptions import DataError
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".npy", ".npz")
+
+
+@dataclass
+class Dataset:
+    """What a file held: features (a DataFrame, or an image array), optional labels."""
+
+    X: pd.DataFrame | np.ndarray
+    y: np.ndarray | None
+    source: str
+
+
+def _suffix(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz" and len(suffixes) >= 2:
+        return suffixes[-2]
+    return suffixes[-1] if suffixes else ""
+
+
+def _check_gzip(path: Path) -> None:
+    if path.suffix.lower() == ".gz":
+        with open(path, "rb") as fh:
+            magic = fh.read(2)
+        if magic != b"\x1f\x8b":
+            raise DataError(
+                f"{path}: the name ends in .gz but the file is not gzip-compressed. "
+                "Rename it without .gz or compress it with gzip."
+            )
+
+
+def _read_header(path: Path, sep: str) -> list[str]:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", newline="") as fh:
+        for row in csv.reader(fh, delimiter=sep):
+            return row
+    return []
+
+
+def _read_delimited(path: Path, sep: str) -> pd.DataFrame:
+    _check_gzip(path)
+    try:
+        header = _read_header(path, sep)
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path}: not valid UTF-8 text (byte {err.object[err.start:err.start + 1]!r} "
+            f"at offset {err.start} of the first line). Save the file as UTF-8."
+        ) from None
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise DataError(f"{path}: cannot read the file ({err}).") from None
+    if not header:
+        raise DataError(f"{path}: the file is empty (no header, no rows). Pass a file with data.")
+    names = [h.strip() for h in header]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise DataError(
+            f"{path}: duplicated column names {duplicated} in the header. "
+            "Give every column a unique name."
+        )
+    try:
+        df = pd.read_csv(path, sep=sep, encoding="utf-8", skipinitialspace=True)
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path}: not valid UTF-8 text (byte offset {err.start} in a read block). "
+            "Save the file as UTF-8."
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty. Pass a file with a header and rows.") from None
+    except pd.errors.ParserError as err:
+        raise DataError(
+            f"{path}: malformed {'TSV' if sep == chr(9) else 'CSV'} ({err}). "
+            "Every row needs the same number of fields as the header."
+        ) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: cannot read the file ({err}). Is it truncated?") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as err:
+        raise DataError(
+            f"{path}: not a readable Parquet file ({err}). Check that the file is complete "
+            "and really Parquet."
+        ) from None
+    names = table.column_names
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise DataError(f"{path}: duplicated column names {duplicated}. Rename them.")
+    return table.to_pandas()
+
+
+def _load_numpy(path: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as err:
+        if "allow_pickle" in str(err):
+            raise DataError(
+                f"{path}: holds Python objects (an object array); aekit never unpickles "
+                "data. Save a numeric array instead (e.g. X.astype(float))."
+            ) from None
+        raise DataError(f"{path}: not a readable NumPy file ({err}).") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: not a readable NumPy file ({err}). Is it truncated?") from None
+
+
+def _npz_member(npz: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
+    try:
+        return npz[key]
+    except ValueError as err:
+        if "allow_pickle" in str(err):
+            raise DataError(
+                f"{path}: array {key!r} holds Python objects; aekit never unpickles data. "
+                "Save numeric arrays instead."
+            ) from None
+        raise DataError(f"{path}: array {key!r} is unreadable ({err}).") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: array {key!r} is unreadable ({err}). Is it truncated?") from None
+
+
+def _array_frame(arr: np.ndarray, path: Path) -> pd.DataFrame | np.ndarray:
+    if arr.ndim == 1:
+        raise DataError(
+            f"{path}: holds a 1-D array of shape {arr.shape}; expected (n_samples, n_features). "
+            "Reshape it with X.reshape(-1, 1) for one feature."
+        )
+    if arr.ndim in (3, 4):
+        return arr  # images (N, H, W) or (N, C, H, W)
+    if arr.ndim != 2:
+        raise DataError(f"{path}: array of shape {arr.shape}; expected 2-D (n_samples, n_features).")
+    return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+
+
+def read_data(path: str | os.PathLike, *, labels: str | None = None) -> Dataset:
+    """Read features (and labels, if any) from ``path``.
+
+    Parameters
+    ----------
+    path : path to a CSV/TSV, Parquet file or directory, .npy or .npz file
+    labels : str, optional
+        Name of a column holding labels (y=1 anomaly). It is removed from the features.
+        For ``.npz`` files, the ``y`` array is used when present.
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory.")
+    suffix = _suffix(path)
+    if path.is_dir():
+        if any(p.suffix.lower() in (".parquet", ".pq") for p in path.iterdir()):
+            df = _read_parquet(path)
+        else:
+            from aekit.data.images import read_image_folder
+
+            images, _ = read_image_folder(path)
+            return Dataset(images, None, source)
+    elif suffix in (".csv", ".txt"):
+        df = _read_delimited(path, ",")
+    elif suffix == ".tsv":
+        df = _read_delimited(path, "\t")
+    elif suffix in (".parquet", ".pq"):
+        df = _read_parquet(path)
+    elif suffix == ".npy":
+        arr = _load_numpy(path)
+        df = _array_frame(arr, path)
+        if labels is not None:
+            raise DataError(f"{path}: a .npy file has no named columns; --labels {labels!r} cannot be found.")
+        return Dataset(df, None, source)
+    elif suffix == ".npz":
+        npz = _load_numpy(path)
+        with npz:
+            if "X" not in npz.files:
+                raise DataError(
+                    f"{path}: no array named 'X' (found {sorted(npz.files)}). "
+                    "Save features as np.savez(path, X=..., y=...)."
+                )
+            X = _npz_member(npz, "X", path)
+            y = _npz_member(npz, "y", path) if "y" in npz.files else None
+        if y is not None and (y.ndim != 1 or len(y) != len(X)):
+            raise DataError(f"{path}: 'y' has shape {y.shape}; expected ({len(X)},), one label per row of X.")
+        return Dataset(_array_frame(X, path), y, source)
+    elif _is_idx(path):
+        from aekit.data.images import read_idx
+
+        return Dataset(read_idx(path), None, source)
+    else:
+        raise DataError(
+            f"{path}: unknown file type {suffix or '(no extension)'!r}. "
+            "Use .csv, .tsv, .parquet, .npy, .npz, an IDX file or a folder of images."
+        )
+    y = None
+    if labels is not None:
+        if labels not in df.columns:
+            raise DataError(
+                f"{path}: no labels column {labels!r}; columns are {list(df.columns)[:20]}. "
+                "Pass one of them to --labels."
+            )
+        y = df.pop(labels).to_numpy()
+    return Dataset(df, y, source)
+
+
+def _is_idx(path: Path) -> bool:
+    name = path.name.lower()
+    return "idx" in name or name.endswith("-ubyte") or name.endswith("-ubyte.gz")
+
+
+def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray) -> Path:
+    """Write ``data`` to ``path`` atomically, format chosen by the extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".parquet", ".pq", ".npy"):
+        raise DataError(
+            f"{path}: unknown output format {suffix or '(no extension)'!r}. "
+            "Use .csv, .tsv, .parquet or .npy."
+        )
+    with atomic_file(path) as tmp:
+        if suffix == ".npy":
+            arr = data.to_numpy() if isinstance(data, pd.DataFrame) else np.asarray(data)
+            with open(tmp, "wb") as fh:
+                np.save(fh, arr, allow_pickle=False)
+        else:
+            df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data))
+            df.columns = [str(c) for c in df.columns]
+            if suffix in (".parquet", ".pq"):
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
+    return path
+
+
+__all__ = ["Dataset", "read_data", "write_table", "TABLE_SUFFIXES"]

@@ -1,0 +1,218 @@
+"""Turn user input (arrays, pandas or polars DataFrames) into a clean float64 matrix.
+
+Every rejection is a :class:`~aekit.exceptions.DataError` (a ``ValueError``) whose message
+names what is wrong, where (source, column, row) and how to fix it. Rows are reported
+1-based as a person counts them; for a file with a header, row 1 is the first data line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aekit.exceptions import DataError
+
+# float32 is what the networks compute in; larger magnitudes would become inf there.
+_FLOAT32_LIMIT = float(np.finfo(np.float32).max) / 16
+
+
+class DataTypeError(DataError, TypeError):
+    """A cell holds an object that is not a number at all (a dict, a list, ...)."""
+
+
+def _column_label(columns: Sequence[Any] | None, j: int) -> str:
+    if columns is None:
+        return f"column {j}"
+    return f"column {columns[j]!r} (position {j})"
+
+
+def _to_pandas(X: Any) -> Any:
+    """Convert a polars DataFrame to pandas; leave everything else alone."""
+    module = type(X).__module__
+    if module.startswith("polars") and hasattr(X, "to_pandas"):
+        return X.to_pandas()
+    return X
+
+
+def _frame_to_float(df: pd.DataFrame, source: str) -> np.ndarray:
+    """Convert every column to float64, naming the first offending cell otherwise."""
+    columns = [str(c) for c in df.columns]
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        raise DataError(
+            f"{source}: duplicated column names {duplicated}. "
+            "Give every column a unique name."
+        )
+    out = np.empty(df.shape, dtype=np.float64)
+    for j, name in enumerate(df.columns):
+        col = df.iloc[:, j]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            out[:, j] = col.to_numpy(dtype=np.float64)
+            continue
+        if pd.api.types.is_complex_dtype(col.dtype):
+            raise DataError(f"{source}: column {name!r}: Complex data not supported.")
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            continue
+        converted = pd.to_numeric(col, errors="coerce")
+        bad = converted.isna() & col.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{source}: column {name!r}, row {row + 1}: {col.iloc[row]!r} is not a number "
+                f"({int(bad.sum())} non-numeric cell(s) in this column). "
+                "Fix or drop those cells, or drop the column, before fitting."
+            )
+        out[:, j] = converted.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
+
+
+def _array_to_float(X: Any, source: str) -> np.ndarray:
+    arr = np.asarray(X)
+    if np.iscomplexobj(arr):
+        raise DataError(f"{source}: Complex data not supported. Pass real numbers.")
+    if arr.dtype.kind in "biuf":
+        return arr.astype(np.float64, copy=False)
+    if arr.dtype.kind in "OUS" and arr.ndim == 2:
+        out = np.empty(arr.shape, dtype=np.float64)
+        for j in range(arr.shape[1]):
+            for i, value in enumerate(arr[:, j]):
+                try:
+                    out[i, j] = float(value)
+                except (TypeError, ValueError) as err:
+                    kind = DataTypeError if isinstance(err, TypeError) else DataError
+                    raise kind(
+                        f"{source}: column {j}, row {i + 1}: {value!r} is not a number; "
+                        "float() argument must be a string or a real number. "
+                        "Convert or drop that cell before fitting."
+                    ) from None
+        return out
+    if arr.dtype.kind in "OUS":
+        return _array_to_float(arr.reshape(arr.shape[0], -1) if arr.ndim > 2 else arr, source)
+    raise DataError(f"{source}: unsupported dtype {arr.dtype}. Pass numeric data.")
+
+
+def check_finite(X: np.ndarray, columns: Sequence[str] | None, source: str) -> None:
+    """Reject NaN, +/-inf and values too large for float32, naming column, count and row."""
+    finite = np.isfinite(X)
+    if not finite.all():
+        j = int(np.flatnonzero(~finite.all(axis=0))[0])
+        bad = ~finite[:, j]
+        i = int(np.flatnonzero(bad)[0])
+        what = "NaN" if np.isnan(X[i, j]) else "inf"
+        raise DataError(
+            f"{source}: {_column_label(columns, j)} holds {int(bad.sum())} NaN or inf value(s); "
+            f"the first is {what} at row {i + 1}. Impute or drop those rows "
+            "(for example DataFrame.dropna()) before fitting or scoring."
+        )
+    too_big = np.abs(X) > _FLOAT32_LIMIT
+    if too_big.any():
+        j = int(np.flatnonzero(too_big.any(axis=0))[0])
+        i = int(np.flatnonzero(too_big[:, j])[0])
+        raise DataError(
+            f"{source}: {_column_label(columns, j)}, row {i + 1}: {X[i, j]!r} is too large "
+            "to compute with in float32 (overflows to inf). Rescale the column (e.g. log or "
+            "divide by a constant) before fitting."
+        )
+
+
+def align_columns(df: pd.DataFrame, expected: Sequence[str], source: str) -> pd.DataFrame:
+    """Reorder ``df``'s columns to ``expected`` by name, or explain what is missing/extra."""
+    names = [str(c) for c in df.columns]
+    if names == list(expected):
+        return df
+    missing = [c for c in expected if c not in names]
+    unexpected = [c for c in names if c not in expected]
+    if not missing and not unexpected:
+        if len(names) != len(set(names)):
+            raise DataError(f"{source}: duplicated column names. Give every column a unique name.")
+        return df.loc[:, list(expected)]
+    message = f"{source}: The feature names should match those that were passed during fit.\n"
+    if unexpected:
+        message += "Feature names unseen at fit time:\n"
+        message += "".join(f"- {c}\n" for c in unexpected[:20])
+    if missing:
+        message += "Feature names seen at fit time, yet now missing:\n"
+        message += "".join(f"- {c}\n" for c in missing[:20])
+    message += "Pass the same columns as in fit (their order may differ)."
+    raise DataError(message)
+
+
+def check_features(
+    X: Any,
+    *,
+    source: str = "input",
+    feature_names: Sequence[str] | None = None,
+    n_features: int | None = None,
+    estimator_name: str = "the model",
+    min_samples: int = 1,
+) -> tuple[np.ndarray, list[str] | None]:
+    """Validate a feature matrix and return it as float64 with its column names.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), pandas or polars DataFrame
+    source : str
+        Where the data came from (a file path, ``"X"``), used in messages.
+    feature_names, n_features : optional
+        What ``fit`` saw. DataFrame columns are reordered by name when all are present;
+        otherwise the message lists missing and unexpected names.
+    min_samples : int
+        2 for ``fit`` (a scaler and a validation split need more than one row).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float64, finite
+    columns : list of str or None
+        The DataFrame's column names, or None for arrays.
+    """
+    X = _to_pandas(X)
+    columns: list[str] | None = None
+    if isinstance(X, pd.Series):
+        X = X.to_frame()
+    if isinstance(X, pd.DataFrame):
+        if feature_names is not None:
+            X = align_columns(X, feature_names, source)
+        columns = [str(c) for c in X.columns]
+        if X.shape[1] == 0:
+            raise DataError(f"{source}: no columns. Pass at least one numeric feature.")
+        if X.shape[0] == 0:
+            raise DataError(f"{source}: empty input (0 rows). Pass at least {max(min_samples, 1)} rows.")
+        values = _frame_to_float(X, source)
+    else:
+        if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
+            arr = np.asarray(X) if not isinstance(X, np.ndarray) else X
+        else:
+            raise DataError(
+                f"{source}: expected an array or DataFrame, got {type(X).__name__}."
+            )
+        if arr.ndim == 1:
+            raise DataError(
+                f"{source}: Expected a 2-D array, got a 1-D array of shape {arr.shape}. "
+                "Reshape your data with X.reshape(-1, 1) for one feature or "
+                "X.reshape(1, -1) for one sample."
+            )
+        if arr.ndim != 2:
+            raise DataError(
+                f"{source}: Expected a 2-D array (n_samples, n_features), got shape {arr.shape}."
+            )
+        if arr.shape[0] == 0:
+            raise DataError(f"{source}: empty input (0 rows). Pass at least {max(min_samples, 1)} rows.")
+        if arr.shape[1] == 0:
+            raise DataError(f"{source}: no columns (shape {arr.shape}). Pass at least one feature.")
+        values = _array_to_float(arr, source)
+    if n_features is not None and values.shape[1] != n_features:
+        raise DataError(
+            f"{source}: X has {values.shape[1]} features, but {estimator_name} is expecting "
+            f"{n_features} features as input. Pass the same columns as in fit."
+        )
+    if values.shape[0] < min_samples:
+        raise DataError(
+            f"{source}: got {values.shape[0]} sample (n_samples={values.shape[0]}); at least "
+            f"{min_samples} samples are needed to fit. Pass more rows."
+        )
+    check_finite(values, columns, source)
+    return values, columns

@@ -1,0 +1,13 @@
+"""scikit-learn estimators wrapping the networks in :mod:`aekit.nn`."""
+
+from aekit.estimators._autoencoder import Autoencoder, DenoisingAutoencoder
+from aekit.estimators._base import BaseAutoencoder
+from aekit.estimators._vae import VAE
+
+ESTIMATORS: dict[str, type] = {
+    "Autoencoder": Autoencoder,
+    "DenoisingAutoencoder": DenoisingAutoencoder,
+    "VAE": VAE,
+}
+
+__all__ = ["Autoencoder", "BaseAutoencoder", "DenoisingAutoencoder", "VAE", "ESTIMATORS"]

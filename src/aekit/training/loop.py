@@ -1,0 +1,140 @@
+"""One training function whose every step is visible.
+
+Data sits in memory as tensors; each epoch draws one permutation and slices it into
+mini-batches, so there is no per-row Python and no DataLoader overhead. Randomness uses
+torch's global generator: callers (the estimators) fork and seed it, which makes runs
+bit-identical on CPU without changing the caller's random state.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from aekit.training.config import TrainConfig
+from aekit.training.history import History
+
+logger = logging.getLogger(__name__)
+
+LossFn = Callable[..., Tensor]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` picks CUDA when present, else CPU."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _make_optimizer(module: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    # foreach: one fused kernel per parameter group instead of a Python loop per tensor
+    return cls(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+
+
+def _make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
+    if cfg.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(cfg.max_epochs, 1))
+    if cfg.lr_schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=0.5, patience=max(cfg.patience // 3, 1), threshold=cfg.min_delta
+        )
+    return None
+
+
+@torch.inference_mode()
+def evaluate(module: nn.Module, loss_fn: LossFn, X: Tensor, batch_size: int = 8192) -> float:
+    """Mean loss over ``X`` in eval mode (no dropout, VAE at its mean)."""
+    was_training = module.training
+    module.eval()
+    total, n = 0.0, X.shape[0]
+    for start in range(0, n, batch_size):
+        xb = X[start:start + batch_size]
+        total += float(loss_fn(module, module(xb), xb, None)) * xb.shape[0]
+    module.train(was_training)
+    return total / max(n, 1)
+
+
+def train(
+    module: nn.Module,
+    loss_fn: LossFn,
+    X_train: Tensor,
+    X_val: Tensor | None,
+    cfg: TrainConfig,
+    *,
+    corrupt: Callable[[Tensor], Tensor] | None = None,
+    on_epoch_end: Callable[[int, History, nn.Module], None] | None = None,
+) -> History:
+    """Train ``module`` to reconstruct ``X_train``; return the per-epoch history.
+
+    Early stopping watches the validation loss (the training loss when ``X_val`` is None)
+    and the best weights are restored at the end. ``corrupt`` (denoising) is applied to the
+    input of each training batch only; the clean batch is always the target.
+    """
+    history = History()
+    optimizer = _make_optimizer(module, cfg)
+    scheduler = _make_scheduler(optimizer, cfg)
+    n = X_train.shape[0]
+    batch_size = max(1, min(cfg.batch_size, n))
+    best, best_state, bad_epochs = math.inf, None, 0
+    started = time.perf_counter()
+    bar = tqdm(range(cfg.max_epochs), desc=cfg.desc, unit="epoch", disable=cfg.verbose <= 0,
+               leave=False, dynamic_ncols=True)
+    for epoch in bar:
+        module.train()
+        perm = torch.randperm(n, device=X_train.device)
+        shuffled = X_train[perm]  # one gather per epoch; batches are views of it
+        epoch_loss = torch.zeros((), device=X_train.device)
+        for start in range(0, n, batch_size):
+            target = shuffled[start:start + batch_size]
+            inputs = corrupt(target) if corrupt is not None else target
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(module, module(inputs), target, epoch)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip, foreach=True)
+            optimizer.step()
+            epoch_loss += loss.detach() * target.shape[0]
+        train_loss = float(epoch_loss) / n
+        if not math.isfinite(train_loss):
+            logger.warning("training loss became %s at epoch %d; keeping the best weights so far",
+                           train_loss, epoch)
+            break
+        history.train_loss.append(train_loss)
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        monitored = train_loss
+        if X_val is not None:
+            monitored = evaluate(module, loss_fn, X_val)
+            history.val_loss.append(monitored)
+        if scheduler is not None:
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.step(monitored)
+            else:
+                scheduler.step()
+        if monitored < best - cfg.min_delta * abs(best) or best_state is None:
+            best, bad_epochs = monitored, 0
+            history.best_epoch = epoch
+            best_state = copy.deepcopy(module.state_dict())
+        else:
+            bad_epochs += 1
+        bar.set_postfix(loss=f"{train_loss:.4g}", **({"val": f"{monitored:.4g}"} if X_val is not None else {}))
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, history, module)
+        if cfg.patience > 0 and bad_epochs >= cfg.patience:
+            history.stopped_early = True
+            break
+    bar.close()
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.eval()
+    history.seconds = time.perf_counter() - started
+    return history
