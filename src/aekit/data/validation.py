@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import issparse
 
 from aekit.exceptions import DataError
 
@@ -178,10 +179,16 @@ def check_features(
             X = align_columns(X, feature_names, source)
         columns = [str(c) for c in X.columns]
         if X.shape[1] == 0:
-            raise DataError(f"{source}: no columns. Pass at least one numeric feature.")
+            raise DataError(f"{source}: no columns: 0 feature(s) (shape={X.shape}) while a "
+                            "minimum of 1 is required. Pass at least one numeric feature.")
         if X.shape[0] == 0:
             raise DataError(f"{source}: empty input (0 rows). Pass at least {max(min_samples, 1)} rows.")
         values = _frame_to_float(X, source)
+    elif issparse(X):
+        raise DataError(
+            f"{source}: sparse input ({type(X).__name__}) is not supported. Convert it to a "
+            "dense array with X.toarray() first."
+        )
     else:
         if hasattr(X, "__array__") or isinstance(X, (list, tuple)):
             arr = np.asarray(X) if not isinstance(X, np.ndarray) else X
@@ -202,7 +209,8 @@ def check_features(
         if arr.shape[0] == 0:
             raise DataError(f"{source}: empty input (0 rows). Pass at least {max(min_samples, 1)} rows.")
         if arr.shape[1] == 0:
-            raise DataError(f"{source}: no columns (shape {arr.shape}). Pass at least one feature.")
+            raise DataError(f"{source}: no columns: 0 feature(s) (shape={arr.shape}) while a "
+                            "minimum of 1 is required. Pass at least one feature.")
         values = _array_to_float(arr, source)
     if n_features is not None and values.shape[1] != n_features:
         raise DataError(

@@ -1,0 +1,30 @@
+"""``aekit embed``: latent codes of DATA under a saved model."""
+
+from __future__ import annotations
+
+import argparse
+
+from aekit.cli._common import add_out, add_subparser, frame
+from aekit.data.io import read_data, write_table
+from aekit.persistence import load
+
+
+def add_parser(subparsers) -> None:
+    p = add_subparser(subparsers, "embed", help="write latent codes of DATA",
+                      description="Encode DATA with a saved model; one row of codes per input "
+                                  "row (the posterior mean for a VAE).",
+                      example="aekit embed model data.csv --out codes.parquet")
+    p.add_argument("model", help="model directory from 'aekit fit'")
+    p.add_argument("data", help="data file with the columns the model was fitted on")
+    p.add_argument("--labels", default=None, help="a labels column to drop before encoding")
+    add_out(p, "the codes")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    estimator = load(args.model)
+    data = read_data(args.data, labels=args.labels)
+    Z = estimator.transform(data.X)
+    write_table(args.out, frame(Z, [f"z{i}" for i in range(Z.shape[1])]))
+    print(f"wrote {Z.shape[0]} codes of size {Z.shape[1]} to {args.out}")
+    return 0

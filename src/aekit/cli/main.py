@@ -1,0 +1,56 @@
+"""Entry point: ``aekit <command> ...``. Errors become one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aekit._version import __version__
+from aekit.exceptions import AekitError
+
+COMMANDS = ("fit", "embed", "reconstruct", "info", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="aekit",
+        description="Autoencoders for tabular data and small images: compress, denoise, "
+                    "detect anomalies, generate.",
+        epilog="example:\n  aekit fit data.csv --model ae --latent-dim 4 --out model\n"
+               "  aekit embed model data.csv --out codes.parquet\n\n"
+               "Run 'aekit COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"aekit {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"aekit.cli.{name}").add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 success, 2 bad input or usage)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exit_.code or 0)
+    logging.basicConfig(level=logging.WARNING, format="aekit: %(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except AekitError as err:
+        print(f"aekit: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"aekit: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aekit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""``aekit reconstruct``: reconstructions (denoised data, for a DAE) of DATA."""
+
+from __future__ import annotations
+
+import argparse
+
+from aekit.cli._common import add_out, add_subparser, frame
+from aekit.data.io import read_data, write_table
+from aekit.persistence import load
+
+
+def add_parser(subparsers) -> None:
+    p = add_subparser(subparsers, "reconstruct", help="write reconstructions of DATA",
+                      description="Pass DATA through a saved model and write the output in the "
+                                  "input's units and column names. For a denoising model this "
+                                  "is the denoised data.",
+                      example="aekit reconstruct model noisy.csv --out denoised.csv")
+    p.add_argument("model", help="model directory from 'aekit fit'")
+    p.add_argument("data", help="data file with the columns the model was fitted on")
+    p.add_argument("--labels", default=None, help="a labels column to drop first")
+    add_out(p, "the reconstructions")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    estimator = load(args.model)
+    data = read_data(args.data, labels=args.labels)
+    X_hat = estimator.reconstruct(data.X)
+    names = getattr(estimator, "feature_names_in_", None)
+    columns = list(names) if names is not None else [f"x{j}" for j in range(X_hat.shape[1])]
+    write_table(args.out, frame(X_hat, columns))
+    print(f"wrote {X_hat.shape[0]} reconstructed rows to {args.out}")
+    return 0
