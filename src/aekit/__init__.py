@@ -7,17 +7,22 @@ generate with variational autoencoders, through scikit-learn style estimators.
 import logging
 
 from aekit._version import __version__
-from aekit.estimators import VAE, Autoencoder, DenoisingAutoencoder
+from aekit import metrics
+from aekit.estimators import VAE, AnomalyDetector, Autoencoder, DenoisingAutoencoder
 from aekit.persistence import load, save
 
 # The spellings of the style guide, for users who type them.
 AutoEncoder = Autoencoder
 DenoisingAutoEncoder = DenoisingAutoencoder
 VariationalAutoEncoder = VAE
+ReconstructionAnomalyDetector = AnomalyDetector
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "AnomalyDetector",
+    "ReconstructionAnomalyDetector",
+    "metrics",
     "Autoencoder",
     "AutoEncoder",
     "DenoisingAutoencoder",

@@ -79,7 +79,7 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
     if name not in _registry():
         raise ModelFileError(f"cannot save {name}: not an aekit estimator")
     with atomic_directory(path) as tmp:
-        weights = {k: v.detach().cpu().contiguous() for k, v in estimator.module_.state_dict().items()}
+        weights = {k: v.detach().cpu().contiguous() for k, v in estimator._weights().items()}
         save_file(weights, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
         params = {k: _json_safe(v) for k, v in estimator.get_params(deep=False).items()}
         config = {
@@ -92,7 +92,7 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
             "weights_sha256": _sha256(tmp / WEIGHTS_FILE),
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, allow_nan=False))
-        (tmp / HISTORY_FILE).write_text(json.dumps(estimator.history_.to_dict(), allow_nan=True))
+        (tmp / HISTORY_FILE).write_text(json.dumps(estimator._history_dict(), allow_nan=True))
     return path
 
 

@@ -6,7 +6,8 @@ import argparse
 
 from aekit.cli._common import add_quiet, add_subparser, int_list
 from aekit.data.io import read_data
-from aekit.estimators import VAE, Autoencoder, DenoisingAutoencoder
+from aekit.cli.detect import THRESHOLDS
+from aekit.estimators import VAE, AnomalyDetector, Autoencoder, DenoisingAutoencoder
 
 MODELS = {"ae": Autoencoder, "linear": Autoencoder, "dae": DenoisingAutoencoder, "vae": VAE}
 
@@ -34,12 +35,24 @@ def add_parser(subparsers) -> None:
     p.add_argument("--labels", default=None, help="a labels column to exclude from the features")
     p.add_argument("--seed", type=int, default=None, help="random seed (bit-identical results on CPU)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--detector", nargs="?", const="ae", choices=("ae", "vae"), default=None,
+                   help="fit an anomaly detector (ensemble of ae or vae) instead of one model")
+    p.add_argument("--threshold", choices=THRESHOLDS, default="mad", help="detector threshold")
+    p.add_argument("--contamination", type=float, default=0.1, help="for --threshold quantile")
+    p.add_argument("--k", type=float, default=None, help="width for mean_std / mad thresholds")
+    p.add_argument("--q", type=float, default=1e-3, help="risk level for --threshold pot")
+    p.add_argument("--n-estimators", type=int, default=5, help="detector ensemble size")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
     add_quiet(p)
     p.set_defaults(run=run)
 
 
 def build_estimator(args: argparse.Namespace):
+    if args.detector:
+        return AnomalyDetector(model=args.detector, n_estimators=args.n_estimators,
+                               threshold=args.threshold, contamination=args.contamination,
+                               k=args.k, q=args.q, max_epochs=args.epochs, random_state=args.seed,
+                               verbose=0 if args.quiet else 1, device=args.device)
     batch = args.batch_size if args.batch_size == "auto" else _int(args.batch_size)
     common = dict(hidden_dims=args.hidden, scaling=args.scaling, max_epochs=args.epochs,
                   batch_size=batch, lr=args.lr, random_state=args.seed,
@@ -65,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
     estimator.fit(X)
     estimator.save(args.out)
     h = estimator.history_
+    if args.detector:
+        print(f"fitted AnomalyDetector ({len(estimator.estimators_)} x {args.detector}) on "
+              f"{estimator.n_features_in_} features in {estimator.fit_seconds_:.1f}s; threshold "
+              f"{args.threshold} = {estimator.threshold_:.4g}; saved to {args.out}")
+        return 0
     print(f"fitted {type(estimator).__name__} on {estimator.n_train_samples_} rows x "
           f"{estimator.n_features_in_} features in {estimator.fit_seconds_:.1f}s "
           f"({h.n_epochs} epochs, best loss {h.best_loss:.4g}); saved to {args.out}")

@@ -129,7 +129,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _scaled_tensor(self, X: Any, source: str = "X") -> torch.Tensor:
         values = self._validate_X(X, fit=False, source=source)
-        return torch.from_numpy(self.scaler_.transform(values).astype(np.float32))
+        # C order: a Fortran-ordered input (e.g. DataFrame.to_numpy()) would otherwise take
+        # another matmul kernel and give results differing in the last bits.
+        return torch.from_numpy(
+            np.ascontiguousarray(self.scaler_.transform(values), dtype=np.float32))
 
     def _train_config(self, n_train: int) -> TrainConfig:
         batch = auto_batch_size(n_train) if self.batch_size == "auto" else int(self.batch_size)
@@ -141,7 +144,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None) -> BaseAutoencoder:
+    def fit(self, X: Any, y: Any = None, *, X_val: Any = None) -> BaseAutoencoder:
         """Learn to reconstruct ``X``.
 
         Parameters
@@ -149,6 +152,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         X : array-like or DataFrame of shape (n_samples, n_features)
         y : ignored
             Present for API consistency (pipelines pass it).
+        X_val : array-like, optional
+            Rows for early stopping instead of a random ``validation_fraction`` of ``X``.
 
         Returns
         -------
@@ -162,12 +167,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         n = scaled.shape[0]
-        n_val = int(round(self.validation_fraction * n)) if n >= 20 else 0
-        order = np.random.default_rng(seed).permutation(n)
-        train_rows, val_rows = order[n_val:], order[:n_val]
         device = resolve_device(self.device)
-        X_train = torch.from_numpy(scaled[np.sort(train_rows)]).to(device)
-        X_val = torch.from_numpy(scaled[np.sort(val_rows)]).to(device) if n_val else None
+        if X_val is not None:
+            val_values, _ = check_features(X_val, source="X_val", n_features=self.n_features_in_,
+                                           estimator_name=type(self).__name__)
+            X_train = torch.from_numpy(scaled).to(device)
+            X_val = torch.from_numpy(self.scaler_.transform(val_values).astype(np.float32)).to(device)
+        else:
+            n_val = int(round(self.validation_fraction * n)) if n >= 20 else 0
+            order = np.random.default_rng(seed).permutation(n)
+            train_rows, val_rows = order[n_val:], order[:n_val]
+            X_train = torch.from_numpy(scaled[np.sort(train_rows)]).to(device)
+            X_val = torch.from_numpy(scaled[np.sort(val_rows)]).to(device) if n_val else None
         fork_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
@@ -207,7 +218,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._check_is_fitted()
         Z, _ = check_features(X, source="latent codes", n_features=int(self.latent_dim),
                               estimator_name=f"{type(self).__name__}'s decoder")
-        decoded = self._map_chunks(self._decode, torch.from_numpy(Z.astype(np.float32)))
+        Z = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))
+        decoded = self._map_chunks(self._decode, Z)
         return self.scaler_.inverse_transform(decoded)
 
     def _reconstruct_scaled(self, x: torch.Tensor) -> torch.Tensor:
@@ -244,6 +256,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         from aekit.persistence import save
 
         save(self, path)
+
+    def _weights(self) -> dict[str, torch.Tensor]:
+        return self.module_.state_dict()
+
+    def _history_dict(self) -> dict[str, Any]:
+        return self.history_.to_dict()
 
     def _fitted_state(self) -> dict[str, Any]:
         state = {

@@ -1,0 +1,354 @@
+"""AnomalyDetector: anomaly scores from the reconstruction error of small autoencoders.
+
+Default recipe (chosen by the ADBench benchmark in BENCHMARKS.md, not per dataset):
+robust-free standard scaling fitted once, an ensemble of small autoencoders with different
+seeds and bottleneck widths, each stopped early on held-out loss (an autoencoder that trains
+too long learns the anomalies in its training data too), and each member's errors normalised
+by the median and interquartile range of its training errors before averaging, so no single
+member's scale dominates.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils import check_random_state
+
+from aekit.anomaly.thresholds import make_threshold, threshold_from_dict
+from aekit.data.preprocessing import SCALINGS, AffineScaler
+from aekit.data.validation import check_features
+from aekit.estimators._autoencoder import Autoencoder
+from aekit.estimators._params import (
+    is_float,
+    is_int,
+    one_of,
+    random_state_like,
+    validate_params,
+)
+from aekit.estimators._vae import VAE
+from aekit.exceptions import NotFittedError, ParameterError
+from aekit.training.history import History
+
+THRESHOLDS = ("mean_std", "quantile", "mad", "pot")
+
+
+def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
+    """Bottleneck widths spread from ~n/8 to ~n/2 features (at least 1, at most 32)."""
+    fractions = np.linspace(0.125, 0.5, n_estimators) if n_estimators > 1 else np.array([0.25])
+    return [int(np.clip(round(n_features * f), 1, 32)) for f in fractions]
+
+
+class AnomalyDetector(OutlierMixin, BaseEstimator):
+    """Flag rows an autoencoder ensemble reconstructs badly.
+
+    Follows scikit-learn's outlier-detector conventions: ``score_samples`` is lower for
+    more abnormal rows, ``decision_function < 0`` and ``predict == -1`` mean outlier. For
+    users coming from PyOD, ``anomaly_score`` (higher = more anomalous) and ``predict_labels``
+    (0/1) are there too.
+
+    Parameters
+    ----------
+    model : {"ae", "vae"}, default="ae"
+    n_estimators : int, default=5
+        Autoencoders in the ensemble, each with its own seed and bottleneck width.
+    latent_dim : int or "auto", default="auto"
+        "auto" spreads widths from about n_features/8 to n_features/2 across members.
+    hidden_dims : sequence of int or "auto", default="auto"
+        "auto": one hidden layer of width clip(2 * n_features, 16, 64).
+    threshold : {"mean_std", "quantile", "mad", "pot"}, default="mad"
+        How ``threshold_`` is fitted to the calibration scores: mean + k*std, the (1 - contamination) quantile, median +
+        k*1.4826*MAD (robust to anomalies in the training data), or peaks-over-threshold
+        extreme value theory at risk ``q``.
+    contamination : float in (0, 0.5], default=0.1
+        Used by the "quantile" threshold.
+    k : float or None, default=None
+        Width multiplier for "mean_std" (default 3) and "mad" (default 3.5).
+    q : float, default=1e-3
+        Risk level for "pot".
+    score : {"reconstruction", "elbo"}, default="reconstruction"
+        For ``model="vae"``: error of the posterior-mean reconstruction, or the negative
+        ELBO at the posterior mean. Both deterministic.
+    calibration_fraction : float in [0, 0.5], default=0.2
+        Share of the training rows held out from fitting the members: they choose the
+        early-stopping epoch, normalise member scores and fit the threshold, so the
+        threshold reflects errors on unseen rows (in-sample errors are optimistic and give
+        too many false positives on new data). With fewer than 20 rows to hold out, or 0,
+        everything is in-sample, as in IsolationForest.
+    scaling : {"standard", "robust", "minmax", "none"}, default="standard"
+    max_epochs, batch_size, lr, patience, random_state, verbose, device :
+        As in :class:`aekit.Autoencoder`, applied to each member.
+
+    Attributes
+    ----------
+    estimators_ : list of Autoencoder or VAE
+    threshold_ : float
+        Anomaly-score threshold; rows above it are outliers.
+    offset_ : float
+        ``-threshold_``, so ``decision_function = score_samples - offset_``.
+    scaler_, n_features_in_, feature_names_in_
+    """
+
+    _constraints = {
+        "model": (one_of("ae", "vae"), "one of ('ae', 'vae')"),
+        "n_estimators": (is_int(1, 100), "an int in [1, 100]"),
+        "latent_dim": (lambda v: v == "auto" or is_int(1)(v), "'auto' or an int >= 1"),
+        "hidden_dims": (lambda v: v == "auto" or (not isinstance(v, str) and all(is_int(1)(w) for w in v)),
+                        "'auto' or a sequence of ints >= 1"),
+        "threshold": (one_of(*THRESHOLDS), f"one of {THRESHOLDS}"),
+        "contamination": (is_float(0, 0.5, lo_open=True), "a float in (0, 0.5]"),
+        "k": (lambda v: v is None or is_float(0, lo_open=True)(v), "None or a float > 0"),
+        "q": (is_float(0, 1, lo_open=True, hi_open=True), "a float in (0, 1)"),
+        "score": (one_of("reconstruction", "elbo"), "one of ('reconstruction', 'elbo')"),
+        "calibration_fraction": (is_float(0, 0.5), "a float in [0, 0.5]"),
+        "scaling": (one_of(*SCALINGS), f"one of {SCALINGS}"),
+        "max_epochs": (is_int(1), "an int >= 1"),
+        "batch_size": (lambda v: v == "auto" or is_int(1)(v), "'auto' or an int >= 1"),
+        "lr": (is_float(0, lo_open=True), "a float > 0"),
+        "patience": (is_int(0), "an int >= 0"),
+        "random_state": (random_state_like, "None, an int >= 0 or a RandomState"),
+        "verbose": (lambda v: isinstance(v, (bool, int)), "an int (0 = silent)"),
+        "device": (lambda v: isinstance(v, (str, torch.device)), "'auto', 'cpu' or 'cuda'"),
+    }
+
+    def __init__(self, *, model="ae", n_estimators=5, latent_dim="auto", hidden_dims="auto",
+                 threshold="mad", contamination=0.1, k=None, q=1e-3, score="reconstruction",
+                 calibration_fraction=0.2, scaling="standard", max_epochs=100, batch_size="auto", lr=3e-3, patience=10,
+                 random_state=None, verbose=0, device="auto"):
+        self.model = model
+        self.n_estimators = n_estimators
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.threshold = threshold
+        self.contamination = contamination
+        self.k = k
+        self.q = q
+        self.score = score
+        self.calibration_fraction = calibration_fraction
+        self.scaling = scaling
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    # ------------------------------------------------------------------ building blocks
+    def _members(self, n_features: int, seeds: list[int]) -> list:
+        if self.latent_dim == "auto":
+            latents = member_latent_dims(n_features, self.n_estimators)
+        else:
+            latents = [int(self.latent_dim)] * self.n_estimators
+        hidden = (int(np.clip(2 * n_features, 16, 64)),) if self.hidden_dims == "auto" \
+            else tuple(int(w) for w in self.hidden_dims)
+        common = dict(hidden_dims=hidden, scaling="none", max_epochs=self.max_epochs,
+                      batch_size=self.batch_size, lr=self.lr, patience=self.patience,
+                      verbose=self.verbose, device=self.device)
+        cls = VAE if self.model == "vae" else Autoencoder
+        return [cls(latent, random_state=seed, **common) for latent, seed in zip(latents, seeds)]
+
+    def _make_threshold(self):
+        params: dict[str, Any] = {}
+        if self.threshold == "quantile":
+            params["contamination"] = self.contamination
+        elif self.threshold in ("mean_std", "mad") and self.k is not None:
+            params["k"] = self.k
+        elif self.threshold == "pot":
+            params["q"] = self.q
+        return make_threshold(self.threshold, **params)
+
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "estimators_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator.")
+
+    def _scaled(self, X: Any, source: str = "X") -> np.ndarray:
+        self._check_is_fitted()
+        names = getattr(self, "feature_names_in_", None)
+        values, _ = check_features(
+            X, source=source,
+            feature_names=list(names) if (names is not None and hasattr(X, "columns")) else None,
+            n_features=self.n_features_in_, estimator_name=type(self).__name__)
+        return self.scaler_.transform(values)
+
+    def _member_errors(self, member, Xs: np.ndarray) -> np.ndarray:
+        # Root mean squared error rather than MSE: a sum of squares is chi-square-like with
+        # a long right tail, its square root is close to Gaussian, which is what mean + k*std
+        # and MAD thresholds assume. Rankings are unchanged.
+        if self.model == "vae" and self.score == "elbo":
+            return member.negative_elbo(Xs, n_samples=0)
+        return np.sqrt(member.reconstruction_error(Xs))
+
+    def _raw_errors(self, Xs: np.ndarray) -> np.ndarray:
+        """(n_members, n_samples) member errors in the scaled space."""
+        return np.stack([self._member_errors(m, Xs) for m in self.estimators_])
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any = None) -> AnomalyDetector:
+        """Fit the ensemble on ``X`` (which may already contain anomalies) and the threshold.
+
+        ``y`` is ignored: training is unsupervised.
+        """
+        validate_params(self, self._constraints)
+        if self.score == "elbo" and self.model != "vae":
+            raise ParameterError("score='elbo' needs model='vae'. Got model='ae'.")
+        threshold = self._make_threshold()
+        started = time.perf_counter()
+        values, columns = check_features(X, source="X", min_samples=2,
+                                         estimator_name=type(self).__name__)
+        self.n_features_in_ = values.shape[1]
+        if columns is not None and all(isinstance(c, str) for c in X.columns):
+            self.feature_names_in_ = np.asarray(columns, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.scaler_ = AffineScaler.fit(values, self.scaling)
+        Xs = self.scaler_.transform(values)
+        rng = check_random_state(self.random_state)
+        seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)]
+        n = Xs.shape[0]
+        n_cal = int(round(self.calibration_fraction * n))
+        if n_cal >= 20 and n - n_cal >= 20:
+            # Held-out calibration: the members never fit these rows (they only pick the
+            # early-stopping epoch on them), so the threshold sees errors like those of new
+            # data rather than optimistic in-sample ones.
+            order = np.random.default_rng(seeds[0]).permutation(n)
+            cal_rows, fit_rows = np.sort(order[:n_cal]), np.sort(order[n_cal:])
+            X_fit, X_cal = Xs[fit_rows], Xs[cal_rows]
+            self.estimators_ = [m.fit(X_fit, X_val=X_cal)
+                                for m in self._members(self.n_features_in_, seeds)]
+        else:  # too few rows to spare: calibrate in-sample
+            X_cal = Xs
+            self.estimators_ = [m.fit(Xs) for m in self._members(self.n_features_in_, seeds)]
+        raw = self._raw_errors(X_cal)
+        center = np.median(raw, axis=1)
+        q75, q25 = np.percentile(raw, [75, 25], axis=1)
+        spread = q75 - q25
+        spread = np.where(spread > 1e-12, spread, np.maximum(raw.std(axis=1), 1e-12))
+        self.score_center_, self.score_scale_ = center, spread
+        self.calibration_scores_ = self._combine(raw)
+        self.threshold_obj_ = threshold.fit(self.calibration_scores_)
+        self.threshold_ = float(self.threshold_obj_.threshold_)
+        self.offset_ = -self.threshold_
+        self.n_train_samples_ = int(values.shape[0])
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _combine(self, raw: np.ndarray) -> np.ndarray:
+        return ((raw - self.score_center_[:, None]) / self.score_scale_[:, None]).mean(axis=0)
+
+    # ------------------------------------------------------------------ scoring
+    def anomaly_score(self, X: Any) -> np.ndarray:
+        """Anomaly score per row, higher = more anomalous; deterministic."""
+        return self._combine(self._raw_errors(self._scaled(X)))
+
+    def reconstruction_error(self, X: Any) -> np.ndarray:
+        """Mean over members of the per-row squared error (scaled space)."""
+        Xs = self._scaled(X)
+        return np.mean([m.reconstruction_error(Xs) for m in self.estimators_], axis=0)
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """``-anomaly_score``: lower is more abnormal (scikit-learn's sign)."""
+        return -self.anomaly_score(X)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Negative for outliers: ``score_samples(X) - offset_``."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """+1 for inliers, -1 for outliers (scikit-learn's convention)."""
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def predict_labels(self, X: Any) -> np.ndarray:
+        """0 for inliers, 1 for outliers (PyOD's convention)."""
+        return (self.decision_function(X) < 0).astype(np.int64)
+
+    def feature_contributions(self, X: Any) -> np.ndarray:
+        """Each feature's share of each row's squared reconstruction error, rows sum to 1.
+
+        Averaged over the ensemble, in the scaled space. Shape (n_samples, n_features).
+        """
+        Xs = self._scaled(X)
+        total = np.zeros_like(Xs)
+        for m in self.estimators_:
+            total += (m.reconstruct(Xs) - Xs) ** 2
+        sums = total.sum(axis=1, keepdims=True)
+        return np.divide(total, sums, out=np.full_like(total, 1.0 / Xs.shape[1]), where=sums > 0)
+
+    def top_features(self, X: Any, n: int = 3) -> list[list[tuple[str, float]]]:
+        """The ``n`` features contributing most to each row's error, with their shares."""
+        shares = self.feature_contributions(X)
+        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(shares.shape[1])]))
+        order = np.argsort(-shares, axis=1, kind="stable")[:, :n]
+        return [[(names[j], float(shares[i, j])) for j in row] for i, row in enumerate(order)]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        from aekit.persistence import save
+
+        save(self, path)
+
+    def _weights(self) -> dict[str, torch.Tensor]:
+        return {f"member{i}.{k}": v for i, m in enumerate(self.estimators_)
+                for k, v in m.module_.state_dict().items()}
+
+    def _history_dict(self) -> dict[str, Any]:
+        return {"members": [m.history_.to_dict() for m in self.estimators_]}
+
+    @property
+    def history_(self) -> History:
+        """The first member's training history (all members: ``estimators_[i].history_``)."""
+        self._check_is_fitted()
+        return self.estimators_[0].history_
+
+    def _fitted_state(self) -> dict[str, Any]:
+        state = {
+            "n_features_in_": int(self.n_features_in_),
+            "scaler_": self.scaler_.to_dict(),
+            "members": [{"params": {k: (list(v) if isinstance(v, tuple) else v)
+                                    for k, v in m.get_params().items()},
+                         "fitted": m._fitted_state()} for m in self.estimators_],
+            "score_center_": self.score_center_.tolist(),
+            "score_scale_": self.score_scale_.tolist(),
+            "threshold": self.threshold_obj_.to_dict(),
+            "fit_seconds_": float(self.fit_seconds_),
+            "n_train_samples_": int(self.n_train_samples_),
+        }
+        if hasattr(self, "feature_names_in_"):
+            state["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
+        return state
+
+    def _restore_fitted_state(self, state: dict[str, Any], weights: dict[str, torch.Tensor],
+                              history: dict[str, Any]) -> None:
+        self.n_features_in_ = int(state["n_features_in_"])
+        if "feature_names_in_" in state:
+            self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
+        self.scaler_ = AffineScaler.from_dict(state["scaler_"])
+        cls = VAE if self.model == "vae" else Autoencoder
+        histories = history.get("members", [{}] * len(state["members"]))
+        members = []
+        for i, spec in enumerate(state["members"]):
+            params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in spec["params"].items()}
+            member = cls(**params)
+            prefix = f"member{i}."
+            member_weights = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+            member._restore_fitted_state(spec["fitted"], member_weights,
+                                         histories[i] if i < len(histories) else {})
+            members.append(member)
+        self.estimators_ = members
+        self.score_center_ = np.asarray(state["score_center_"], dtype=np.float64)
+        self.score_scale_ = np.asarray(state["score_scale_"], dtype=np.float64)
+        self.threshold_obj_ = threshold_from_dict(state["threshold"])
+        self.threshold_ = float(self.threshold_obj_.threshold_)
+        self.offset_ = -self.threshold_
+        self.fit_seconds_ = float(state["fit_seconds_"])
+        self.n_train_samples_ = int(state["n_train_samples_"])
