@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
 from torch import nn
 
 from aekit.data.corruption import NOISES, Corruption
@@ -27,6 +28,12 @@ class Autoencoder(BaseAutoencoder):
         Encoder widths from the input down; the decoder mirrors them.
     linear : bool, default=False
         Single affine encoder and decoder, no activation: the PCA-equivalent model.
+    init : {"pca", "random"}, default="pca"
+        "pca": the network starts as PCA with ``latent_dim`` components (a linear path
+        initialised from PCA plus non-linear branches that start at zero), so training
+        begins at the linear optimum and can only improve on it; the starting weights are
+        kept if training never beats them on held-out rows. "random": ordinary random
+        initialisation (use it to see a linear autoencoder rediscover PCA on its own).
     activation : str, default="relu"
         One of relu, leaky_relu, elu, gelu, silu, tanh, sigmoid, identity.
     scaling : {"standard", "robust", "minmax", "none"}, default="standard"
@@ -75,16 +82,18 @@ class Autoencoder(BaseAutoencoder):
     (200, 2)
     """
 
-    _constraints = {**COMMON_CONSTRAINTS, "linear": (lambda v: isinstance(v, bool), "a bool")}
+    _constraints = {**COMMON_CONSTRAINTS, "linear": (lambda v: isinstance(v, bool), "a bool"),
+                    "init": (one_of("pca", "random"), "one of ('pca', 'random')")}
 
-    def __init__(self, latent_dim=8, *, hidden_dims=(64, 32), linear=False, activation="relu",
-                 scaling="standard", max_epochs=200, batch_size="auto", lr=3e-3,
+    def __init__(self, latent_dim=8, *, hidden_dims=(64, 32), linear=False, init="pca",
+                 activation="relu", scaling="standard", max_epochs=200, batch_size="auto", lr=3e-3,
                  weight_decay=0.0, optimizer="adam", lr_schedule="plateau", patience=10,
                  validation_fraction=0.1, grad_clip=5.0, random_state=None, verbose=0,
                  device="auto"):
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.linear = linear
+        self.init = init
         self.activation = activation
         self.scaling = scaling
         self.max_epochs = max_epochs
@@ -102,7 +111,17 @@ class Autoencoder(BaseAutoencoder):
 
     def _build_module(self, n_features: int) -> nn.Module:
         return MLPAutoencoder(n_features, int(self.latent_dim), tuple(self.hidden_dims),
-                              self.activation, linear=bool(self.linear))
+                              self.activation, linear=bool(self.linear),
+                              linear_path=self.init == "pca")
+
+    def _init_module(self, module: nn.Module, X_train: torch.Tensor, seed: int) -> None:
+        if self.init != "pca":
+            return
+        X = X_train.double().numpy()
+        k = min(int(self.latent_dim), X.shape[0], X.shape[1])
+        pca = PCA(n_components=k, random_state=seed).fit(X)
+        module.init_from_pca(torch.from_numpy(pca.components_).float(),
+                             torch.from_numpy(pca.mean_).float())
 
     def _loss_fn(self):
         return ReconstructionLoss()
@@ -134,12 +153,12 @@ class DenoisingAutoencoder(Autoencoder):
     }
 
     def __init__(self, latent_dim=8, *, noise="gaussian", noise_level=0.3, hidden_dims=(64, 32),
-                 linear=False, activation="relu", scaling="standard", max_epochs=200,
+                 linear=False, init="pca", activation="relu", scaling="standard", max_epochs=200,
                  batch_size="auto", lr=3e-3, weight_decay=0.0, optimizer="adam",
                  lr_schedule="plateau", patience=10, validation_fraction=0.1, grad_clip=5.0,
                  random_state=None, verbose=0, device="auto"):
         super().__init__(
-            latent_dim, hidden_dims=hidden_dims, linear=linear, activation=activation,
+            latent_dim, hidden_dims=hidden_dims, linear=linear, init=init, activation=activation,
             scaling=scaling, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
             weight_decay=weight_decay, optimizer=optimizer, lr_schedule=lr_schedule,
             patience=patience, validation_fraction=validation_fraction, grad_clip=grad_clip,

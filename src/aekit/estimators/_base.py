@@ -78,6 +78,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _loss_fn(self):
         raise NotImplementedError
 
+    def _init_module(self, module: nn.Module, X_train: torch.Tensor, seed: int) -> None:
+        """Data-dependent initialisation (e.g. from PCA) before training; none by default."""
+
     def _corruption(self, X_scaled: np.ndarray):
         return None
 
@@ -182,7 +185,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         fork_devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
-            module = self._build_module(self.n_features_in_).to(device)
+            module = self._build_module(self.n_features_in_)
+            self._init_module(module, X_train.cpu(), seed)
+            module = module.to(device)
             history = train(module, self._loss_fn(), X_train, X_val,
                             self._train_config(X_train.shape[0]),
                             corrupt=self._corruption(scaled))

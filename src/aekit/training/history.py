@@ -10,7 +10,8 @@ class History:
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)  # empty when there is no validation split
     lr: list[float] = field(default_factory=list)
-    best_epoch: int = -1  # 0-based epoch whose weights were kept
+    best_epoch: int = -1  # 0-based epoch whose weights were kept; -1: the initial weights
+    initial_loss: float = float("nan")  # validation loss before training
     stopped_early: bool = False
     seconds: float = 0.0
 
@@ -21,6 +22,8 @@ class History:
     @property
     def best_loss(self) -> float:
         losses = self.val_loss or self.train_loss
+        if self.best_epoch < 0:
+            return self.initial_loss
         return losses[self.best_epoch] if losses else float("nan")
 
     def to_dict(self) -> dict:
@@ -35,4 +38,5 @@ class History:
             best_epoch=int(d.get("best_epoch", -1)),
             stopped_early=bool(d.get("stopped_early", False)),
             seconds=float(d.get("seconds", 0.0)),
+            initial_loss=float(d.get("initial_loss", float("nan"))),
         )

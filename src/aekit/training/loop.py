@@ -87,6 +87,11 @@ def train(
     batch_size = max(1, min(cfg.batch_size, n))
     best, best_state, bad_epochs = math.inf, None, 0
     started = time.perf_counter()
+    if X_val is not None:
+        # The starting point competes too: a network initialised at a good solution (PCA)
+        # is never replaced by worse trained weights.
+        best = history.initial_loss = evaluate(module, loss_fn, X_val)
+        best_state = copy.deepcopy(module.state_dict())
     bar = tqdm(range(cfg.max_epochs), desc=cfg.desc, unit="epoch", disable=cfg.verbose <= 0,
                leave=False, dynamic_ncols=True)
     for epoch in bar:
