@@ -1,0 +1,137 @@
+"""ADBench/ODDS anomaly benchmark: aekit's AnomalyDetector vs IsolationForest and PyOD.
+
+Protocol (../shared/datasets/MANIFEST.md): for seeds 0, 1, 2 a stratified 70/30 split; fit
+on the 70% without labels (anomalies included), capped at 10,000 rows by a stratified
+subsample; score the 30%; ROC-AUC, average precision and fit seconds per dataset.
+
+Every method runs in this same process on the same splits. Results are cached per
+(dataset, seed, method) in benchmarks/results/adbench_runs.csv, so a re-run only computes
+what is missing (delete the file, or pass --fresh, to recompute everything).
+
+    .venv/bin/python benchmarks/adbench.py                       # all datasets and methods
+    .venv/bin/python benchmarks/adbench.py --methods aekit --fresh-method aekit
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+HERE = Path(__file__).resolve().parent
+DATA = Path(os.environ.get("AEKIT_DATASETS", HERE.parent.parent / "shared" / "datasets")) / "adbench"
+RUNS = HERE / "results" / "adbench_runs.csv"
+SEEDS = (0, 1, 2)
+CAP = 10_000
+
+
+def make_split(X: np.ndarray, y: np.ndarray, seed: int):
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
+    if len(X_tr) > CAP:
+        X_tr, _, y_tr, _ = train_test_split(X_tr, y_tr, train_size=CAP, stratify=y_tr,
+                                            random_state=seed)
+    return X_tr, X_te, y_te
+
+
+def methods(seed: int) -> dict:
+    """name -> (fit(X) -> fitted, score(fitted, X) -> higher = more anomalous)."""
+    from sklearn.ensemble import IsolationForest
+
+    from aekit import AnomalyDetector
+
+    def pyod(cls, **kw):
+        def fit(X):
+            return cls(**kw).fit(X)
+        return fit, lambda m, X: m.decision_function(X)
+
+    out = {
+        "aekit": (lambda X: AnomalyDetector(random_state=seed).fit(X),
+                  lambda m, X: m.anomaly_score(X)),
+        "IForest": (lambda X: IsolationForest(random_state=seed).fit(X),
+                    lambda m, X: -m.score_samples(X)),
+    }
+    from pyod.models.auto_encoder import AutoEncoder
+    from pyod.models.knn import KNN
+    from pyod.models.pca import PCA
+    from pyod.models.vae import VAE
+
+    out["PyOD-PCA"] = pyod(PCA, random_state=seed)
+    out["PyOD-KNN"] = pyod(KNN)
+    out["PyOD-AE"] = pyod(AutoEncoder, random_state=seed, verbose=0)
+    out["PyOD-VAE"] = pyod(VAE, random_state=seed, verbose=0)
+    return out
+
+
+def run(datasets: list[Path], wanted: list[str], fresh: set[str]) -> pd.DataFrame:
+    done = pd.read_csv(RUNS) if RUNS.exists() else pd.DataFrame(
+        columns=["dataset", "seed", "method", "roc_auc", "ap", "fit_s", "score_s"])
+    done = done[~done["method"].isin(fresh)]
+    have = set(zip(done["dataset"], done["seed"], done["method"]))
+    rows = done.to_dict("records")
+    for path in datasets:
+        with np.load(path, allow_pickle=False) as npz:
+            X, y = npz["X"].astype(np.float64), npz["y"].astype(int)
+        name = path.stem
+        for seed in SEEDS:
+            X_tr, X_te, y_te = make_split(X, y, seed)
+            for method, (fit, score) in methods(seed).items():
+                if method not in wanted or (name, seed, method) in have:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    t0 = time.perf_counter()
+                    model = fit(X_tr)
+                    t1 = time.perf_counter()
+                    s = np.asarray(score(model, X_te), dtype=np.float64)
+                    t2 = time.perf_counter()
+                s = np.nan_to_num(s, nan=np.nanmax(s[np.isfinite(s)]) if np.isfinite(s).any() else 0)
+                rows.append(dict(dataset=name, seed=seed, method=method,
+                                 roc_auc=roc_auc_score(y_te, s),
+                                 ap=average_precision_score(y_te, s),
+                                 fit_s=t1 - t0, score_s=t2 - t1))
+                print(f"{name:22s} seed {seed} {method:9s} ROC-AUC {rows[-1]['roc_auc']:.3f} "
+                      f"AP {rows[-1]['ap']:.3f} fit {t1 - t0:6.1f}s", flush=True)
+                pd.DataFrame(rows).to_csv(RUNS, index=False)
+    return pd.DataFrame(rows)
+
+
+def report(runs: pd.DataFrame) -> str:
+    per = runs.groupby(["dataset", "method"])[["roc_auc", "ap", "fit_s"]].mean().unstack("method")
+    order = [m for m in ["aekit", "IForest", "PyOD-PCA", "PyOD-KNN", "PyOD-AE", "PyOD-VAE"]
+             if m in per["roc_auc"].columns]
+    lines = ["| dataset | " + " | ".join(f"{m} ROC-AUC / AP / s" for m in order) + " |",
+             "|---|" + "---|" * len(order)]
+    for ds in sorted(per.index, key=lambda s: int(s.split("_")[0])):
+        cells = [f"{per['roc_auc'].loc[ds, m]:.3f} / {per['ap'].loc[ds, m]:.3f} / "
+                 f"{per['fit_s'].loc[ds, m]:.1f}" for m in order]
+        lines.append(f"| {ds} | " + " | ".join(cells) + " |")
+    means = [f"**{per['roc_auc'][m].mean():.3f}** / {per['ap'][m].mean():.3f} / "
+             f"{per['fit_s'][m].mean():.1f}" for m in order]
+    lines.append("| **mean** | " + " | ".join(means) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--methods", default="aekit,IForest,PyOD-PCA,PyOD-KNN,PyOD-AE,PyOD-VAE")
+    parser.add_argument("--datasets", default="", help="comma-separated name fragments")
+    parser.add_argument("--fresh-method", default="", help="recompute these methods")
+    args = parser.parse_args()
+    paths = sorted(DATA.glob("*.npz"), key=lambda p: int(p.stem.split("_")[0]))
+    if args.datasets:
+        paths = [p for p in paths if any(f in p.stem for f in args.datasets.split(","))]
+    runs = run(paths, args.methods.split(","), set(filter(None, args.fresh_method.split(","))))
+    table = report(runs[runs["dataset"].isin([p.stem for p in paths])])
+    (HERE / "results" / "adbench_table.md").write_text(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
