@@ -41,22 +41,30 @@ def linear_vs_pca():
     S_train, S_test = scaler.transform(X_train), scaler.transform(X_test)
     pca = PCA(n_components=k).fit(S_train)
     pca_mse = np.mean((pca.inverse_transform(pca.transform(S_test)) - S_test) ** 2)
-    ae = Autoencoder(linear=True, latent_dim=k, patience=30, random_state=0).fit(X_train)
-    return ae, pca, pca_mse, X_test
+    # init="random": the linear autoencoder has to find the principal subspace by training.
+    ae = Autoencoder(linear=True, latent_dim=k, init="random", patience=30, random_state=0)
+    return ae.fit(X_train), pca, pca_mse, X_train, X_test
 
 
 def test_linear_autoencoder_matches_pca_held_out_error_within_two_percent(linear_vs_pca):
-    ae, _, pca_mse, X_test = linear_vs_pca
+    ae, _, pca_mse, _, X_test = linear_vs_pca
     ratio = ae.reconstruction_error(X_test).mean() / pca_mse
     assert 0.98 < ratio < 1.02, ratio
 
 
 def test_linear_autoencoder_decoder_spans_the_principal_subspace(linear_vs_pca):
-    ae, pca, _, _ = linear_vs_pca
+    ae, pca, _, _, _ = linear_vs_pca
     decoder = ae.module_.decoder[0].weight.detach().double().numpy()
     assert decoder.shape == (20, 3)
     largest_angle = np.degrees(subspace_angles(decoder, pca.components_.T).max())
     assert largest_angle < 5.0
+
+
+def test_a_pca_initialised_linear_autoencoder_is_never_worse_than_pca(linear_vs_pca):
+    _, _, pca_mse, X_train, X_test = linear_vs_pca
+    ae = Autoencoder(linear=True, latent_dim=3, init="pca", max_epochs=5, random_state=0)
+    ratio = ae.fit(X_train).reconstruction_error(X_test).mean() / pca_mse
+    assert ratio < 1.01, ratio
 
 
 def test_linear_autoencoder_has_one_affine_layer_each_way():
@@ -247,18 +255,26 @@ def test_parameters_are_not_validated_in_the_constructor():
 
 
 def test_history_has_one_train_and_validation_loss_per_epoch(X_small):
-    ae = Autoencoder(**tiny(max_epochs=5, patience=0)).fit(X_small)
+    ae = Autoencoder(**tiny(max_epochs=5, patience=0, init="random")).fit(X_small)
     h = ae.history_
     assert h.n_epochs == 5
     assert len(h.train_loss) == len(h.val_loss) == len(h.lr) == 5
     assert 0 <= h.best_epoch < 5
     assert h.best_loss == h.val_loss[h.best_epoch]
+    assert h.best_loss <= min(h.val_loss) * (1 + 1e-4)
     assert not h.stopped_early
+
+
+def test_the_kept_weights_are_never_worse_than_the_starting_ones(X_small):
+    h = Autoencoder(**tiny(max_epochs=5, patience=0)).fit(X_small).history_
+    assert np.isfinite(h.initial_loss)
+    assert h.best_loss <= h.initial_loss
+    assert h.best_loss == (h.initial_loss if h.best_epoch == -1 else h.val_loss[h.best_epoch])
 
 
 def test_early_stopping_ends_before_max_epochs_on_easy_data():
     X, _ = low_rank(300, n_features=4, rank=1, noise=0.0)
-    ae = Autoencoder(latent_dim=1, hidden_dims=(8,), max_epochs=200, patience=3,
+    ae = Autoencoder(latent_dim=1, hidden_dims=(8,), init="random", max_epochs=200, patience=3,
                      random_state=0).fit(X)
     h = ae.history_
     assert h.stopped_early

@@ -59,7 +59,8 @@ def _module_and_output(likelihood, gen, n_features=7, batch=9):
     module = MLPVAE(n_features, 3, (8,), likelihood=likelihood).double()
     if likelihood == "gaussian":
         with torch.no_grad():
-            module.log_sigma.copy_(torch.randn(n_features, generator=gen, dtype=torch.float64) * 0.5)
+            log_sigma = torch.randn(n_features, generator=gen, dtype=torch.float64)
+            module.log_sigma.copy_(0.5 * log_sigma)
     recon = torch.randn(batch, n_features, generator=gen, dtype=torch.float64)
     mu = torch.randn(batch, 3, generator=gen, dtype=torch.float64)
     logvar = torch.randn(batch, 3, generator=gen, dtype=torch.float64)
