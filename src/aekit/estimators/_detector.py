@@ -69,7 +69,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         Width multiplier for "mean_std" (default 3) and "mad" (default 3.5).
     q : float, default=1e-3
         Risk level for "pot".
-    score : {"reconstruction", "elbo"}, default="reconstruction"
+    scoring : {"reconstruction", "elbo"}, default="reconstruction"
         For ``model="vae"``: error of the posterior-mean reconstruction, or the negative
         ELBO at the posterior mean. Both deterministic.
     calibration_fraction : float in [0, 0.5], default=0.2
@@ -102,7 +102,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         "contamination": (is_float(0, 0.5, lo_open=True), "a float in (0, 0.5]"),
         "k": (lambda v: v is None or is_float(0, lo_open=True)(v), "None or a float > 0"),
         "q": (is_float(0, 1, lo_open=True, hi_open=True), "a float in (0, 1)"),
-        "score": (one_of("reconstruction", "elbo"), "one of ('reconstruction', 'elbo')"),
+        "scoring": (one_of("reconstruction", "elbo"), "one of ('reconstruction', 'elbo')"),
         "calibration_fraction": (is_float(0, 0.5), "a float in [0, 0.5]"),
         "scaling": (one_of(*SCALINGS), f"one of {SCALINGS}"),
         "max_epochs": (is_int(1), "an int >= 1"),
@@ -115,7 +115,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     }
 
     def __init__(self, *, model="ae", n_estimators=5, latent_dim="auto", hidden_dims="auto",
-                 threshold="mad", contamination=0.1, k=None, q=1e-3, score="reconstruction",
+                 threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="reconstruction",
                  calibration_fraction=0.2, scaling="standard", max_epochs=100, batch_size="auto", lr=3e-3, patience=10,
                  random_state=None, verbose=0, device="auto"):
         self.model = model
@@ -126,7 +126,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.contamination = contamination
         self.k = k
         self.q = q
-        self.score = score
+        self.scoring = scoring
         self.calibration_fraction = calibration_fraction
         self.scaling = scaling
         self.max_epochs = max_epochs
@@ -185,7 +185,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         # Root mean squared error rather than MSE: a sum of squares is chi-square-like with
         # a long right tail, its square root is close to Gaussian, which is what mean + k*std
         # and MAD thresholds assume. Rankings are unchanged.
-        if self.model == "vae" and self.score == "elbo":
+        if self.model == "vae" and self.scoring == "elbo":
             return member.negative_elbo(Xs, n_samples=0)
         return np.sqrt(member.reconstruction_error(Xs))
 
@@ -200,8 +200,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         ``y`` is ignored: training is unsupervised.
         """
         validate_params(self, self._constraints)
-        if self.score == "elbo" and self.model != "vae":
-            raise ParameterError("score='elbo' needs model='vae'. Got model='ae'.")
+        if self.scoring == "elbo" and self.model != "vae":
+            raise ParameterError("scoring='elbo' needs model='vae'. Got model='ae'.")
         threshold = self._make_threshold()
         started = time.perf_counter()
         values, columns = check_features(X, source="X", min_samples=2,

@@ -1,0 +1,138 @@
+"""The command line end to end, in-process through ``main([...])``."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aekit.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(300, 2))
+    X = z @ rng.normal(size=(2, 5)) + 0.1 * rng.normal(size=(300, 5))
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d", "e"])
+    df["label"] = 0
+    df.loc[:9, ["a", "b"]] += 12
+    df.loc[:9, "label"] = 1
+    path = tmp_path_factory.mktemp("data") / "data.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("model", ["ae", "linear", "dae", "vae"])
+def test_fit_embed_reconstruct_info_end_to_end(model, table, tmp_path, capsys):
+    model_dir = tmp_path / "model"
+    code, out, _ = run(["fit", table, "--model", model, "--latent-dim", 2, "--hidden", "16",
+                        "--epochs", 3, "--seed", 0, "--labels", "label", "--out", model_dir, "-q"], capsys)
+    assert code == 0 and "saved to" in out
+    assert sorted(p.name for p in model_dir.iterdir()) == [
+        "estimator.json", "history.json", "weights.safetensors"]
+    code, _, _ = run(["embed", model_dir, table, "--labels", "label", "--out", tmp_path / "z.parquet"], capsys)
+    assert code == 0
+    assert pd.read_parquet(tmp_path / "z.parquet").columns.tolist() == ["z0", "z1"]
+    code, _, _ = run(["reconstruct", model_dir, table, "--labels", "label", "--out", tmp_path / "r.csv"], capsys)
+    recon = pd.read_csv(tmp_path / "r.csv")
+    assert code == 0 and recon.columns.tolist() == ["a", "b", "c", "d", "e"] and len(recon) == 300
+    code, out, _ = run(["info", model_dir], capsys)
+    assert code == 0 and "input: 5 features: a, b, c, d, e" in out
+
+
+def test_embed_writes_npy(table, tmp_path, capsys):
+    run(["fit", table, "--latent-dim", 3, "--epochs", 2, "--labels", "label", "--out", tmp_path / "m", "-q"], capsys)
+    code, _, _ = run(["embed", tmp_path / "m", table, "--labels", "label", "--out", tmp_path / "z.npy"], capsys)
+    assert code == 0 and np.load(tmp_path / "z.npy").shape == (300, 3)
+
+
+def test_detect_keeps_row_order_flags_and_explains_with_labels_excluded(table, tmp_path, capsys):
+    out_path = tmp_path / "scores.csv"
+    code, out, _ = run(["detect", table, "--labels", "label", "--threshold", "quantile",
+                        "--contamination", 0.05, "--seed", 0, "--out", out_path, "-q"], capsys)
+    assert code == 0
+    scores = pd.read_csv(out_path, keep_default_na=False)
+    assert scores.columns.tolist() == ["score", "flag", "top_features"]
+    assert len(scores) == 300
+    assert scores["score"].iloc[:10].mean() > scores["score"].iloc[10:].quantile(0.95)
+    flagged = scores[scores["flag"] == 1]
+    assert (flagged["top_features"].str.count(":") == 3).all()
+    assert (scores.loc[scores["flag"] == 0, "top_features"] == "").all()
+    assert "label" not in ";".join(flagged["top_features"])
+    assert "rows: 300" in out and "ROC-AUC=" in out
+
+
+def test_fit_detector_then_score_new_data(table, tmp_path, capsys):
+    code, out, _ = run(["fit", table, "--detector", "--threshold", "pot", "--labels", "label",
+                        "--seed", 0, "--epochs", 5, "--out", tmp_path / "det", "-q"], capsys)
+    assert code == 0 and "threshold pot" in out
+    config = json.loads((tmp_path / "det" / "estimator.json").read_text())
+    assert config["class"] == "AnomalyDetector"
+    code, out, _ = run(["score", tmp_path / "det", table, "--labels", "label",
+                        "--out", tmp_path / "s.parquet"], capsys)
+    assert code == 0 and len(pd.read_parquet(tmp_path / "s.parquet")) == 300
+    assert "ROC-AUC=" in out
+
+
+def test_score_refuses_a_model_that_is_not_a_detector(table, tmp_path, capsys):
+    run(["fit", table, "--epochs", 2, "--labels", "label", "--out", tmp_path / "m", "-q"], capsys)
+    code, _, err = run(["score", tmp_path / "m", table, "--labels", "label", "--out", tmp_path / "s.csv"], capsys)
+    assert code == 2 and "not an anomaly detector" in err
+    assert not (tmp_path / "s.csv").exists()
+
+
+BAD_CASES = {
+    "non_numeric": ("a,b\n1,2\n3,oops\n", "column 'b', row 2: 'oops' is not a number"),
+    "nan": ("a,b\n1,2\n,4\n3,5\n", "column 'a'.*1 NaN or inf.*row 2"),
+    "inf": ("a,b\n1,2\ninf,4\n3,5\n", "NaN or inf"),
+    "empty": ("", "empty"),
+    "header_only": ("a,b\n", "0 rows"),
+    "one_row": ("a,b\n1,2\n", "1 sample"),
+    "duplicate_columns": ("a,a\n1,2\n3,4\n", "duplicated column names"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+@pytest.mark.parametrize("command", ["fit", "detect"])
+def test_bad_input_exits_2_with_a_clear_message_and_no_output(case, command, tmp_path, capsys):
+    text, match = BAD_CASES[case]
+    data = tmp_path / "bad.csv"
+    data.write_text(text)
+    out = tmp_path / ("model" if command == "fit" else "scores.csv")
+    code, _, err = run([command, data, "--out", out, "-q", "--epochs", 2], capsys)
+    assert code == 2
+    assert err.startswith("aekit: error:") and "Traceback" not in err
+    assert pytest.importorskip("re").search(match, err), err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.csv"]
+
+
+def test_wrong_columns_at_score_time_exit_2(table, tmp_path, capsys):
+    run(["fit", table, "--epochs", 2, "--labels", "label", "--out", tmp_path / "m", "-q"], capsys)
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"a": [1.0, 2.0], "zzz": [3.0, 4.0]}).to_csv(other, index=False)
+    code, _, err = run(["embed", tmp_path / "m", other, "--out", tmp_path / "z.csv"], capsys)
+    assert code == 2 and "unseen at fit time" in err and "- zzz" in err and "missing" in err
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_missing_labels_column_and_bad_output_directory_exit_2(table, tmp_path, capsys):
+    code, _, err = run(["detect", table, "--labels", "nope", "--out", tmp_path / "s.csv"], capsys)
+    assert code == 2 and "no labels column 'nope'" in err
+    code, _, err = run(["fit", table, "--labels", "label", "--out", tmp_path / "no" / "such" / "m"], capsys)
+    assert code == 2 and "does not exist" in err
+
+
+def test_usage_errors_and_help(capsys):
+    assert main(["fit"]) == 2
+    assert main(["--help"]) == 0
+    assert "example:" in capsys.readouterr().out
+    assert main(["detect", "--help"]) == 0
+    assert "example:" in capsys.readouterr().out
