@@ -224,3 +224,53 @@ def _check_scalar(value, name: str, expected: str) -> float:
             f"traversal_values: the {name!r} parameter must be {expected}. Got {value!r} instead."
         )
     return float(value)
+
+
+# ---------------------------------------------------------------------------- with a model
+def interpolate(model, a, b, steps: int = 8, method: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+    """Encode rows ``a`` and ``b``, walk between their codes, decode every step.
+
+    Parameters
+    ----------
+    model : a fitted aekit Autoencoder, DenoisingAutoencoder or VAE
+    a, b : array-like of shape (n_features,) or single-row DataFrames
+    steps : int >= 2
+    method : {"linear", "slerp"}
+
+    Returns
+    -------
+    path : ndarray (steps, latent_dim)
+        The latent codes; ``path[0]`` and ``path[-1]`` are the codes of ``a`` and ``b``.
+    decoded : ndarray (steps, n_features)
+        Decoded rows in the data's units; the ends equal the reconstructions of a and b.
+    """
+    if method not in ("linear", "slerp"):
+        raise ParameterError(f"method must be 'linear' or 'slerp'. Got {method!r} instead.")
+    za, zb = model.transform(_as_row(a))[0], model.transform(_as_row(b))[0]
+    path = lerp(za, zb, steps) if method == "linear" else slerp(za, zb, steps)
+    return path, model.inverse_transform(path)
+
+
+def traverse(model, x, dim: int, values=None) -> tuple[np.ndarray, np.ndarray]:
+    """Vary latent dimension ``dim`` of row ``x``'s code over ``values``; decode each.
+
+    ``values`` defaults to the code's value +/- 3 in 7 steps. Returns the codes
+    (len(values), latent_dim) and the decoded rows (len(values), n_features).
+    """
+    z = model.transform(_as_row(x))[0]
+    if not isinstance(dim, numbers.Integral) or not 0 <= dim < z.shape[0]:
+        raise ParameterError(f"dim must be an int in [0, {z.shape[0] - 1}]. Got {dim!r} instead.")
+    values = traversal_values(float(z[dim])) if values is None else np.asarray(values, dtype=float)
+    codes = np.repeat(z[None, :], len(values), axis=0)
+    codes[:, dim] = values
+    return codes, model.inverse_transform(codes)
+
+
+def _as_row(x):
+    if hasattr(x, "iloc"):
+        return x if x.ndim == 2 else x.to_frame().T
+    arr = np.asarray(x, dtype=np.float64)
+    return arr.reshape(1, -1) if arr.ndim == 1 else arr
+
+
+__all__ += ["interpolate", "traverse"]

@@ -9,7 +9,8 @@ import sys
 from aekit._version import __version__
 from aekit.exceptions import AekitError
 
-COMMANDS = ("fit", "detect", "score", "embed", "reconstruct", "info", "demo")
+COMMANDS = ("fit", "detect", "score", "embed", "reconstruct", "info", "sweep", "interpolate",
+            "sample", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

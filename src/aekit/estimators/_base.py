@@ -191,7 +191,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             history = train(module, self._loss_fn(), X_train, X_val,
                             self._train_config(X_train.shape[0]),
                             corrupt=self._corruption(scaled))
-        self.module_ = module.cpu().eval()
+        module = module.cpu()
+        if history.best_epoch < 0:
+            # Training never beat the initial solution: keep it, fitted on every row.
+            self._init_module(module, torch.from_numpy(scaled), seed)
+        self.module_ = module.eval()
         self.history_ = history
         self.n_train_samples_ = int(n)
         with torch.random.fork_rng(devices=[]):

@@ -145,10 +145,14 @@ class VAE(BaseAutoencoder):
             values = values + float(np.log(self.scaler_.scale).sum())
         return values
 
-    def sample(self, n_samples: int = 1, *, random_state: Any = None) -> np.ndarray:
-        """Draw ``n_samples`` rows from the generative model (prior z ~ N(0, I), decoder mean).
+    def sample(self, n_samples: int = 1, *, random_state: Any = None,
+               include_noise: bool = False) -> np.ndarray:
+        """Draw ``n_samples`` rows from the generative model, in the original units.
 
-        Returned in the original units, shape (n_samples, n_features).
+        z ~ N(0, I) from the prior, decoded to the likelihood's mean (for Bernoulli data, the
+        pixel probabilities). With ``include_noise=True`` rows are drawn from p(x|z) itself:
+        the Gaussian likelihood adds its learned per-feature noise, Bernoulli draws 0/1,
+        so sample moments match the data's. Shape (n_samples, n_features).
         """
         self._check_is_fitted()
         if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
@@ -156,6 +160,15 @@ class VAE(BaseAutoencoder):
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator().manual_seed(seed)
         z = torch.randn(int(n_samples), int(self.latent_dim), generator=generator)
-        return self.inverse_transform(z.numpy())
+        if not include_noise:
+            return self.inverse_transform(z.numpy())
+        with torch.inference_mode():
+            mean = self.module_.decode(z)
+            if self.likelihood == "bernoulli":
+                x = torch.bernoulli(mean, generator=generator)
+            else:
+                sigma = self.module_.log_sigma.clamp(min=float(np.log(1e-3))).exp()
+                x = mean + sigma * torch.randn(mean.shape, generator=generator)
+        return self.scaler_.inverse_transform(x.double().numpy())
 
 

@@ -17,5 +17,9 @@ class TrainConfig:
     grad_clip: float = 5.0  # max global gradient norm; 0 disables clipping
     patience: int = 10  # epochs without validation improvement before stopping; 0 disables
     min_delta: float = 1e-4  # relative improvement that counts
+    # Relative improvement trained weights need over the *initial* ones (when those are a
+    # solution already, e.g. PCA) to replace them: smaller gains on a small validation set
+    # are mostly noise, and keeping the simpler solution generalises better.
+    init_margin: float = 0.01
     verbose: int = 1
     desc: str = "training"

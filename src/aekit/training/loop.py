@@ -92,6 +92,32 @@ def evaluate(module: nn.Module, loss_fn: LossFn, X: Tensor, batch_size: int = 81
     return total / max(n, 1)
 
 
+@torch.inference_mode()
+def per_sample_losses(module: nn.Module, loss_fn: LossFn, X: Tensor,
+                      batch_size: int = 8192) -> Tensor:
+    """Loss of every row of ``X`` in eval mode, shape (n,)."""
+    was_training = module.training
+    module.eval()
+    out = torch.cat([loss_fn.per_sample(module, module(X[i:i + batch_size]), X[i:i + batch_size])
+                     for i in range(0, X.shape[0], batch_size)])
+    module.train(was_training)
+    return out
+
+
+def significantly_better(candidate: Tensor, reference: Tensor, margin: float) -> bool:
+    """Paired test on the same validation rows: is ``candidate`` lower by more than noise?
+
+    Requires the mean per-row improvement to exceed both ``margin`` (relative) and two
+    standard errors of the paired differences.
+    """
+    diff = (reference - candidate).double()
+    n = diff.numel()
+    if n < 2:
+        return bool(diff.mean() > margin * reference.double().mean().abs())
+    se = diff.std() / n ** 0.5
+    return bool(diff.mean() > max(2 * se, margin * reference.double().mean().abs()))
+
+
 def train(
     module: nn.Module,
     loss_fn: LossFn,
@@ -136,6 +162,7 @@ def _train(
         # is never replaced by worse trained weights.
         best = history.initial_loss = evaluate(module, loss_fn, X_val)
         best_state = copy.deepcopy(module.state_dict())
+        initial_rows = per_sample_losses(module, loss_fn, X_val) if hasattr(loss_fn, "per_sample") else None
     bar = tqdm(range(cfg.max_epochs), desc=cfg.desc, unit="epoch", disable=cfg.verbose <= 0,
                leave=False, dynamic_ncols=True)
     for epoch in bar:
@@ -169,7 +196,12 @@ def _train(
                 scheduler.step(monitored)
             else:
                 scheduler.step()
-        if monitored < best - cfg.min_delta * abs(best) or best_state is None:
+        improved = monitored < best - cfg.min_delta * abs(best) or best_state is None
+        if improved and history.best_epoch < 0 and X_val is not None and initial_rows is not None:
+            # Leaving the initial weights (e.g. the PCA solution) needs a real, not a lucky, gain.
+            improved = significantly_better(per_sample_losses(module, loss_fn, X_val),
+                                            initial_rows, cfg.init_margin)
+        if improved:
             best, bad_epochs = monitored, 0
             history.best_epoch = epoch
             best_state = copy.deepcopy(module.state_dict())

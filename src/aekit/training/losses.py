@@ -20,6 +20,9 @@ class ReconstructionLoss:
                  epoch: int | None) -> Tensor:
         return F.mse_loss(out.recon, target)
 
+    def per_sample(self, module: nn.Module, out: AEOutput, target: Tensor) -> Tensor:
+        return (out.recon - target).pow(2).flatten(1).mean(dim=1)
+
 
 class BCELoss:
     """Binary cross-entropy per entry, for a deterministic autoencoder on [0, 1] data."""
@@ -27,6 +30,9 @@ class BCELoss:
     def __call__(self, module: nn.Module, out: AEOutput, target: Tensor,
                  epoch: int | None) -> Tensor:
         return F.binary_cross_entropy_with_logits(out.recon, target)
+
+    def per_sample(self, module: nn.Module, out: AEOutput, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(out.recon, target, reduction="none").flatten(1).mean(dim=1)
 
 
 class ELBOLoss:
@@ -48,3 +54,7 @@ class ELBOLoss:
                  epoch: int | None) -> Tensor:
         nll, kl = elbo_terms(module, out, target)
         return (nll + self.beta_at(epoch) * kl.sum(dim=1)).mean()
+
+    def per_sample(self, module: nn.Module, out: AEOutput, target: Tensor) -> Tensor:
+        nll, kl = elbo_terms(module, out, target)
+        return nll + self.beta * kl.sum(dim=1)

@@ -1,0 +1,55 @@
+"""``aekit interpolate``: decode a walk between the latent codes of two rows."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+
+from aekit.cli._common import add_subparser
+from aekit.data.io import read_data, write_table
+from aekit.exceptions import DataError
+from aekit.latent import interpolate
+from aekit.persistence import load
+
+
+def add_parser(subparsers) -> None:
+    p = add_subparser(subparsers, "interpolate", help="walk between two rows in latent space",
+                      description="Encode rows FROM and TO of DATA (0-based), interpolate "
+                                  "between their codes (linear or spherical) and decode every "
+                                  "step. The output has one row per step: step, t, the codes "
+                                  "z0.. and the decoded features.",
+                      example="aekit interpolate model data.csv --from 0 --to 5 --steps 8 "
+                              "--method slerp --out path.csv")
+    p.add_argument("model", help="model directory (ae, dae or vae)")
+    p.add_argument("data", help="data file with the model's columns")
+    p.add_argument("--from", dest="start", type=int, required=True, help="row index (0-based)")
+    p.add_argument("--to", dest="end", type=int, required=True, help="row index (0-based)")
+    p.add_argument("--steps", type=int, default=8, help="number of points, ends included")
+    p.add_argument("--method", choices=("linear", "slerp"), default="linear")
+    p.add_argument("--labels", default=None, help="a labels column to drop")
+    p.add_argument("--out", required=True, metavar="FILE", help="output .csv/.parquet/.npy")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load(args.model)
+    data = read_data(args.data, labels=args.labels)
+    X = data.X
+    n = len(X)
+    for name, row in (("--from", args.start), ("--to", args.end)):
+        if not 0 <= row < n:
+            raise DataError(f"{args.data}: {name} {row} is out of range; the file has {n} rows "
+                            f"(valid: 0 to {n - 1}).")
+    pick = (lambda i: X.iloc[[i]]) if hasattr(X, "iloc") else (lambda i: np.asarray(X)[[i]])
+    path, decoded = interpolate(model, pick(args.start), pick(args.end), args.steps, args.method)
+    names = getattr(model, "feature_names_in_", None)
+    columns = list(names) if names is not None else [f"x{j}" for j in range(decoded.shape[1])]
+    frame = pd.concat([
+        pd.DataFrame({"step": np.arange(args.steps), "t": np.linspace(0, 1, args.steps)}),
+        pd.DataFrame(path, columns=[f"z{i}" for i in range(path.shape[1])]),
+        pd.DataFrame(decoded, columns=columns)], axis=1)
+    write_table(args.out, frame)
+    print(f"wrote {args.steps} {args.method} steps from row {args.start} to row {args.end} to {args.out}")
+    return 0
