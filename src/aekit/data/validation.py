@@ -38,7 +38,7 @@ def _to_pandas(X: Any) -> Any:
     return X
 
 
-def _frame_to_float(df: pd.DataFrame, source: str) -> np.ndarray:
+def _frame_to_float(df: pd.DataFrame, source: str, row_offset: int = 0) -> np.ndarray:
     """Convert every column to float64, naming the first offending cell otherwise."""
     columns = [str(c) for c in df.columns]
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
@@ -63,7 +63,8 @@ def _frame_to_float(df: pd.DataFrame, source: str) -> np.ndarray:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
-                f"{source}: column {name!r}, row {row + 1}: {col.iloc[row]!r} is not a number "
+                f"{source}: column {name!r}, row {row_offset + row + 1}: {col.iloc[row]!r} "
+                "is not a number "
                 f"({int(bad.sum())} non-numeric cell(s) in this column). "
                 "Fix or drop those cells, or drop the column, before fitting."
             )
@@ -96,8 +97,12 @@ def _array_to_float(X: Any, source: str) -> np.ndarray:
     raise DataError(f"{source}: unsupported dtype {arr.dtype}. Pass numeric data.")
 
 
-def check_finite(X: np.ndarray, columns: Sequence[str] | None, source: str) -> None:
-    """Reject NaN, +/-inf and values too large for float32, naming column, count and row."""
+def check_finite(X: np.ndarray, columns: Sequence[str] | None, source: str,
+                 row_offset: int = 0) -> None:
+    """Reject NaN, +/-inf and values too large for float32, naming column, count and row.
+
+    ``row_offset``: rows before ``X`` in its file, so a chunk's errors name the file's row.
+    """
     finite = np.isfinite(X)
     if not finite.all():
         j = int(np.flatnonzero(~finite.all(axis=0))[0])
@@ -106,7 +111,7 @@ def check_finite(X: np.ndarray, columns: Sequence[str] | None, source: str) -> N
         what = "NaN" if np.isnan(X[i, j]) else "inf"
         raise DataError(
             f"{source}: {_column_label(columns, j)} holds {int(bad.sum())} NaN or inf value(s); "
-            f"the first is {what} at row {i + 1}. Impute or drop those rows "
+            f"the first is {what} at row {row_offset + i + 1}. Impute or drop those rows "
             "(for example DataFrame.dropna()) before fitting or scoring."
         )
     too_big = np.abs(X) > _FLOAT32_LIMIT
@@ -114,7 +119,8 @@ def check_finite(X: np.ndarray, columns: Sequence[str] | None, source: str) -> N
         j = int(np.flatnonzero(too_big.any(axis=0))[0])
         i = int(np.flatnonzero(too_big[:, j])[0])
         raise DataError(
-            f"{source}: {_column_label(columns, j)}, row {i + 1}: {X[i, j]!r} is too large "
+            f"{source}: {_column_label(columns, j)}, row {row_offset + i + 1}: {X[i, j]!r} "
+            "is too large "
             "to compute with in float32 (overflows to inf). Rescale the column (e.g. log or "
             "divide by a constant) before fitting."
         )
@@ -150,6 +156,7 @@ def check_features(
     n_features: int | None = None,
     estimator_name: str = "the model",
     min_samples: int = 1,
+    row_offset: int = 0,
 ) -> tuple[np.ndarray, list[str] | None]:
     """Validate a feature matrix and return it as float64 with its column names.
 
@@ -163,6 +170,9 @@ def check_features(
         otherwise the message lists missing and unexpected names.
     min_samples : int
         2 for ``fit`` (a scaler and a validation split need more than one row).
+    row_offset : int
+        Rows of the file before ``X`` (a chunk of a larger file): messages name the
+        file's row, ``row_offset + i + 1``.
 
     Returns
     -------
@@ -183,7 +193,7 @@ def check_features(
                             "minimum of 1 is required. Pass at least one numeric feature.")
         if X.shape[0] == 0:
             raise DataError(f"{source}: empty input (0 rows). Pass at least {max(min_samples, 1)} rows.")
-        values = _frame_to_float(X, source)
+        values = _frame_to_float(X, source, row_offset)
     elif issparse(X):
         raise DataError(
             f"{source}: sparse input ({type(X).__name__}) is not supported. Convert it to a "
@@ -222,5 +232,5 @@ def check_features(
             f"{source}: got {values.shape[0]} sample (n_samples={values.shape[0]}); at least "
             f"{min_samples} samples are needed to fit. Pass more rows."
         )
-    check_finite(values, columns, source)
+    check_finite(values, columns, source, row_offset)
     return values, columns
