@@ -43,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except AekitError as err:
-        print(f"aekit: error: {err}", file=sys.stderr)
+        message = str(err)
+        data = getattr(args, "data", None)
+        if data and message.startswith("X: "):
+            # The library names its argument "X"; on the command line that is the data file.
+            message = f"{data}: {message[3:]}"
+        print(f"aekit: error: {message}", file=sys.stderr)
         return 2
     except OSError as err:
         print(f"aekit: error: {err}", file=sys.stderr)

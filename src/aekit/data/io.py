@@ -153,8 +153,9 @@ def _array_frame(arr: np.ndarray, path: Path) -> pd.DataFrame | np.ndarray:
     if arr.ndim in (3, 4):
         return arr  # images (N, H, W) or (N, C, H, W)
     if arr.ndim != 2:
-        raise DataError(f"{path}: array of shape {arr.shape}; expected 2-D (n_samples, n_features).")
-    return pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+        raise DataError(f"{path}: array of shape {arr.shape}; expected 2-D (n_samples, n_features) "
+                        "or images (N, H, W) / (N, C, H, W).")
+    return arr  # no column names: matched to the model by position and width
 
 
 def read_data(path: str | os.PathLike, *, labels: str | None = None) -> Dataset:
