@@ -25,10 +25,19 @@ import pandas as pd
 import torch
 
 from aekit._atomic import atomic_file
-from aekit.data.validation import align_columns, check_features, check_finite
+from aekit.data.validation import _FLOAT32_LIMIT, align_columns, check_features, check_finite
 from aekit.exceptions import DataError
+from aekit.training.loop import cpu_threads
 
 CHUNK_ROWS = 262_144  # rows per chunk: ~40 MiB of float64 at 20 columns
+# Rows per forward pass: small enough that a member's activations stay in cache (measured
+# 1.8x faster than 65,536 rows at 20 features and width 40), large enough that the ~15
+# PyTorch calls per member per pass cost little.
+FORWARD_ROWS = 16_384
+# Intra-op threads while scoring. The layers are narrow (tens of units), so one thread does
+# not wait on the others; measured on 2 shared cores, 2 threads were 5-50x slower. Reading
+# and writing run in pyarrow's own threads meanwhile.
+SCORING_THREADS = 1
 STREAM_INPUTS = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 STREAM_OUTPUTS = (".csv", ".tsv", ".parquet", ".pq")
 
@@ -146,7 +155,11 @@ def _batch_to_float(batch: Any, names: list[str], source: str, row_offset: int) 
             check_features(frame, source=source, row_offset=row_offset)
             col = pc.cast(col, pa.float64())
         out[:, j] = col.to_numpy(zero_copy_only=False)
-    check_finite(out, names, source, row_offset)
+    # One pass for the common case (NaN propagates through max); the full check, which
+    # names the column and row, only runs when something is wrong.
+    peak = np.abs(out).max(initial=0.0)
+    if not np.isfinite(peak) or peak > _FLOAT32_LIMIT:
+        check_finite(out, names, source, row_offset)
     return out
 
 
@@ -198,13 +211,15 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
     if not simple:
         return detector.anomaly_score(X)
     x = torch.from_numpy(np.ascontiguousarray(detector.scaler_.transform(X), dtype=np.float32))
-    raw = []
-    for m in members:
-        def per_row(chunk: torch.Tensor, m=m) -> torch.Tensor:
-            return (m._reconstruct_scaled(chunk) - chunk).pow(2).flatten(1).mean(dim=1)
-
-        raw.append(np.sqrt(m._map_chunks(per_row, x)))
-    return detector._combine(np.stack(raw))
+    raw = np.empty((len(members), x.shape[0]), dtype=np.float64)
+    with torch.inference_mode(), cpu_threads(SCORING_THREADS):
+        for k, m in enumerate(members):
+            m.module_.eval()
+            for i in range(0, x.shape[0], FORWARD_ROWS):
+                chunk = x[i:i + FORWARD_ROWS]
+                err = (m._reconstruct_scaled(chunk) - chunk).pow(2).flatten(1).mean(dim=1)
+                raw[k, i:i + FORWARD_ROWS] = err.double().numpy()
+    return detector._combine(np.sqrt(raw))
 
 
 def format_top_features(detector: Any, X: np.ndarray, n: int = 3) -> np.ndarray:
