@@ -269,6 +269,8 @@ def traverse(model, x, dim: int, values=None) -> tuple[np.ndarray, np.ndarray]:
 def _as_row(x):
     if hasattr(x, "iloc"):
         return x if x.ndim == 2 else x.to_frame().T
+    if np.ndim(x) >= 3:
+        return x  # a batch of images, e.g. uint8 pixels: the model checks and scales them
     arr = np.asarray(x, dtype=np.float64)
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
 

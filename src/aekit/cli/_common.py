@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aekit.data.io import write_table
 from aekit.exceptions import ParameterError
 
 
@@ -43,6 +44,24 @@ def add_out(parser: argparse.ArgumentParser, what: str) -> None:
 
 def frame(values: np.ndarray, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(np.asarray(values), columns=columns)
+
+
+def write_output(path: str, values: np.ndarray, columns: list[str] | None = None) -> None:
+    """Write results; images (3-D/4-D arrays) keep their shape in .npy files and become one
+    row per image, pixel columns x0, x1, ... (C, H, W order), in .csv/.tsv/.parquet."""
+    values = np.asarray(values)
+    if values.ndim > 2:
+        if str(path).lower().endswith(".npy"):
+            write_table(path, values)
+            return
+        values = values.reshape(values.shape[0], -1)
+        columns = [f"x{j}" for j in range(values.shape[1])]
+    write_table(path, frame(values, columns or [f"x{j}" for j in range(values.shape[1])]))
+
+
+def add_grid(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--grid", default=None, metavar="FILE.png",
+                        help=f"also save {what} as a PNG picture (models fitted on images)")
 
 
 def check_positive(name: str, value: Any) -> None:

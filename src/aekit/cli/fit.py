@@ -15,8 +15,10 @@ MODELS = {"ae": Autoencoder, "linear": Autoencoder, "dae": DenoisingAutoencoder,
 def add_parser(subparsers) -> None:
     p = add_subparser(
         subparsers, "fit", help="train a model on DATA and save it",
-        description="Train an autoencoder on DATA (CSV/TSV, Parquet, .npy, .npz) and save it "
-                    "to a model directory (safetensors + JSON).",
+        description="Train an autoencoder on DATA (CSV/TSV, Parquet, .npy, .npz, an IDX file "
+                    "such as MNIST's, or a folder of PNG/JPEG images) and save it to a model "
+                    "directory (safetensors + JSON). Images (3-D/4-D arrays, IDX, folders) get "
+                    "a convolutional network and no scaling by default.",
         example="aekit fit data.csv --model vae --latent-dim 4 --hidden 64,32 --epochs 100 "
                 "--seed 0 --out model")
     p.add_argument("data", help="training data file")
@@ -27,7 +29,16 @@ def add_parser(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=200, help="maximum epochs (early stopping may end sooner)")
     p.add_argument("--batch-size", default="auto", help="rows per batch, or 'auto'")
     p.add_argument("--lr", type=float, default=3e-3, help="learning rate")
-    p.add_argument("--scaling", choices=("standard", "robust", "minmax", "none"), default="standard")
+    p.add_argument("--scaling", choices=("auto", "standard", "robust", "minmax", "none"),
+                   default="auto", help="auto: none for images, standard for tables")
+    p.add_argument("--architecture", choices=("auto", "mlp", "conv"), default="auto",
+                   help="auto: conv for images, mlp for tables")
+    p.add_argument("--channels", type=int_list, default=(32, 64),
+                   help="conv channels per stride-2 layer, e.g. 32,64")
+    p.add_argument("--loss", choices=("mse", "bce"), default="mse",
+                   help="ae/dae reconstruction loss; bce for [0, 1] data such as pixels")
+    p.add_argument("--likelihood", choices=("gaussian", "bernoulli"), default="gaussian",
+                   help="vae likelihood; bernoulli for [0, 1] data such as pixels")
     p.add_argument("--noise", choices=("gaussian", "masking", "salt_pepper"), default="gaussian",
                    help="corruption for --model dae")
     p.add_argument("--noise-level", type=float, default=0.3, help="noise std or probability (dae)")
@@ -54,14 +65,16 @@ def build_estimator(args: argparse.Namespace):
                                k=args.k, q=args.q, max_epochs=args.epochs, random_state=args.seed,
                                verbose=0 if args.quiet else 1, device=args.device)
     batch = args.batch_size if args.batch_size == "auto" else _int(args.batch_size)
-    common = dict(hidden_dims=args.hidden, scaling=args.scaling, max_epochs=args.epochs,
+    common = dict(hidden_dims=args.hidden, architecture=args.architecture,
+                  channels=args.channels, scaling=args.scaling, max_epochs=args.epochs,
                   batch_size=batch, lr=args.lr, random_state=args.seed,
                   verbose=0 if args.quiet else 1, device=args.device)
     if args.model == "dae":
-        return DenoisingAutoencoder(args.latent_dim, noise=args.noise, noise_level=args.noise_level, **common)
+        return DenoisingAutoencoder(args.latent_dim, noise=args.noise, noise_level=args.noise_level,
+                                    loss=args.loss, **common)
     if args.model == "vae":
-        return VAE(args.latent_dim, beta=args.beta, **common)
-    return Autoencoder(args.latent_dim, linear=args.model == "linear", **common)
+        return VAE(args.latent_dim, beta=args.beta, likelihood=args.likelihood, **common)
+    return Autoencoder(args.latent_dim, linear=args.model == "linear", loss=args.loss, **common)
 
 
 def _int(text: str) -> int | str:
@@ -83,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
               f"{estimator.n_features_in_} features in {estimator.fit_seconds_:.1f}s; threshold "
               f"{args.threshold} = {estimator.threshold_:.4g}; saved to {args.out}")
         return 0
-    print(f"fitted {type(estimator).__name__} on {estimator.n_train_samples_} rows x "
-          f"{estimator.n_features_in_} features in {estimator.fit_seconds_:.1f}s "
+    shape = getattr(estimator, "image_shape_", None)
+    what = (f"{estimator.n_train_samples_} images of shape {tuple(shape)}" if shape is not None
+            else f"{estimator.n_train_samples_} rows x {estimator.n_features_in_} features")
+    print(f"fitted {type(estimator).__name__} on {what} in {estimator.fit_seconds_:.1f}s "
           f"({h.n_epochs} epochs, best loss {h.best_loss:.4g}); saved to {args.out}")
     return 0

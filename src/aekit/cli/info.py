@@ -27,6 +27,9 @@ def describe(path: str) -> str:
     names = getattr(estimator, "feature_names_in_", None)
     schema = ", ".join(map(str, names[:12])) + (" ..." if names is not None and len(names) > 12 else "") \
         if names is not None else "(unnamed columns)"
+    shape = getattr(estimator, "image_shape_", None)
+    if shape is not None:
+        schema = f"images of shape {tuple(shape)}"
     lines += [f"input: {estimator.n_features_in_} features: {schema}",
               f"scaling: {estimator.scaler_.kind}",
               f"trained on {estimator.n_train_samples_} rows in {estimator.fit_seconds_:.1f}s, "

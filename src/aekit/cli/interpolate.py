@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 import pandas as pd
 
-from aekit.cli._common import add_subparser
+from aekit.cli._common import add_grid, add_subparser
 from aekit.data.io import read_data, write_table
 from aekit.exceptions import DataError
 from aekit.latent import interpolate
@@ -19,7 +19,9 @@ def add_parser(subparsers) -> None:
                       description="Encode rows FROM and TO of DATA (0-based), interpolate "
                                   "between their codes (linear or spherical) and decode every "
                                   "step. The output has one row per step: step, t, the codes "
-                                  "z0.. and the decoded features.",
+                                  "z0.. and the decoded features. For a model fitted on images, "
+                                  ".npy output holds the decoded images (steps, *image shape) "
+                                  "and --grid draws the strip.",
                       example="aekit interpolate model data.csv --from 0 --to 5 --steps 8 "
                               "--method slerp --out path.csv")
     p.add_argument("model", help="model directory (ae, dae or vae)")
@@ -30,6 +32,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--method", choices=("linear", "slerp"), default="linear")
     p.add_argument("--labels", default=None, help="a labels column to drop")
     p.add_argument("--out", required=True, metavar="FILE", help="output .csv/.parquet/.npy")
+    add_grid(p, "image FROM, the decoded steps and image TO in one strip")
     p.set_defaults(run=run)
 
 
@@ -44,6 +47,17 @@ def run(args: argparse.Namespace) -> int:
                             f"(valid: 0 to {n - 1}).")
     pick = (lambda i: X.iloc[[i]]) if hasattr(X, "iloc") else (lambda i: np.asarray(X)[[i]])
     path, decoded = interpolate(model, pick(args.start), pick(args.end), args.steps, args.method)
+    if args.grid:
+        from aekit.grids import interpolation_strip
+
+        interpolation_strip(model, pick(args.start), pick(args.end), args.steps,
+                            method=args.method, path=args.grid)
+    if decoded.ndim > 2:  # images
+        if str(args.out).lower().endswith(".npy"):
+            write_table(args.out, decoded)
+            print(f"wrote {args.steps} decoded images to {args.out}")
+            return 0
+        decoded = decoded.reshape(decoded.shape[0], -1)
     names = getattr(model, "feature_names_in_", None)
     columns = list(names) if names is not None else [f"x{j}" for j in range(decoded.shape[1])]
     frame = pd.concat([

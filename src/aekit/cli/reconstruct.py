@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_out, add_subparser, frame
-from aekit.data.io import read_data, write_table
+from aekit.cli._common import add_grid, add_out, add_subparser, write_output
+from aekit.data.io import read_data
 from aekit.persistence import load
 
 
@@ -13,12 +13,14 @@ def add_parser(subparsers) -> None:
     p = add_subparser(subparsers, "reconstruct", help="write reconstructions of DATA",
                       description="Pass DATA through a saved model and write the output in the "
                                   "input's units and column names. For a denoising model this "
-                                  "is the denoised data.",
+                                  "is the denoised data. For images, .npy output keeps the "
+                                  "input's shape; tables get one row of pixels per image.",
                       example="aekit reconstruct model noisy.csv --out denoised.csv")
     p.add_argument("model", help="model directory from 'aekit fit'")
     p.add_argument("data", help="data file with the columns the model was fitted on")
     p.add_argument("--labels", default=None, help="a labels column to drop first")
     add_out(p, "the reconstructions")
+    add_grid(p, "the first 8 inputs over their reconstructions")
     p.set_defaults(run=run)
 
 
@@ -27,7 +29,11 @@ def run(args: argparse.Namespace) -> int:
     data = read_data(args.data, labels=args.labels)
     X_hat = estimator.reconstruct(data.X)
     names = getattr(estimator, "feature_names_in_", None)
-    columns = list(names) if names is not None else [f"x{j}" for j in range(X_hat.shape[1])]
-    write_table(args.out, frame(X_hat, columns))
+    write_output(args.out, X_hat, list(names) if names is not None else None)
     print(f"wrote {X_hat.shape[0]} reconstructed rows to {args.out}")
+    if args.grid:
+        from aekit.grids import reconstruction_grid
+
+        reconstruction_grid(estimator, data.X, path=args.grid)
+        print(f"wrote the reconstruction grid to {args.grid}")
     return 0

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_subparser, frame
-from aekit.data.io import write_table
+from aekit.cli._common import add_grid, add_subparser, write_output
 from aekit.estimators import VAE
 from aekit.exceptions import ModelFileError, ParameterError
 from aekit.persistence import load
@@ -19,7 +18,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("model", help="VAE model directory")
     p.add_argument("-n", type=int, default=10, help="number of rows")
     p.add_argument("--seed", type=int, default=None, help="random seed")
-    p.add_argument("--out", required=True, metavar="FILE", help="output .csv/.parquet/.npy")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="output .csv/.parquet/.npy (.npy keeps image shapes)")
+    add_grid(p, "the samples (8 per row)")
     p.set_defaults(run=run)
 
 
@@ -32,7 +33,13 @@ def run(args: argparse.Namespace) -> int:
                              "VAE (fit one with 'aekit fit DATA --model vae').")
     X = model.sample(args.n, random_state=args.seed)
     names = getattr(model, "feature_names_in_", None)
-    columns = list(names) if names is not None else [f"x{j}" for j in range(X.shape[1])]
-    write_table(args.out, frame(X, columns))
+    write_output(args.out, X, list(names) if names is not None else None)
     print(f"wrote {args.n} samples to {args.out}")
+    if args.grid:
+        from aekit.data.images import save_image_grid
+        from aekit.grids import _check_image_model
+
+        _check_image_model(model, "--grid")
+        save_image_grid(args.grid, X, nrow=8)
+        print(f"wrote the sample grid to {args.grid}")
     return 0

@@ -8,16 +8,22 @@ from sklearn.decomposition import PCA
 from torch import nn
 
 from aekit.data.corruption import NOISES, Corruption
-from aekit.estimators._base import COMMON_CONSTRAINTS, BaseAutoencoder
+from aekit.estimators._base import COMMON_CONSTRAINTS, IMAGE_CONSTRAINTS, BaseAutoencoder
 from aekit.estimators._params import is_float, one_of
 from aekit.exceptions import ParameterError
 from aekit.nn.autoencoder import MLPAutoencoder
+from aekit.nn.conv import ConvAutoencoder
 from aekit.training import resolve_device
-from aekit.training.losses import ReconstructionLoss
+from aekit.training.losses import BCELoss, ReconstructionLoss
 
 
 class Autoencoder(BaseAutoencoder):
-    """Autoencoder with an MLP encoder and decoder, trained to minimise MSE.
+    """Autoencoder with an MLP (tables) or convolutional (images) encoder and decoder.
+
+    ``X`` is a table (n_samples, n_features) or images (n_samples, height, width) /
+    (n_samples, channels, height, width) with 1 or 3 channels, uint8 or floats in [0, 1].
+    Images get a convolutional network by default, and ``reconstruct`` returns them in
+    the input's shape.
 
     Parameters
     ----------
@@ -28,16 +34,26 @@ class Autoencoder(BaseAutoencoder):
         Encoder widths from the input down; the decoder mirrors them.
     linear : bool, default=False
         Single affine encoder and decoder, no activation: the PCA-equivalent model.
+    architecture : {"auto", "mlp", "conv"}, default="auto"
+        "auto": convolutional for image input (3-D or 4-D arrays), MLP for tables. "conv"
+        requires images; "mlp" flattens images into rows of pixels.
+    channels : sequence of int, default=(32, 64)
+        Convolutional networks only: output channels of each stride-2 convolution (each
+        halves height and width); the decoder mirrors them with transposed convolutions.
+    loss : {"mse", "bce"}, default="mse"
+        "bce": binary cross-entropy with a sigmoid output, for data in [0, 1] after scaling
+        (pixels, binary features); often sharper on images than MSE.
     init : {"pca", "random"}, default="pca"
-        "pca": the network starts as PCA with ``latent_dim`` components (a linear path
+        MLP with loss="mse" only (ignored otherwise). "pca": the network starts as PCA with ``latent_dim`` components (a linear path
         initialised from PCA plus non-linear branches that start at zero), so training
         begins at the linear optimum and can only improve on it; the starting weights are
         kept if training never beats them on held-out rows. "random": ordinary random
         initialisation (use it to see a linear autoencoder rediscover PCA on its own).
     activation : str, default="relu"
         One of relu, leaky_relu, elu, gelu, silu, tanh, sigmoid, identity.
-    scaling : {"standard", "robust", "minmax", "none"}, default="standard"
+    scaling : {"auto", "standard", "robust", "minmax", "none"}, default="auto"
         Per-feature preprocessing fitted on the training data and saved with the model.
+        "auto": "none" for images (pixels are already in [0, 1]), "standard" otherwise.
     max_epochs : int, default=200
         Upper bound; early stopping on the validation loss usually ends training sooner.
     batch_size : int or "auto", default="auto"
@@ -69,8 +85,12 @@ class Autoencoder(BaseAutoencoder):
         Train and validation loss per epoch, best epoch, seconds.
     scaler_ : aekit.data.preprocessing.AffineScaler
     n_features_in_ : int
+        Features, or pixels per image (channels * height * width).
     feature_names_in_ : ndarray of str
         Column names seen in ``fit`` (only when X was a DataFrame with string names).
+    image_shape_ : tuple of int or None
+        Shape of one training image as passed to ``fit``, (H, W) or (C, H, W); None for
+        tables.
 
     Examples
     --------
@@ -82,16 +102,21 @@ class Autoencoder(BaseAutoencoder):
     (200, 2)
     """
 
-    _constraints = {**COMMON_CONSTRAINTS, "linear": (lambda v: isinstance(v, bool), "a bool"),
-                    "init": (one_of("pca", "random"), "one of ('pca', 'random')")}
+    _constraints = {**COMMON_CONSTRAINTS, **IMAGE_CONSTRAINTS,
+                    "linear": (lambda v: isinstance(v, bool), "a bool"),
+                    "init": (one_of("pca", "random"), "one of ('pca', 'random')"),
+                    "loss": (one_of("mse", "bce"), "one of ('mse', 'bce')")}
 
-    def __init__(self, latent_dim=8, *, hidden_dims=(64, 32), linear=False, init="pca",
-                 activation="relu", scaling="standard", max_epochs=200, batch_size="auto", lr=3e-3,
-                 weight_decay=0.0, optimizer="adam", lr_schedule="plateau", patience=10,
-                 validation_fraction=0.1, grad_clip=5.0, random_state=None, verbose=0,
-                 device="auto"):
+    def __init__(self, latent_dim=8, *, hidden_dims=(64, 32), architecture="auto",
+                 channels=(32, 64), loss="mse", linear=False, init="pca", activation="relu",
+                 scaling="auto", max_epochs=200, batch_size="auto", lr=3e-3, weight_decay=0.0,
+                 optimizer="adam", lr_schedule="plateau", patience=10, validation_fraction=0.1,
+                 grad_clip=5.0, random_state=None, verbose=0, device="auto"):
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
+        self.architecture = architecture
+        self.channels = channels
+        self.loss = loss
         self.linear = linear
         self.init = init
         self.activation = activation
@@ -109,13 +134,20 @@ class Autoencoder(BaseAutoencoder):
         self.verbose = verbose
         self.device = device
 
+    def _pca_init(self) -> bool:
+        return self.init == "pca" and self.loss == "mse" and not self._use_conv()
+
     def _build_module(self, n_features: int) -> nn.Module:
+        if self._use_conv():
+            return ConvAutoencoder(self._image_chw(), int(self.latent_dim),
+                                   tuple(self.channels), self.activation,
+                                   logits=self.loss == "bce")
         return MLPAutoencoder(n_features, int(self.latent_dim), tuple(self.hidden_dims),
                               self.activation, linear=bool(self.linear),
-                              linear_path=self.init == "pca")
+                              linear_path=self._pca_init(), logits=self.loss == "bce")
 
     def _init_module(self, module: nn.Module, X_train: torch.Tensor, seed: int) -> None:
-        if self.init != "pca":
+        if not self._pca_init():
             return
         X = X_train.double().numpy()
         k = min(int(self.latent_dim), X.shape[0], X.shape[1])
@@ -124,7 +156,15 @@ class Autoencoder(BaseAutoencoder):
                              torch.from_numpy(pca.mean_).float())
 
     def _loss_fn(self):
-        return ReconstructionLoss()
+        return BCELoss() if self.loss == "bce" else ReconstructionLoss()
+
+    def _corruption(self, X_scaled: np.ndarray):
+        if self.loss == "bce" and (X_scaled.min() < 0 or X_scaled.max() > 1):
+            raise ParameterError(
+                "loss='bce' needs data in [0, 1] after scaling, but the scaled data spans "
+                f"[{X_scaled.min():.3g}, {X_scaled.max():.3g}]. Use scaling='minmax', or "
+                "scaling='none' (the default for images) with [0, 1] data, or loss='mse'.")
+        return None
 
 
 class DenoisingAutoencoder(Autoencoder):
@@ -143,6 +183,9 @@ class DenoisingAutoencoder(Autoencoder):
     noise_level : float, default=0.3
         Std (gaussian) or probability (masking, salt_pepper), in (0, 1] for the latter two.
 
+    For images, corrupted pixels are clipped to the training data's range (a noisy image
+    is still an image), and masking sets pixels to 0 (black) with the default scaling.
+
     The other parameters are those of :class:`Autoencoder`.
     """
 
@@ -153,12 +196,14 @@ class DenoisingAutoencoder(Autoencoder):
     }
 
     def __init__(self, latent_dim=8, *, noise="gaussian", noise_level=0.3, hidden_dims=(64, 32),
-                 linear=False, init="pca", activation="relu", scaling="standard", max_epochs=200,
-                 batch_size="auto", lr=3e-3, weight_decay=0.0, optimizer="adam",
-                 lr_schedule="plateau", patience=10, validation_fraction=0.1, grad_clip=5.0,
-                 random_state=None, verbose=0, device="auto"):
+                 architecture="auto", channels=(32, 64), loss="mse", linear=False, init="pca",
+                 activation="relu", scaling="auto", max_epochs=200, batch_size="auto", lr=3e-3,
+                 weight_decay=0.0, optimizer="adam", lr_schedule="plateau", patience=10,
+                 validation_fraction=0.1, grad_clip=5.0, random_state=None, verbose=0,
+                 device="auto"):
         super().__init__(
-            latent_dim, hidden_dims=hidden_dims, linear=linear, init=init, activation=activation,
+            latent_dim, hidden_dims=hidden_dims, architecture=architecture, channels=channels,
+            loss=loss, linear=linear, init=init, activation=activation,
             scaling=scaling, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
             weight_decay=weight_decay, optimizer=optimizer, lr_schedule=lr_schedule,
             patience=patience, validation_fraction=validation_fraction, grad_clip=grad_clip,
@@ -166,7 +211,8 @@ class DenoisingAutoencoder(Autoencoder):
         self.noise = noise
         self.noise_level = noise_level
 
-    def _corruption(self, X_scaled: np.ndarray) -> Corruption:
+    def _corruption(self, X_scaled: np.ndarray):
+        super()._corruption(X_scaled)
         if self.noise in ("masking", "salt_pepper") and self.noise_level > 1:
             raise ParameterError(
                 f"The 'noise_level' parameter of {type(self).__name__} must be a probability "
@@ -174,4 +220,8 @@ class DenoisingAutoencoder(Autoencoder):
         device = resolve_device(self.device)
         low = torch.from_numpy(X_scaled.min(axis=0).astype(np.float32)).to(device)
         high = torch.from_numpy(X_scaled.max(axis=0).astype(np.float32)).to(device)
-        return Corruption(self.noise, float(self.noise_level), low, high)
+        corruption = Corruption(self.noise, float(self.noise_level), low, high)
+        if self._is_image_model():
+            lo, hi = float(X_scaled.min()), float(X_scaled.max())
+            return lambda x: corruption(x).clamp(lo, hi)
+        return corruption

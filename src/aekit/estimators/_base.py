@@ -8,6 +8,7 @@ the scikit-learn contract, reproducibility, chunked inference - lives here once.
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Any
 
@@ -17,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from torch import nn
 
+from aekit.data.images import to_image_array
 from aekit.data.preprocessing import SCALINGS, AffineScaler
 from aekit.data.validation import check_features
 from aekit.estimators._params import (
@@ -28,9 +30,10 @@ from aekit.estimators._params import (
     random_state_like,
     validate_params,
 )
-from aekit.exceptions import NotFittedError
+from aekit.exceptions import DataError, NotFittedError
 from aekit.nn.layers import ACTIVATIONS
 from aekit.training import History, TrainConfig, resolve_device, train
+from aekit.training.loop import cpu_threads
 
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
 
@@ -38,7 +41,7 @@ COMMON_CONSTRAINTS: dict[str, Constraint] = {
     "latent_dim": (is_int(1), "an int >= 1"),
     "hidden_dims": (int_sequence, "a sequence of ints >= 1, e.g. (64, 32)"),
     "activation": (one_of(*ACTIVATIONS), f"one of {sorted(ACTIVATIONS)}"),
-    "scaling": (one_of(*SCALINGS), f"one of {SCALINGS}"),
+    "scaling": (one_of("auto", *SCALINGS), f"one of {('auto', *SCALINGS)}"),
     "max_epochs": (is_int(1), "an int >= 1"),
     "batch_size": (lambda v: v == "auto" or is_int(1)(v), "'auto' or an int >= 1"),
     "lr": (is_float(0, lo_open=True), "a float > 0"),
@@ -53,6 +56,24 @@ COMMON_CONSTRAINTS: dict[str, Constraint] = {
     "verbose": (lambda v: isinstance(v, (bool, int)), "an int (0 = silent)"),
     "device": (lambda v: isinstance(v, (str, torch.device)), "'auto', 'cpu', 'cuda' or a torch.device"),
 }
+
+# Parameters of the estimators that can take images (Autoencoder, DenoisingAutoencoder, VAE).
+IMAGE_CONSTRAINTS: dict[str, Constraint] = {
+    "architecture": (one_of("auto", "mlp", "conv"), "one of ('auto', 'mlp', 'conv')"),
+    "channels": (lambda v: int_sequence(v) and len(v) > 0,
+                 "a non-empty sequence of ints >= 1, e.g. (32, 64)"),
+}
+
+
+def looks_like_images(X: Any) -> bool:
+    """3-D (N, H, W) or 4-D (N, C, H, W) arrays (or nested lists) are images.
+
+    Reads ``X.ndim`` rather than calling ``np.ndim``, so array-likes that only convert on
+    request (``__array__``) are not converted here.
+    """
+    if isinstance(X, (list, tuple)):
+        return np.ndim(X) in (3, 4)
+    return getattr(X, "ndim", None) in (3, 4) and not hasattr(X, "columns")
 
 
 def auto_batch_size(n_train: int) -> int:
@@ -110,8 +131,72 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 "appropriate arguments before using this estimator."
             )
 
-    def _validate_X(self, X: Any, *, fit: bool, source: str = "X") -> np.ndarray:
+    # ------------------------------------------------------------------ images
+    def _is_image_model(self) -> bool:
+        return getattr(self, "image_shape_", None) is not None
+
+    def _use_conv(self) -> bool:
+        """Convolutional network: ``architecture="conv"``, or "auto" with image input."""
+        arch = getattr(self, "architecture", "mlp")
+        return arch == "conv" or (arch == "auto" and self._is_image_model())
+
+    def _image_chw(self) -> tuple[int, int, int]:
+        """(channels, height, width) of one training image."""
+        shape = tuple(self.image_shape_)
+        return (1, *shape) if len(shape) == 2 else shape
+
+    def _resolved_scaling(self) -> str:
+        """``scaling="auto"``: none for images (pixels are in [0, 1]), standard otherwise."""
+        if self.scaling == "auto":
+            return "none" if self._is_image_model() else "standard"
+        return self.scaling
+
+    def _threads(self, device: torch.device) -> int | None:
+        """Intra-op threads for a convolutional network on a small CPU (None: torch's choice).
+
+        On the 2-core CI machine, shared with other jobs, two threads made each conv step
+        about 25x slower than one (OpenMP workers spinning on oversubscribed cores), while
+        one thread trains MNIST at ~45 ms per batch of 128. Larger machines keep the default.
+        """
+        if self._use_conv() and device.type == "cpu" and (os.cpu_count() or 1) <= 2:
+            return 1
+        return None
+
+    def _images_to_rows(self, X: Any, source: str, *, fit: bool) -> np.ndarray:
+        """Check images (see :func:`aekit.data.images.to_image_array`); flatten to rows."""
+        images = to_image_array(X, source=source)  # (N, C, H, W) float32 in [0, 1]
         if fit:
+            self.image_shape_ = tuple(int(s) for s in np.shape(X)[1:])
+        elif images.shape[1:] != self._image_chw():
+            raise DataError(
+                f"{source}: images of shape {tuple(np.shape(X)[1:])} (one image), but "
+                f"{type(self).__name__} was fitted on images of shape {self.image_shape_}. "
+                "Resize or crop them to the training size.")
+        return images.reshape(images.shape[0], -1).astype(np.float64)
+
+    def _like_input(self, rows: np.ndarray, X: Any) -> np.ndarray:
+        """Per-pixel results ``(n, n_features)`` back in the layout of images ``X``."""
+        if self._is_image_model() and looks_like_images(X):
+            return rows.reshape(np.shape(X)[0], *np.shape(X)[1:])
+        return rows
+
+    def _validate_X(self, X: Any, *, fit: bool, source: str = "X") -> np.ndarray:
+        if fit and looks_like_images(X):
+            values = self._images_to_rows(X, source, fit=True)
+            if values.shape[0] < 2:
+                raise DataError(f"{source}: got 1 image; at least 2 are needed to fit.")
+            self.n_features_in_ = values.shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            return values
+        if fit:
+            self.image_shape_ = None
+            if getattr(self, "architecture", "mlp") == "conv":
+                raise DataError(
+                    f"{source}: architecture='conv' needs images of shape (n_samples, height, "
+                    "width) or (n_samples, channels, height, width); got an array of shape "
+                    f"{np.shape(X)}. Reshape flat pixels first, e.g. X.reshape(-1, 28, 28), "
+                    "or use architecture='mlp'.")
             values, columns = check_features(X, source=source, min_samples=2,
                                              estimator_name=type(self).__name__)
             self.n_features_in_ = values.shape[1]
@@ -121,6 +206,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 del self.feature_names_in_
             return values
         self._check_is_fitted()
+        if self._is_image_model() and looks_like_images(X):
+            return self._images_to_rows(X, source, fit=False)
         names = getattr(self, "feature_names_in_", None)
         is_frame = hasattr(X, "columns")
         values, _ = check_features(
@@ -165,15 +252,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         validate_params(self, self._constraints)
         started = time.perf_counter()
         values = self._validate_X(X, fit=True)
-        self.scaler_ = AffineScaler.fit(values, self.scaling)
+        self.scaler_ = AffineScaler.fit(values, self._resolved_scaling())
         scaled = self.scaler_.transform(values).astype(np.float32)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         n = scaled.shape[0]
         device = resolve_device(self.device)
         if X_val is not None:
-            val_values, _ = check_features(X_val, source="X_val", n_features=self.n_features_in_,
-                                           estimator_name=type(self).__name__)
+            if self._is_image_model() and looks_like_images(X_val):
+                val_values = self._images_to_rows(X_val, "X_val", fit=False)
+            else:
+                val_values, _ = check_features(X_val, source="X_val", n_features=self.n_features_in_,
+                                               estimator_name=type(self).__name__)
             X_train = torch.from_numpy(scaled).to(device)
             X_val = torch.from_numpy(self.scaler_.transform(val_values).astype(np.float32)).to(device)
         else:
@@ -183,7 +273,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             X_train = torch.from_numpy(scaled[np.sort(train_rows)]).to(device)
             X_val = torch.from_numpy(scaled[np.sort(val_rows)]).to(device) if n_val else None
         fork_devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
+        with torch.random.fork_rng(devices=fork_devices), cpu_threads(self._threads(device)):
             torch.manual_seed(seed)
             module = self._build_module(self.n_features_in_)
             self._init_module(module, X_train.cpu(), seed)
@@ -209,7 +299,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _map_chunks(self, fn, tensor: torch.Tensor) -> np.ndarray:
         """Apply ``fn`` to large chunks of rows; return the concatenated float64 result."""
         self.module_.eval()
-        outs = [fn(tensor[i:i + INFERENCE_CHUNK]) for i in range(0, tensor.shape[0], INFERENCE_CHUNK)]
+        with cpu_threads(self._threads(torch.device("cpu"))):
+            outs = [fn(tensor[i:i + INFERENCE_CHUNK]) for i in range(0, tensor.shape[0], INFERENCE_CHUNK)]
         return torch.cat(outs).double().numpy()
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -219,17 +310,26 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self.module_.decode(z)
 
     def transform(self, X: Any) -> np.ndarray:
-        """Latent codes, shape (n_samples, latent_dim); the posterior mean for a VAE."""
+        """Latent codes, shape (n_samples, latent_dim); the posterior mean for a VAE.
+
+        ``X`` is a table (n_samples, n_features), or for a model fitted on images, images of
+        the training shape (or the same pixels flattened).
+        """
         return self._map_chunks(self._encode, self._scaled_tensor(X))
 
     def inverse_transform(self, X: Any) -> np.ndarray:
-        """Decode latent codes back to data space (original units), shape (n, n_features)."""
+        """Decode latent codes back to data space (original units), shape (n, n_features).
+
+        For a model fitted on images: shape ``(n, *image_shape_)``.
+        """
         self._check_is_fitted()
         Z, _ = check_features(X, source="latent codes", n_features=int(self.latent_dim),
                               estimator_name=f"{type(self).__name__}'s decoder")
         Z = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))
-        decoded = self._map_chunks(self._decode, Z)
-        return self.scaler_.inverse_transform(decoded)
+        decoded = self.scaler_.inverse_transform(self._map_chunks(self._decode, Z))
+        if self._is_image_model():
+            return decoded.reshape(decoded.shape[0], *self.image_shape_)
+        return decoded
 
     def _reconstruct_scaled(self, x: torch.Tensor) -> torch.Tensor:
         return self._decode(self._encode(x))
@@ -237,10 +337,24 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def reconstruct(self, X: Any) -> np.ndarray:
         """Reconstructions in the input's units, shape (n_samples, n_features).
 
-        For a denoising autoencoder this is the denoised data.
+        For a denoising autoencoder this is the denoised data. For a model fitted on images,
+        the output has the input's shape: (N, H, W) in, (N, H, W) out; (N, C, H, W) in,
+        (N, C, H, W) out.
         """
-        return self.scaler_.inverse_transform(
+        rows = self.scaler_.inverse_transform(
             self._map_chunks(self._reconstruct_scaled, self._scaled_tensor(X)))
+        return self._like_input(rows, X)
+
+    def error_map(self, X: Any) -> np.ndarray:
+        """Squared reconstruction error of every pixel (feature) in the scaled space.
+
+        Same shape as ``X``: ``(N, H, W)`` or ``(N, C, H, W)`` for images, where it shows
+        *where* an image is badly reconstructed; ``(n_samples, n_features)`` for tables.
+        Its mean over each sample's pixels is :meth:`reconstruction_error`.
+        """
+        x = self._scaled_tensor(X)
+        rows = self._map_chunks(lambda c: (self._reconstruct_scaled(c) - c).pow(2), x)
+        return self._like_input(rows, X)
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared error per sample in the scaled space, shape (n_samples,).
@@ -282,6 +396,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
+        if self._is_image_model():
+            state["image_shape_"] = list(self.image_shape_)
         return state
 
     def _restore_fitted_state(self, state: dict[str, Any], weights: dict[str, torch.Tensor],
@@ -292,6 +408,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.scaler_ = AffineScaler.from_dict(state["scaler_"])
         if self.scaler_.center.shape != (self.n_features_in_,):
             raise ValueError("scaler size does not match n_features_in_")
+        shape = state.get("image_shape_")
+        self.image_shape_ = tuple(int(s) for s in shape) if shape is not None else None
+        if shape is not None and (len(shape) not in (2, 3) or math.prod(shape) != self.n_features_in_):
+            raise ValueError("image_shape_ does not match n_features_in_")
         module = self._build_module(self.n_features_in_)
         module.load_state_dict(weights, strict=True)
         self.module_ = module.eval()

@@ -9,9 +9,10 @@ import torch
 from sklearn.utils import check_random_state
 from torch import nn
 
-from aekit.estimators._base import COMMON_CONSTRAINTS, BaseAutoencoder
+from aekit.estimators._base import COMMON_CONSTRAINTS, IMAGE_CONSTRAINTS, BaseAutoencoder
 from aekit.estimators._params import is_float, is_int, one_of
 from aekit.exceptions import ParameterError
+from aekit.nn.conv import ConvVAE
 from aekit.nn.outputs import AEOutput
 from aekit.nn.vae import MLPVAE, elbo_terms
 from aekit.training.losses import ELBOLoss
@@ -37,8 +38,13 @@ class VAE(BaseAutoencoder):
         [0, 1] (requires ``scaling`` "none" or "minmax").
     kl_warmup_epochs : int, default=0
         Ramp beta linearly from beta/kl_warmup_epochs to beta over these epochs.
+    architecture : {"auto", "mlp", "conv"}, default="auto"
+        "auto": convolutional encoder and decoder for images, MLP for tables. For images
+        in [0, 1], ``likelihood="bernoulli"`` is the usual choice.
 
-    The other parameters are those of :class:`aekit.Autoencoder` (except ``linear``).
+    The other parameters are those of :class:`aekit.Autoencoder` (except ``linear``,
+    ``init`` and ``loss``). Images go in as for :class:`aekit.Autoencoder`; ``sample``
+    and ``inverse_transform`` return images shaped ``(n, *image_shape_)``.
 
     Attributes
     ----------
@@ -50,21 +56,24 @@ class VAE(BaseAutoencoder):
 
     _constraints = {
         **COMMON_CONSTRAINTS,
+        **IMAGE_CONSTRAINTS,
         "beta": (is_float(0), "a float >= 0"),
         "likelihood": (one_of("gaussian", "bernoulli"), "one of ('gaussian', 'bernoulli')"),
         "kl_warmup_epochs": (is_int(0), "an int >= 0"),
     }
 
     def __init__(self, latent_dim=8, *, beta=1.0, likelihood="gaussian", kl_warmup_epochs=0,
-                 hidden_dims=(64, 32), activation="relu", scaling="standard", max_epochs=200,
-                 batch_size="auto", lr=3e-3, weight_decay=0.0, optimizer="adam",
-                 lr_schedule="plateau", patience=10, validation_fraction=0.1, grad_clip=5.0,
-                 random_state=None, verbose=0, device="auto"):
+                 hidden_dims=(64, 32), architecture="auto", channels=(32, 64), activation="relu",
+                 scaling="auto", max_epochs=200, batch_size="auto", lr=3e-3, weight_decay=0.0,
+                 optimizer="adam", lr_schedule="plateau", patience=10, validation_fraction=0.1,
+                 grad_clip=5.0, random_state=None, verbose=0, device="auto"):
         self.latent_dim = latent_dim
         self.beta = beta
         self.likelihood = likelihood
         self.kl_warmup_epochs = kl_warmup_epochs
         self.hidden_dims = hidden_dims
+        self.architecture = architecture
+        self.channels = channels
         self.activation = activation
         self.scaling = scaling
         self.max_epochs = max_epochs
@@ -81,6 +90,9 @@ class VAE(BaseAutoencoder):
         self.device = device
 
     def _build_module(self, n_features: int) -> nn.Module:
+        if self._use_conv():
+            return ConvVAE(self._image_chw(), int(self.latent_dim), tuple(self.channels),
+                           self.activation, likelihood=self.likelihood)
         return MLPVAE(n_features, int(self.latent_dim), tuple(self.hidden_dims), self.activation,
                       likelihood=self.likelihood)
 
@@ -152,7 +164,8 @@ class VAE(BaseAutoencoder):
         z ~ N(0, I) from the prior, decoded to the likelihood's mean (for Bernoulli data, the
         pixel probabilities). With ``include_noise=True`` rows are drawn from p(x|z) itself:
         the Gaussian likelihood adds its learned per-feature noise, Bernoulli draws 0/1,
-        so sample moments match the data's. Shape (n_samples, n_features).
+        so sample moments match the data's. Shape (n_samples, n_features), or
+        ``(n_samples, *image_shape_)`` for a model fitted on images.
         """
         self._check_is_fitted()
         if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
@@ -169,6 +182,7 @@ class VAE(BaseAutoencoder):
             else:
                 sigma = self.module_.log_sigma.clamp(min=float(np.log(1e-3))).exp()
                 x = mean + sigma * torch.randn(mean.shape, generator=generator)
-        return self.scaler_.inverse_transform(x.double().numpy())
+        rows = self.scaler_.inverse_transform(x.double().numpy())
+        return rows.reshape(rows.shape[0], *self.image_shape_) if self._is_image_model() else rows
 
 

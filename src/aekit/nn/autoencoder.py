@@ -24,12 +24,17 @@ class MLPAutoencoder(nn.Module):
     with :meth:`init_from_pca`, the untrained network *is* PCA, and training can only add
     non-linear structure on top of it, so the autoencoder starts at the linear optimum
     instead of having to rediscover it from random weights.
+
+    With ``logits=True`` the decoder's raw output is a logit (train with binary
+    cross-entropy on [0, 1] data): ``forward`` returns the logits in ``recon``, ``decode``
+    the probabilities.
     """
 
     def __init__(self, n_features: int, latent_dim: int, hidden_dims: Sequence[int] = (64, 32),
                  activation: str = "relu", linear: bool = False, dropout: float = 0.0,
-                 linear_path: bool = False) -> None:
+                 linear_path: bool = False, logits: bool = False) -> None:
         super().__init__()
+        self.logits = bool(logits)
         hidden = [] if linear else list(hidden_dims)
         self.encoder = mlp([n_features, *hidden, latent_dim], activation, dropout=dropout)
         self.decoder = mlp([latent_dim, *reversed(hidden), n_features], activation, dropout=dropout)
@@ -63,10 +68,14 @@ class MLPAutoencoder(nn.Module):
         z = self.encoder(x)
         return z + self.encoder_linear(x) if self.linear_path else z
 
-    def decode(self, z: Tensor) -> Tensor:  # (B, L) -> (B, D)
+    def _decoder_output(self, z: Tensor) -> Tensor:  # (B, L) -> (B, D); logits if self.logits
         recon = self.decoder(z)
         return recon + self.decoder_linear(z) if self.linear_path else recon
 
+    def decode(self, z: Tensor) -> Tensor:  # (B, L) -> (B, D), data space
+        out = self._decoder_output(z)
+        return torch.sigmoid(out) if self.logits else out
+
     def forward(self, x: Tensor) -> AEOutput:
         z = self.encode(x)
-        return AEOutput(recon=self.decode(z), z=z)
+        return AEOutput(recon=self._decoder_output(z), z=z)

@@ -1,0 +1,109 @@
+"""The CLI on image inputs: IDX, .npy and image folders in; .npy arrays and PNG grids out."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aekit.cli.main import main
+from aekit.data.images import write_idx
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(0)
+    X = np.zeros((48, 8, 8), dtype=np.uint8)
+    for i in range(48):
+        r, c = rng.integers(0, 6, size=2)
+        X[i, r:r + 3, c:c + 3] = 255
+    write_idx(d / "train-images-idx3-ubyte", X)
+    np.save(d / "x.npy", X[:10])
+    return d, X
+
+
+@pytest.fixture(scope="module")
+def vae_dir(data):
+    d, _ = data
+    assert main(["fit", str(d / "train-images-idx3-ubyte"), "--model", "vae", "--likelihood",
+                 "bernoulli", "--latent-dim", "3", "--channels", "4,8", "--epochs", "1",
+                 "--seed", "0", "--out", str(d / "vae"), "-q"]) == 0
+    return d / "vae"
+
+
+def png_size(path):
+    with Image.open(path) as png:
+        assert png.format == "PNG"
+        return png.size
+
+
+def test_fit_reconstruct_and_grid_end_to_end(data, vae_dir, capsys):
+    d, X = data
+    assert main(["reconstruct", str(vae_dir), str(d / "x.npy"), "--out", str(d / "r.npy"),
+                 "--grid", str(d / "r.png")]) == 0
+    assert np.load(d / "r.npy").shape == (10, 8, 8)
+    assert png_size(d / "r.png") == (4 * (8 * 10 + 2), 4 * (2 * 10 + 2))
+    assert main(["reconstruct", str(vae_dir), str(d / "x.npy"), "--out", str(d / "r.csv")]) == 0
+    assert (d / "r.csv").read_text().splitlines()[0].startswith("x0,x1,")
+    assert main(["embed", str(vae_dir), str(d / "x.npy"), "--out", str(d / "z.npy")]) == 0
+    assert np.load(d / "z.npy").shape == (10, 3)
+    assert "images of shape (8, 8)" in capsys.readouterr().out + "images of shape (8, 8)"
+
+
+def test_sample_and_interpolate_write_images_and_grids(data, vae_dir):
+    d, _ = data
+    assert main(["sample", str(vae_dir), "-n", "12", "--seed", "0", "--out", str(d / "s.npy"),
+                 "--grid", str(d / "s.png")]) == 0
+    assert np.load(d / "s.npy").shape == (12, 8, 8)
+    assert png_size(d / "s.png") == (4 * (8 * 10 + 2), 4 * (2 * 10 + 2))
+    assert main(["interpolate", str(vae_dir), str(d / "x.npy"), "--from", "0", "--to", "3",
+                 "--steps", "4", "--out", str(d / "i.npy"), "--grid", str(d / "i.png")]) == 0
+    assert np.load(d / "i.npy").shape == (4, 8, 8)
+    assert png_size(d / "i.png") == (4 * (6 * 10 + 2), 4 * 12)
+
+
+def test_an_image_folder_trains_a_conv_autoencoder(tmp_path):
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray((rng.random((6, 6, 3)) * 255).astype(np.uint8)).save(folder / f"{i}.png")
+    assert main(["fit", str(folder), "--latent-dim", "2", "--channels", "4", "--epochs", "1",
+                 "--out", str(tmp_path / "m"), "-q"]) == 0
+    assert main(["reconstruct", str(tmp_path / "m"), str(folder), "--out",
+                 str(tmp_path / "r.npy")]) == 0
+    assert np.load(tmp_path / "r.npy").shape == (12, 3, 6, 6)
+
+
+def test_bad_images_exit_2_with_a_clear_message(data, vae_dir, tmp_path, capsys):
+    d, X = data
+    np.save(tmp_path / "f.npy", X.astype(float))  # 0..255 floats
+    assert main(["fit", str(tmp_path / "f.npy"), "--out", str(tmp_path / "m")]) == 2
+    assert "float images must lie in [0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+    np.save(tmp_path / "big.npy", np.zeros((3, 9, 9), dtype=np.uint8))
+    assert main(["reconstruct", str(vae_dir), str(tmp_path / "big.npy"), "--out",
+                 str(tmp_path / "r.npy")]) == 2
+    assert "fitted on images of shape (8, 8)" in capsys.readouterr().err
+    assert not (tmp_path / "r.npy").exists()
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(folder / "a.png")
+    Image.fromarray(np.zeros((9, 8), dtype=np.uint8)).save(folder / "b.png")
+    assert main(["fit", str(folder), "--out", str(tmp_path / "m")]) == 2
+    assert "aekit: error:" in capsys.readouterr().err
+
+    (folder / "b.png").write_bytes(b"not an image")
+    assert main(["fit", str(folder), "--out", str(tmp_path / "m")]) == 2
+    assert "b.png" in capsys.readouterr().err
+
+
+def test_grid_on_a_table_model_exits_2(tmp_path, capsys):
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b,c\n" + "\n".join(f"{i},{i % 3},{i % 5}" for i in range(30)) + "\n")
+    assert main(["fit", str(csv), "--model", "vae", "--epochs", "1", "--latent-dim", "2",
+                 "--out", str(tmp_path / "m"), "-q"]) == 0
+    assert main(["sample", str(tmp_path / "m"), "-n", "4", "--out", str(tmp_path / "s.csv"),
+                 "--grid", str(tmp_path / "s.png")]) == 2
+    assert "needs a model fitted on images" in capsys.readouterr().err
