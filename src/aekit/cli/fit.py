@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from pathlib import Path
+
 from aekit.cli._common import add_quiet, add_subparser, int_list
 from aekit.data.io import read_data
 from aekit.cli.detect import THRESHOLDS
 from aekit.estimators import VAE, AnomalyDetector, Autoencoder, DenoisingAutoencoder
+from aekit.exceptions import ParameterError
+from aekit.training import distributed
+from aekit.training.checkpoint import Checkpoint
 
 MODELS = {"ae": Autoencoder, "linear": Autoencoder, "dae": DenoisingAutoencoder, "vae": VAE}
 
@@ -54,6 +59,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("--q", type=float, default=1e-3, help="risk level for --threshold pot")
     p.add_argument("--n-estimators", type=int, default=5, help="detector ensemble size")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                   help="save the training state to MODEL_DIR.checkpoint every N epochs "
+                        "(0: never); removed once the model is saved")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from MODEL_DIR.checkpoint after a crash; the result equals "
+                        "an uninterrupted run (bit for bit on CPU)")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train in N processes with DistributedDataParallel (runs torchrun "
+                        "--standalone --nproc-per-node N); same global batch size")
     add_quiet(p)
     p.set_defaults(run=run)
 
@@ -84,12 +98,54 @@ def _int(text: str) -> int | str:
         return text  # the estimator's parameter check explains what is allowed
 
 
+def checkpoint_path(out: str) -> Path:
+    out_path = Path(out)
+    return out_path.with_name(out_path.name + ".checkpoint")
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            kept.append(arg)
+    return kept
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.nproc < 1:
+        raise ParameterError(f"--nproc must be >= 1. Got {args.nproc} instead.")
+    if args.nproc > 1 and not distributed.launched_by_torchrun():
+        return distributed.launch(args.nproc, _without_nproc(args.argv))
+    with distributed.process_group():
+        return _fit(args)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    checkpoint = None
+    if args.checkpoint_every or args.resume:
+        if args.detector:
+            raise ParameterError("--checkpoint-every/--resume train one model; they are not "
+                                 "supported with --detector (an ensemble) yet.")
+        checkpoint = Checkpoint(checkpoint_path(args.out), every=args.checkpoint_every or 1,
+                                resume=args.resume)
     estimator = build_estimator(args)
     data = read_data(args.data, labels=args.labels)
     X = data.X
-    estimator.fit(X)
+    if checkpoint is not None:
+        estimator.fit(X, checkpoint=checkpoint)
+    else:
+        estimator.fit(X)
+    if not distributed.is_main_process():
+        return 0  # rank 0 writes the model and reports
     estimator.save(args.out)
+    if checkpoint is not None and checkpoint.path.exists():
+        import shutil
+
+        shutil.rmtree(checkpoint.path)
     h = estimator.history_
     if args.detector:
         print(f"fitted AnomalyDetector ({len(estimator.estimators_)} x {args.detector}) on "

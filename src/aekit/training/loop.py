@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import logging
 import math
 import time
@@ -19,6 +20,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from aekit.training import distributed
+from aekit.training.checkpoint import Checkpoint, TrainState
 from aekit.training.config import TrainConfig
 from aekit.training.history import History
 
@@ -127,17 +130,30 @@ def train(
     *,
     corrupt: Callable[[Tensor], Tensor] | None = None,
     on_epoch_end: Callable[[int, History, nn.Module], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> History:
     """Train ``module`` to reconstruct ``X_train``; return the per-epoch history.
 
     Early stopping watches the validation loss (the training loss when ``X_val`` is None)
     and the best weights are restored at the end. ``corrupt`` (denoising) is applied to the
     input of each training batch only; the clean batch is always the target.
+    ``checkpoint`` saves the full training state every ``checkpoint.every`` epochs and, with
+    ``checkpoint.resume``, continues from a saved state (bit-identical on CPU).
     """
     batch_size = max(1, min(cfg.batch_size, X_train.shape[0]))
     with cpu_threads(step_threads(module, batch_size, X_train.device)):
         return _train(module, loss_fn, X_train, X_val, cfg, corrupt=corrupt,
-                      on_epoch_end=on_epoch_end)
+                      on_epoch_end=on_epoch_end, checkpoint=checkpoint)
+
+
+def _fingerprint(module: nn.Module, X_train: Tensor, X_val: Tensor | None,
+                 cfg: TrainConfig) -> dict:
+    """What a checkpoint must share with the run resuming from it."""
+    options = {k: v for k, v in vars(cfg).items() if k not in ("verbose", "desc")}
+    return {"shapes": {k: list(v.shape) for k, v in module.state_dict().items()},
+            "n_train": X_train.shape[0], "n_val": 0 if X_val is None else X_val.shape[0],
+            "data_sha256": hashlib.sha256(X_train.cpu().numpy().tobytes()).hexdigest(),
+            "config": options}
 
 
 def _train(
@@ -149,13 +165,14 @@ def _train(
     *,
     corrupt: Callable[[Tensor], Tensor] | None = None,
     on_epoch_end: Callable[[int, History, nn.Module], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> History:
     history = History()
     optimizer = _make_optimizer(module, cfg)
     scheduler = _make_scheduler(optimizer, cfg)
     n = X_train.shape[0]
     batch_size = max(1, min(cfg.batch_size, n))
-    best, best_state, bad_epochs = math.inf, None, 0
+    best, best_state, bad_epochs, initial_rows = math.inf, None, 0, None
     started = time.perf_counter()
     if X_val is not None:
         # The starting point competes too: a network initialised at a good solution (PCA)
@@ -163,7 +180,25 @@ def _train(
         best = history.initial_loss = evaluate(module, loss_fn, X_val)
         best_state = copy.deepcopy(module.state_dict())
         initial_rows = per_sample_losses(module, loss_fn, X_val) if hasattr(loss_fn, "per_sample") else None
-    bar = tqdm(range(cfg.max_epochs), desc=cfg.desc, unit="epoch", disable=cfg.verbose <= 0,
+    start_epoch = 0
+    if checkpoint is not None:
+        fingerprint = _fingerprint(module, X_train, X_val, cfg)
+        if checkpoint.resume and checkpoint.exists():
+            state = checkpoint.load(module, fingerprint)
+            optimizer.load_state_dict(state.optimizer)
+            if scheduler is not None:
+                scheduler.load_state_dict(state.scheduler)
+            history, best, bad_epochs = state.history, state.best, state.bad_epochs
+            best_state, initial_rows = state.best_state, state.initial_rows
+            torch.set_rng_state(state.rng)
+            if state.cuda_rng is not None and X_train.device.type == "cuda":
+                torch.cuda.set_rng_state(state.cuda_rng, X_train.device)
+            start_epoch = state.epoch + 1
+            logger.info("resumed from %s after epoch %d", checkpoint.path, state.epoch)
+    # Under torchrun: DDP averages gradients; each rank trains on its share of every batch.
+    net, world = distributed.wrap(module, X_train.device), distributed.world_size()
+    bar = tqdm(range(start_epoch, cfg.max_epochs), desc=cfg.desc, unit="epoch",
+               disable=cfg.verbose <= 0 or not distributed.is_main_process(),
                leave=False, dynamic_ncols=True)
     for epoch in bar:
         module.train()
@@ -172,15 +207,19 @@ def _train(
         epoch_loss = torch.zeros((), device=X_train.device)
         for start in range(0, n, batch_size):
             target = shuffled[start:start + batch_size]
+            if world > 1:
+                if target.shape[0] < world:  # a last batch too small to give each rank a row
+                    break
+                target = distributed.shard(target)
             inputs = corrupt(target) if corrupt is not None else target
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(module, module(inputs), target, epoch)
+            loss = loss_fn(module, net(inputs), target, epoch)
             loss.backward()
             if cfg.grad_clip > 0:
                 nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip, foreach=True)
             optimizer.step()
             epoch_loss += loss.detach() * target.shape[0]
-        train_loss = float(epoch_loss) / n
+        train_loss = float(distributed.all_reduce_sum(epoch_loss)) / n
         if not math.isfinite(train_loss):
             logger.warning("training loss became %s at epoch %d; keeping the best weights so far",
                            train_loss, epoch)
@@ -189,7 +228,9 @@ def _train(
         history.lr.append(optimizer.param_groups[0]["lr"])
         monitored = train_loss
         if X_val is not None:
-            monitored = evaluate(module, loss_fn, X_val)
+            # every rank holds the same weights and rows; the mean keeps them in lockstep
+            monitored = distributed.all_reduce_mean(evaluate(module, loss_fn, X_val),
+                                                    X_train.device)
             history.val_loss.append(monitored)
         if scheduler is not None:
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -210,7 +251,16 @@ def _train(
         bar.set_postfix(loss=f"{train_loss:.4g}", **({"val": f"{monitored:.4g}"} if X_val is not None else {}))
         if on_epoch_end is not None:
             on_epoch_end(epoch, history, module)
-        if cfg.patience > 0 and bad_epochs >= cfg.patience:
+        stop = cfg.patience > 0 and bad_epochs >= cfg.patience
+        if (checkpoint is not None and not stop and checkpoint.due(epoch)
+                and distributed.is_main_process()):
+            cuda_rng = (torch.cuda.get_rng_state(X_train.device)
+                        if X_train.device.type == "cuda" else None)
+            checkpoint.save(TrainState(
+                epoch, history, best, bad_epochs, best_state, initial_rows,
+                optimizer.state_dict(), scheduler.state_dict() if scheduler is not None else None,
+                torch.get_rng_state(), cuda_rng), module, fingerprint)
+        if stop:
             history.stopped_early = True
             break
     bar.close()
