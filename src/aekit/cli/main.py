@@ -10,7 +10,7 @@ from aekit._version import __version__
 from aekit.exceptions import AekitError
 
 COMMANDS = ("fit", "detect", "score", "embed", "reconstruct", "info", "sweep", "interpolate",
-            "sample", "demo", "export")
+            "sample", "demo", "export", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
