@@ -13,6 +13,7 @@ import copy
 import hashlib
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 
@@ -59,11 +60,18 @@ def cpu_threads(n: int | None):
 
 
 def step_threads(module: nn.Module, batch_size: int, device: torch.device) -> int | None:
-    """One thread for small steps on CPU, else torch's default."""
+    """One thread for small steps on CPU, or when other processes already load the CPUs
+    (intra-op threads then spin against them: measured 10x slower); else torch's default."""
     if device.type != "cpu":
         return None
     work = batch_size * sum(p.numel() for p in module.parameters())
-    return 1 if work < SINGLE_THREAD_WORK else None
+    if work < SINGLE_THREAD_WORK:
+        return 1
+    try:
+        busy = os.getloadavg()[0] > torch.get_num_threads() - 0.5
+    except OSError:  # not available on this platform
+        busy = False
+    return 1 if busy else None
 
 
 def _make_optimizer(module: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -83,25 +91,32 @@ def _make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
 
 
 @torch.inference_mode()
-def evaluate(module: nn.Module, loss_fn: LossFn, X: Tensor, batch_size: int = 8192) -> float:
-    """Mean loss over ``X`` in eval mode (no dropout, VAE at its mean)."""
+def evaluate(module: nn.Module, loss_fn: LossFn, X: Tensor, batch_size: int = 8192,
+             target: Tensor | None = None) -> float:
+    """Mean loss over ``X`` in eval mode (no dropout, VAE at its mean).
+
+    ``target`` defaults to ``X``; a denoising model is evaluated on corrupted ``X`` against
+    the clean ``target``, the objective it is trained for.
+    """
+    target = X if target is None else target
     was_training = module.training
     module.eval()
     total, n = 0.0, X.shape[0]
     for start in range(0, n, batch_size):
-        xb = X[start:start + batch_size]
-        total += float(loss_fn(module, module(xb), xb, None)) * xb.shape[0]
+        xb, tb = X[start:start + batch_size], target[start:start + batch_size]
+        total += float(loss_fn(module, module(xb), tb, None)) * xb.shape[0]
     module.train(was_training)
     return total / max(n, 1)
 
 
 @torch.inference_mode()
 def per_sample_losses(module: nn.Module, loss_fn: LossFn, X: Tensor,
-                      batch_size: int = 8192) -> Tensor:
+                      batch_size: int = 8192, target: Tensor | None = None) -> Tensor:
     """Loss of every row of ``X`` in eval mode, shape (n,)."""
+    target = X if target is None else target
     was_training = module.training
     module.eval()
-    out = torch.cat([loss_fn.per_sample(module, module(X[i:i + batch_size]), X[i:i + batch_size])
+    out = torch.cat([loss_fn.per_sample(module, module(X[i:i + batch_size]), target[i:i + batch_size])
                      for i in range(0, X.shape[0], batch_size)])
     module.train(was_training)
     return out
@@ -177,9 +192,12 @@ def _train(
     if X_val is not None:
         # The starting point competes too: a network initialised at a good solution (PCA)
         # is never replaced by worse trained weights.
-        best = history.initial_loss = evaluate(module, loss_fn, X_val)
+        # Denoising: validate on one fixed corrupted copy against the clean rows.
+        X_val_in = corrupt(X_val) if corrupt is not None else X_val
+        best = history.initial_loss = evaluate(module, loss_fn, X_val_in, target=X_val)
         best_state = copy.deepcopy(module.state_dict())
-        initial_rows = per_sample_losses(module, loss_fn, X_val) if hasattr(loss_fn, "per_sample") else None
+        initial_rows = (per_sample_losses(module, loss_fn, X_val_in, target=X_val)
+                        if hasattr(loss_fn, "per_sample") else None)
     start_epoch = 0
     if checkpoint is not None:
         fingerprint = _fingerprint(module, X_train, X_val, cfg)
@@ -229,7 +247,7 @@ def _train(
         monitored = train_loss
         if X_val is not None:
             # every rank holds the same weights and rows; the mean keeps them in lockstep
-            monitored = distributed.all_reduce_mean(evaluate(module, loss_fn, X_val),
+            monitored = distributed.all_reduce_mean(evaluate(module, loss_fn, X_val_in, target=X_val),
                                                     X_train.device)
             history.val_loss.append(monitored)
         if scheduler is not None:
@@ -240,7 +258,7 @@ def _train(
         improved = monitored < best - cfg.min_delta * abs(best) or best_state is None
         if improved and history.best_epoch < 0 and X_val is not None and initial_rows is not None:
             # Leaving the initial weights (e.g. the PCA solution) needs a real, not a lucky, gain.
-            improved = significantly_better(per_sample_losses(module, loss_fn, X_val),
+            improved = significantly_better(per_sample_losses(module, loss_fn, X_val_in, target=X_val),
                                             initial_rows, cfg.init_margin)
         if improved:
             best, bad_epochs = monitored, 0
