@@ -46,7 +46,8 @@ def test_fit_reconstruct_and_grid_end_to_end(data, vae_dir, capsys):
     assert (d / "r.csv").read_text().splitlines()[0].startswith("x0,x1,")
     assert main(["embed", str(vae_dir), str(d / "x.npy"), "--out", str(d / "z.npy")]) == 0
     assert np.load(d / "z.npy").shape == (10, 3)
-    assert "images of shape (8, 8)" in capsys.readouterr().out + "images of shape (8, 8)"
+    assert main(["info", str(vae_dir)]) == 0
+    assert "images of shape (8, 8)" in capsys.readouterr().out
 
 
 def test_sample_and_interpolate_write_images_and_grids(data, vae_dir):

@@ -44,8 +44,9 @@ class Autoencoder(BaseAutoencoder):
         "bce": binary cross-entropy with a sigmoid output, for data in [0, 1] after scaling
         (pixels, binary features); often sharper on images than MSE.
     init : {"pca", "random"}, default="pca"
-        MLP with loss="mse" only (ignored otherwise). "pca": the network starts as PCA with ``latent_dim`` components (a linear path
-        initialised from PCA plus non-linear branches that start at zero), so training
+        For loss="mse" (ignored with "bce"). "pca": the network (MLP or convolutional)
+        starts as PCA with ``latent_dim`` components (a linear path initialised from PCA
+        plus non-linear branches that start at zero), so training
         begins at the linear optimum and can only improve on it; the starting weights are
         kept if training never beats them on held-out rows. "random": ordinary random
         initialisation (use it to see a linear autoencoder rediscover PCA on its own).
@@ -135,13 +136,13 @@ class Autoencoder(BaseAutoencoder):
         self.device = device
 
     def _pca_init(self) -> bool:
-        return self.init == "pca" and self.loss == "mse" and not self._use_conv()
+        return self.init == "pca" and self.loss == "mse"
 
     def _build_module(self, n_features: int) -> nn.Module:
         if self._use_conv():
             return ConvAutoencoder(self._image_chw(), int(self.latent_dim),
                                    tuple(self.channels), self.activation,
-                                   logits=self.loss == "bce")
+                                   logits=self.loss == "bce", linear_path=self._pca_init())
         return MLPAutoencoder(n_features, int(self.latent_dim), tuple(self.hidden_dims),
                               self.activation, linear=bool(self.linear),
                               linear_path=self._pca_init(), logits=self.loss == "bce")

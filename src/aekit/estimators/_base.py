@@ -33,9 +33,13 @@ from aekit.estimators._params import (
 from aekit.exceptions import DataError, NotFittedError
 from aekit.nn.layers import ACTIVATIONS
 from aekit.training import History, TrainConfig, resolve_device, train
+from aekit.training.corrupted import with_corrupted_validation
 from aekit.training.loop import cpu_threads
 
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
+# Images per forward pass for convolutional networks: their activations are ~100x larger
+# than the input, and on CPU 2k-image chunks ran ~2x faster per image than 8k ones.
+CONV_INFERENCE_CHUNK = 2048
 
 COMMON_CONSTRAINTS: dict[str, Constraint] = {
     "latent_dim": (is_int(1), "an int >= 1"),
@@ -162,6 +166,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return 1
         return None
 
+    def _inference_chunk(self) -> int:
+        return CONV_INFERENCE_CHUNK if self._use_conv() else INFERENCE_CHUNK
+
     def _images_to_rows(self, X: Any, source: str, *, fit: bool) -> np.ndarray:
         """Check images (see :func:`aekit.data.images.to_image_array`); flatten to rows."""
         images = to_image_array(X, source=source)  # (N, C, H, W) float32 in [0, 1]
@@ -283,9 +290,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             module = self._build_module(self.n_features_in_)
             self._init_module(module, X_train.cpu(), seed)
             module = module.to(device)
-            history = train(module, self._loss_fn(), X_train, X_val,
-                            self._train_config(X_train.shape[0]),
-                            corrupt=self._corruption(scaled), checkpoint=checkpoint)
+            corrupt = self._corruption(scaled)
+            # A denoising model is validated on corrupted rows (see training/corrupted.py).
+            history = train(with_corrupted_validation(module, corrupt, seed), self._loss_fn(),
+                            X_train, X_val, self._train_config(X_train.shape[0]),
+                            corrupt=corrupt, checkpoint=checkpoint)
         module = module.cpu()
         if history.best_epoch < 0:
             # Training never beat the initial solution: keep it, fitted on every row.
@@ -293,7 +302,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.module_ = module.eval()
         self.history_ = history
         self.n_train_samples_ = int(n)
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), cpu_threads(self._threads(torch.device("cpu"))):
             torch.manual_seed(seed)
             self._after_fit(torch.from_numpy(scaled))
         self.fit_seconds_ = time.perf_counter() - started
@@ -304,8 +313,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _map_chunks(self, fn, tensor: torch.Tensor) -> np.ndarray:
         """Apply ``fn`` to large chunks of rows; return the concatenated float64 result."""
         self.module_.eval()
+        step = self._inference_chunk()
         with cpu_threads(self._threads(torch.device("cpu"))):
-            outs = [fn(tensor[i:i + INFERENCE_CHUNK]) for i in range(0, tensor.shape[0], INFERENCE_CHUNK)]
+            outs = [fn(tensor[i:i + step]) for i in range(0, tensor.shape[0], step)]
         return torch.cat(outs).double().numpy()
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:

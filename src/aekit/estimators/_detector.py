@@ -19,9 +19,11 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils import check_random_state
 
 from aekit.anomaly.thresholds import make_threshold, threshold_from_dict
+from aekit.data.images import to_image_array
 from aekit.data.preprocessing import SCALINGS, AffineScaler
 from aekit.data.validation import check_features
 from aekit.estimators._autoencoder import Autoencoder
+from aekit.estimators._base import looks_like_images
 from aekit.estimators._params import (
     is_float,
     is_int,
@@ -30,7 +32,7 @@ from aekit.estimators._params import (
     validate_params,
 )
 from aekit.estimators._vae import VAE
-from aekit.exceptions import NotFittedError, ParameterError
+from aekit.exceptions import DataError, NotFittedError, ParameterError
 from aekit.training.history import History
 
 THRESHOLDS = ("mean_std", "quantile", "mad", "pot")
@@ -78,9 +80,14 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         threshold reflects errors on unseen rows (in-sample errors are optimistic and give
         too many false positives on new data). With fewer than 20 rows to hold out, or 0,
         everything is in-sample, as in IsolationForest.
-    scaling : {"standard", "robust", "minmax", "none"}, default="standard"
+    scaling : {"auto", "standard", "robust", "minmax", "none"}, default="auto"
+        "auto": "none" for images, "standard" for tables.
     max_epochs, batch_size, lr, patience, random_state, verbose, device :
         As in :class:`aekit.Autoencoder`, applied to each member.
+
+    Images (N, H, W) or (N, C, H, W), uint8 or floats in [0, 1], work too: the members
+    are convolutional autoencoders, scores are per image, and :meth:`error_map` shows
+    which pixels are badly reconstructed.
 
     Attributes
     ----------
@@ -104,7 +111,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         "q": (is_float(0, 1, lo_open=True, hi_open=True), "a float in (0, 1)"),
         "scoring": (one_of("reconstruction", "elbo"), "one of ('reconstruction', 'elbo')"),
         "calibration_fraction": (is_float(0, 0.5), "a float in [0, 0.5]"),
-        "scaling": (one_of(*SCALINGS), f"one of {SCALINGS}"),
+        "scaling": (one_of("auto", *SCALINGS), f"one of {('auto', *SCALINGS)}"),
         "max_epochs": (is_int(1), "an int >= 1"),
         "batch_size": (lambda v: v == "auto" or is_int(1)(v), "'auto' or an int >= 1"),
         "lr": (is_float(0, lo_open=True), "a float > 0"),
@@ -116,7 +123,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def __init__(self, *, model="ae", n_estimators=5, latent_dim="auto", hidden_dims="auto",
                  threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="reconstruction",
-                 calibration_fraction=0.2, scaling="standard", max_epochs=100, batch_size="auto", lr=3e-3, patience=10,
+                 calibration_fraction=0.2, scaling="auto", max_epochs=100, batch_size="auto", lr=3e-3, patience=10,
                  random_state=None, verbose=0, device="auto"):
         self.model = model
         self.n_estimators = n_estimators
@@ -172,8 +179,41 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator.")
 
+    def _image_rows(self, X: Any, source: str) -> np.ndarray:
+        """Images -> flat float64 rows; checks the size against the training images."""
+        images = to_image_array(X, source=source)
+        shape = getattr(self, "image_shape_", None)
+        if shape is not None:
+            chw = (1, *shape) if len(shape) == 2 else tuple(shape)
+            if images.shape[1:] != chw:
+                raise DataError(
+                    f"{source}: images of shape {tuple(np.shape(X)[1:])} (one image), but "
+                    f"{type(self).__name__} was fitted on images of shape {tuple(shape)}. "
+                    "Resize or crop them to the training size.")
+        return images.reshape(len(images), -1).astype(np.float64)
+
+    def _to_member_input(self, Xs: np.ndarray) -> np.ndarray:
+        """Scaled rows as images for the members (so they build conv networks)."""
+        if getattr(self, "image_shape_", None) is None:
+            return Xs
+        return Xs.reshape(len(Xs), *self.image_shape_).astype(np.float32)
+
+    def error_map(self, X: Any) -> np.ndarray:
+        """Squared reconstruction error of every pixel, averaged over the ensemble.
+
+        Same shape as ``X`` for images, (n_samples, n_features) for tables; in the scaled
+        space. Bright regions are where an image departs from what the models learned.
+        """
+        Xs = self._scaled(X)
+        rows = np.mean([m.error_map(Xs) for m in self.estimators_], axis=0)
+        if getattr(self, "image_shape_", None) is not None and looks_like_images(X):
+            return rows.reshape(np.shape(X))
+        return rows
+
     def _scaled(self, X: Any, source: str = "X") -> np.ndarray:
         self._check_is_fitted()
+        if getattr(self, "image_shape_", None) is not None and looks_like_images(X):
+            return self.scaler_.transform(self._image_rows(X, source))
         names = getattr(self, "feature_names_in_", None)
         values, _ = check_features(
             X, source=source,
@@ -204,14 +244,26 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             raise ParameterError("scoring='elbo' needs model='vae'. Got model='ae'.")
         threshold = self._make_threshold()
         started = time.perf_counter()
-        values, columns = check_features(X, source="X", min_samples=2,
-                                         estimator_name=type(self).__name__)
+        self.image_shape_ = None
+        if looks_like_images(X):
+            if self.scaling not in ("auto", "none", "minmax"):
+                raise ParameterError(
+                    f"scaling={self.scaling!r} does not keep pixels in [0, 1]; for images use "
+                    "scaling='auto' (no scaling), 'none' or 'minmax'.")
+            values, columns = self._image_rows(X, "X"), None
+            self.image_shape_ = tuple(int(v) for v in np.shape(X)[1:])
+        else:
+            values, columns = check_features(X, source="X", min_samples=2,
+                                             estimator_name=type(self).__name__)
         self.n_features_in_ = values.shape[1]
         if columns is not None and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(columns, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        self.scaler_ = AffineScaler.fit(values, self.scaling)
+        scaling = self.scaling
+        if scaling == "auto":
+            scaling = "none" if self.image_shape_ is not None else "standard"
+        self.scaler_ = AffineScaler.fit(values, scaling)
         Xs = self.scaler_.transform(values)
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)]
@@ -224,11 +276,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             order = np.random.default_rng(seeds[0]).permutation(n)
             cal_rows, fit_rows = np.sort(order[:n_cal]), np.sort(order[n_cal:])
             X_fit, X_cal = Xs[fit_rows], Xs[cal_rows]
-            self.estimators_ = [m.fit(X_fit, X_val=X_cal)
+            self.estimators_ = [m.fit(self._to_member_input(X_fit),
+                                      X_val=self._to_member_input(X_cal))
                                 for m in self._members(self.n_features_in_, seeds)]
         else:  # too few rows to spare: calibrate in-sample
             X_cal = Xs
-            self.estimators_ = [m.fit(Xs) for m in self._members(self.n_features_in_, seeds)]
+            self.estimators_ = [m.fit(self._to_member_input(Xs))
+                                for m in self._members(self.n_features_in_, seeds)]
         raw = self._raw_errors(X_cal)
         center = np.median(raw, axis=1)
         q75, q25 = np.percentile(raw, [75, 25], axis=1)
@@ -325,6 +379,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
+        if getattr(self, "image_shape_", None) is not None:
+            state["image_shape_"] = list(self.image_shape_)
         return state
 
     def _restore_fitted_state(self, state: dict[str, Any], weights: dict[str, torch.Tensor],
@@ -333,6 +389,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
         self.scaler_ = AffineScaler.from_dict(state["scaler_"])
+        shape = state.get("image_shape_")
+        self.image_shape_ = tuple(int(v) for v in shape) if shape is not None else None
         cls = VAE if self.model == "vae" else Autoencoder
         histories = history.get("members", [{}] * len(state["members"]))
         members = []

@@ -114,8 +114,9 @@ class VAE(BaseAutoencoder):
         with torch.inference_mode():
             self.module_.eval()
             kl = torch.zeros(int(self.latent_dim), dtype=torch.float64)
-            for i in range(0, X_train.shape[0], 65536):
-                mu, logvar = self.module_.encode(X_train[i:i + 65536])
+            step = self._inference_chunk()
+            for i in range(0, X_train.shape[0], step):
+                mu, logvar = self.module_.encode(X_train[i:i + step])
                 kl += (0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)).double().sum(dim=0)
         self.kl_per_dim_ = (kl / X_train.shape[0]).numpy()
         self.active_units_ = int((self.kl_per_dim_ > ACTIVE_UNIT_KL).sum())

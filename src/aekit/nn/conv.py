@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from aekit.nn.autoencoder import MLPAutoencoder
 from aekit.nn.layers import ACTIVATIONS
 from aekit.nn.outputs import AEOutput
 from aekit.nn.vae import MLPVAE, reparameterize
@@ -104,28 +105,50 @@ class ConvAutoencoder(nn.Module):
     logits : bool, default=False
         The decoder's raw output is a logit (train with binary cross-entropy on [0, 1]
         pixels): ``forward`` returns the logits in ``recon``, ``decode`` the probabilities.
+    linear_path : bool, default=False
+        Add an affine map beside each convolutional side, ``z = A x + f(x)`` and
+        ``recon = B z + g(z)``, with the last layers of ``f`` and ``g`` starting at zero.
+        After :meth:`init_from_pca` the untrained network is PCA, and training adds
+        convolutional structure on top (as in :class:`aekit.nn.MLPAutoencoder`).
     """
+
+    # Only uses encoder_linear / decoder_linear when linear_path is set.
+    init_from_pca = MLPAutoencoder.init_from_pca
 
     def __init__(self, image_shape: Sequence[int], latent_dim: int,
                  channels: Sequence[int] = (32, 64), activation: str = "relu",
-                 logits: bool = False) -> None:
+                 logits: bool = False, linear_path: bool = False) -> None:
         super().__init__()
         self.image_shape = tuple(int(s) for s in image_shape)
         trunk, width = conv_encoder(self.image_shape, channels, activation)
         self.encoder = nn.Sequential(*trunk, nn.Linear(width, latent_dim))
         self.decoder = conv_decoder(self.image_shape, latent_dim, channels, activation)
         self.logits = bool(logits)
+        self.linear_path = bool(linear_path)
+        if self.linear_path:
+            n_pixels = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
+            self.encoder_linear = nn.Linear(n_pixels, latent_dim)
+            self.decoder_linear = nn.Linear(latent_dim, n_pixels)
+            last_conv = self.decoder[-2]  # the last transposed convolution, before the crop
+            for layer in (self.encoder[-1], last_conv):
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
 
     def encode(self, x: Tensor) -> Tensor:  # (B, C, H, W) or (B, D) -> (B, L)
-        return self.encoder(x)
+        z = self.encoder(x)
+        return z + self.encoder_linear(x.flatten(1)) if self.linear_path else z
+
+    def _decoder_output(self, z: Tensor) -> Tensor:  # (B, L) -> (B, D); logits if self.logits
+        out = self.decoder(z)
+        return out + self.decoder_linear(z) if self.linear_path else out
 
     def decode(self, z: Tensor) -> Tensor:  # (B, L) -> (B, D), pixel space
-        out = self.decoder(z)
+        out = self._decoder_output(z)
         return torch.sigmoid(out) if self.logits else out
 
     def forward(self, x: Tensor) -> AEOutput:
         z = self.encode(x)
-        recon = self.decoder(z).reshape(x.shape)  # logits when self.logits
+        recon = self._decoder_output(z).reshape(x.shape)  # logits when self.logits
         return AEOutput(recon=recon, z=z)
 
 
