@@ -33,15 +33,20 @@ OPSET = 17
 
 
 class _Scale(nn.Module):
-    """``(x - center) / scale`` in float64, returned as float32 (aekit's own order)."""
+    """``(x - center) / scale`` in float64, optionally clipped to +/- ``clip``, as float32
+    (aekit's own order of operations)."""
 
-    def __init__(self, scaler: Any) -> None:
+    def __init__(self, scaler: Any, clip: float | None = None) -> None:
         super().__init__()
         self.register_buffer("center", torch.as_tensor(scaler.center, dtype=torch.float64))
         self.register_buffer("scale", torch.as_tensor(scaler.scale, dtype=torch.float64))
+        self.clip = None if clip is None else float(clip)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, D) float32 -> (B, D) float32
-        return ((x.double() - self.center) / self.scale).float()
+        xs = (x.double() - self.center) / self.scale
+        if self.clip is not None:
+            xs = xs.clamp(-self.clip, self.clip)
+        return xs.float()
 
     def inverse(self, x: Tensor) -> Tensor:
         return (x.double() * self.scale + self.center).float()
@@ -80,7 +85,7 @@ class _DetectorScore(nn.Module):
         if getattr(detector, "scoring", "reconstruction") != "reconstruction":
             raise ParameterError(f"ONNX export supports scoring='reconstruction'; this "
                                  f"detector uses scoring={detector.scoring!r}.")
-        self.scale = _Scale(detector.scaler_)
+        self.scale = _Scale(detector.scaler_, getattr(detector, "clip", None))
         self.members = nn.ModuleList(_Errors(m) for m in detector.estimators_)
         self.register_buffer("center", torch.as_tensor(detector.score_center_, dtype=torch.float64))
         self.register_buffer("spread", torch.as_tensor(detector.score_scale_, dtype=torch.float64))

@@ -29,7 +29,7 @@ from aekit.data.validation import _FLOAT32_LIMIT, align_columns, check_features,
 from aekit.exceptions import DataError
 from aekit.training.loop import cpu_threads
 
-CHUNK_ROWS = 262_144  # rows per chunk: ~40 MiB of float64 at 20 columns
+CHUNK_ROWS = 65_536  # rows per chunk: 10 MiB of float64 at 20 columns
 # Rows per forward pass: small enough that a member's activations stay in cache (measured
 # 1.8x faster than 65,536 rows at 20 features and width 40), large enough that the ~15
 # PyTorch calls per member per pass cost little.
@@ -114,7 +114,14 @@ class _Reader:
     def batches(self, columns: list[str]) -> Iterator[Any]:
         """Record batches holding ``columns`` (names as in the file), in file order."""
         if self._dataset is not None:
-            yield from self._dataset.to_batches(columns=columns, batch_size=self.chunk_rows)
+            import pyarrow.parquet as pq
+
+            # File by file, row group by row group, without pre-buffering: a dataset scanner
+            # reads ahead several batches and files, and pre_buffer=True keeps every row
+            # group read so far cached until the file is closed (RSS grew with the file).
+            for fragment in self._dataset.get_fragments():
+                with pq.ParquetFile(fragment.path, pre_buffer=False) as pf:
+                    yield from pf.iter_batches(batch_size=self.chunk_rows, columns=columns)
             return
         import pyarrow.csv as pcsv
 
@@ -197,22 +204,23 @@ def _chunks(reader: _Reader, columns: list[str], extra: list[str],
 
 # ---------------------------------------------------------------------------- scoring
 def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
-    """``detector.anomaly_score(X)`` for validated float64 ``X``, without re-validating.
+    """``detector.anomaly_score(X)`` for validated float64 ``X``, bit for bit, faster.
 
-    The members were fitted on already-scaled data (their own scaler is the identity), so
-    the detector's scaling followed by one float32 conversion gives exactly the tensor each
-    member builds for itself; doing it once instead of per member is what makes scoring
-    fast. Anything else (e.g. ELBO scoring) takes the detector's own path.
+    With reconstruction scoring, the members were fitted on the detector's scaled data
+    (their own scaler is the identity), so one float32 conversion of ``detector._scaled(X)``
+    is exactly the tensor each member would build for itself; doing it once, in cache-sized
+    forward passes, is what makes scoring fast. Other scorings take the detector's own path.
+    Both run on one intra-op thread (see ``SCORING_THREADS``).
     """
     members = detector.estimators_
     simple = (getattr(detector, "scoring", "reconstruction") == "reconstruction" and all(
         m.scaler_.kind == "none" and not m.scaler_.center.any() and (m.scaler_.scale == 1).all()
         for m in members))
-    if not simple:
-        return detector.anomaly_score(X)
-    x = torch.from_numpy(np.ascontiguousarray(detector.scaler_.transform(X), dtype=np.float32))
-    raw = np.empty((len(members), x.shape[0]), dtype=np.float64)
     with torch.inference_mode(), cpu_threads(SCORING_THREADS):
+        if not simple:
+            return detector.anomaly_score(X)
+        x = torch.from_numpy(np.ascontiguousarray(detector._scaled(X), dtype=np.float32))
+        raw = np.empty((len(members), x.shape[0]), dtype=np.float64)
         for k, m in enumerate(members):
             m.module_.eval()
             for i in range(0, x.shape[0], FORWARD_ROWS):
@@ -234,7 +242,9 @@ def format_top_features(detector: Any, X: np.ndarray, n: int = 3) -> np.ndarray:
                                [f"x{j}" for j in range(shares.shape[1])]), dtype=object)
     order = np.argsort(-shares, axis=1, kind="stable")[:, :n]
     top = np.take_along_axis(shares, order, axis=1)
-    text = names[order] + ":" + np.char.mod("%.2f", top).astype(object)
+    # "%.2f" % v is exactly f"{v:.2f}"; np.char.mod would do the same 5x slower
+    shares_text = np.array(["%.2f" % v for v in top.ravel().tolist()], dtype=object)
+    text = names[order] + ":" + shares_text.reshape(top.shape)
     out = text[:, 0]
     for k in range(1, text.shape[1]):
         out = out + ";" + text[:, k]

@@ -39,7 +39,8 @@ def test_onnx_graphs_equal_pytorch_on_random_inputs(tmp_path, X, cls):
 
 
 def test_detector_score_graph_is_the_ensemble_anomaly_score(tmp_path, X):
-    det = AnomalyDetector(n_estimators=3, max_epochs=3, random_state=0).fit(X)
+    det = AnomalyDetector(n_estimators=3, max_epochs=3, scoring="reconstruction",
+                          random_state=0).fit(X)
     det.save(tmp_path / "det")
     assert main(["export", str(tmp_path / "det"), "--out", str(tmp_path / "det.onnx")]) == 0
     assert not (tmp_path / "det.encoder.onnx").exists()  # an ensemble has no single encoder

@@ -23,7 +23,9 @@ def data():
 
 @pytest.fixture(scope="module")
 def detector(data):
-    return AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(data.iloc[:600])
+    # reconstruction scoring takes the streaming module's own fast path
+    return AnomalyDetector(n_estimators=2, max_epochs=3, scoring="reconstruction",
+                           random_state=0).fit(data.iloc[:600])
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +65,15 @@ def test_streamed_scores_equal_in_memory_scores_exactly(tmp_path, data, detector
     assert got.top_features.astype(str).tolist() == reference.top_features.tolist()
 
 
+def test_default_detector_streams_exactly_too(tmp_path, data):
+    detector = AnomalyDetector(n_estimators=2, max_epochs=2, random_state=1).fit(data.iloc[:500])
+    data.to_parquet(tmp_path / "x.parquet", row_group_size=400)
+    score_file(detector, tmp_path / "x.parquet", tmp_path / "s.parquet", chunk_rows=300,
+               progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet").score.to_numpy(),
+                                  detector.anomaly_score(data))
+
+
 def test_bad_cell_is_reported_by_file_row_and_no_output_remains(tmp_path, data, detector):
     bad = data.astype(object)
     bad.iloc[1234, 2] = "oops"
@@ -89,7 +100,7 @@ def test_iter_chunks_yields_bounded_chunks_with_extras(tmp_path, data):
     frame = data.assign(label=np.arange(len(data)) % 2)
     frame.to_parquet(tmp_path / "x.parquet", row_group_size=1000)
     chunks = list(iter_chunks(tmp_path / "x.parquet", chunk_rows=400, extra=["label"]))
-    assert [c[0] for c in chunks] == [0, 400, 800, 1000, 1400]
+    assert [c[0] for c in chunks] == [0, 400, 800, 1200]
     assert max(len(c[1]) for c in chunks) <= 400
     np.testing.assert_array_equal(np.concatenate([c[1] for c in chunks]), data.to_numpy())
     assert np.concatenate([c[2]["label"] for c in chunks]).tolist() == frame.label.tolist()

@@ -118,6 +118,11 @@ def _without_nproc(argv: list[str]) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     if args.nproc < 1:
         raise ParameterError(f"--nproc must be >= 1. Got {args.nproc} instead.")
+    if (args.nproc > 1 or distributed.launched_by_torchrun()) and args.seed is None:
+        # Each rank draws the validation split and the shuffles itself; they agree only
+        # when they share the seed.
+        raise ParameterError("training in several processes needs --seed (any int), so "
+                             "that every process draws the same split and shuffles.")
     if args.nproc > 1 and not distributed.launched_by_torchrun():
         return distributed.launch(args.nproc, _without_nproc(args.argv))
     with distributed.process_group():

@@ -10,7 +10,7 @@ from aekit.data.io import read_data, write_table
 from aekit.estimators import AnomalyDetector
 from aekit.exceptions import ModelFileError
 from aekit.persistence import load
-from aekit.streaming import can_stream, score_file
+from aekit.streaming import CHUNK_ROWS, can_stream, score_file
 
 
 def add_parser(subparsers) -> None:
@@ -24,7 +24,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("data", help="data file with the columns the detector was fitted on")
     p.add_argument("--labels", default=None, help="0/1 labels column: excluded, used for metrics")
     p.add_argument("--out", required=True, metavar="SCORES", help="output .csv/.tsv/.parquet/.npy")
-    p.add_argument("--chunk-rows", type=int, default=262_144, help="rows per chunk when streaming")
+    p.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS,
+                   help="rows per chunk when streaming")
     add_quiet(p)
     p.set_defaults(run=run)
 
