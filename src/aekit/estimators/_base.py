@@ -33,7 +33,6 @@ from aekit.estimators._params import (
 from aekit.exceptions import DataError, NotFittedError
 from aekit.nn.layers import ACTIVATIONS
 from aekit.training import History, TrainConfig, resolve_device, train
-from aekit.training.corrupted import with_corrupted_validation
 from aekit.training.loop import cpu_threads
 
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
@@ -290,11 +289,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             module = self._build_module(self.n_features_in_)
             self._init_module(module, X_train.cpu(), seed)
             module = module.to(device)
-            corrupt = self._corruption(scaled)
-            # A denoising model is validated on corrupted rows (see training/corrupted.py).
-            history = train(with_corrupted_validation(module, corrupt, seed), self._loss_fn(),
-                            X_train, X_val, self._train_config(X_train.shape[0]),
-                            corrupt=corrupt, checkpoint=checkpoint)
+            history = train(module, self._loss_fn(), X_train, X_val,
+                            self._train_config(X_train.shape[0]),
+                            corrupt=self._corruption(scaled), checkpoint=checkpoint)
         module = module.cpu()
         if history.best_epoch < 0:
             # Training never beat the initial solution: keep it, fitted on every row.
