@@ -27,7 +27,8 @@ from sklearn.model_selection import train_test_split
 
 HERE = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("AEKIT_DATASETS", HERE.parent.parent / "shared" / "datasets")) / "adbench"
-RUNS = HERE / "results" / "adbench_runs.csv"
+RESULTS = HERE / "results"
+RUNS = RESULTS / "adbench_runs.csv"
 SEEDS = (0, 1, 2)
 CAP = 10_000
 
@@ -69,8 +70,8 @@ def methods(seed: int) -> dict:
     return out
 
 
-def run(datasets: list[Path], wanted: list[str], fresh: set[str]) -> pd.DataFrame:
-    done = pd.read_csv(RUNS) if RUNS.exists() else pd.DataFrame(
+def run(datasets: list[Path], wanted: list[str], fresh: set[str], runs: Path = RUNS) -> pd.DataFrame:
+    done = pd.read_csv(runs) if runs.exists() else pd.DataFrame(
         columns=["dataset", "seed", "method", "roc_auc", "ap", "fit_s", "score_s"])
     done = done[~done["method"].isin(fresh)]
     have = set(zip(done["dataset"], done["seed"], done["method"]))
@@ -98,7 +99,7 @@ def run(datasets: list[Path], wanted: list[str], fresh: set[str]) -> pd.DataFram
                                  fit_s=t1 - t0, score_s=t2 - t1))
                 print(f"{name:22s} seed {seed} {method:9s} ROC-AUC {rows[-1]['roc_auc']:.3f} "
                       f"AP {rows[-1]['ap']:.3f} fit {t1 - t0:6.1f}s", flush=True)
-                pd.DataFrame(rows).to_csv(RUNS, index=False)
+                pd.DataFrame(rows).to_csv(runs, index=False)
     return pd.DataFrame(rows)
 
 
@@ -123,11 +124,17 @@ def main() -> None:
     parser.add_argument("--methods", default="aekit,IForest,PyOD-PCA,PyOD-KNN,PyOD-AE,PyOD-VAE")
     parser.add_argument("--datasets", default="", help="comma-separated name fragments")
     parser.add_argument("--fresh-method", default="", help="recompute these methods")
+    parser.add_argument("--runs", default=str(RUNS),
+                        help="cache file for this process's runs (the table merges all "
+                             "results/adbench_runs*.csv, so methods can run in parallel)")
     args = parser.parse_args()
     paths = sorted(DATA.glob("*.npz"), key=lambda p: int(p.stem.split("_")[0]))
     if args.datasets:
         paths = [p for p in paths if any(f in p.stem for f in args.datasets.split(","))]
-    runs = run(paths, args.methods.split(","), set(filter(None, args.fresh_method.split(","))))
+    run(paths, args.methods.split(","), set(filter(None, args.fresh_method.split(","))),
+        Path(args.runs))
+    runs = pd.concat([pd.read_csv(f) for f in sorted(RESULTS.glob("adbench_runs*.csv"))])
+    runs = runs.drop_duplicates(["dataset", "seed", "method"], keep="last")
     table = report(runs[runs["dataset"].isin([p.stem for p in paths])])
     (HERE / "results" / "adbench_table.md").write_text(table + "\n")
     print(table)

@@ -30,7 +30,7 @@ from aekit.estimators._params import (
     random_state_like,
     validate_params,
 )
-from aekit.exceptions import DataError, NotFittedError
+from aekit.exceptions import DataError, NotFittedError, ParameterError
 from aekit.nn.layers import ACTIVATIONS
 from aekit.training import History, TrainConfig, resolve_device, train
 from aekit.training.loop import cpu_threads
@@ -232,6 +232,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _train_config(self, n_train: int) -> TrainConfig:
         batch = auto_batch_size(n_train) if self.batch_size == "auto" else int(self.batch_size)
+        if batch > n_train:
+            raise ParameterError(
+                f"The 'batch_size' parameter of {type(self).__name__} is {batch}, larger than the "
+                f"{n_train} training rows (after holding out validation rows). Use a batch size "
+                f"<= {n_train}, or 'auto'.")
         return TrainConfig(
             max_epochs=int(self.max_epochs), batch_size=batch, lr=float(self.lr),
             weight_decay=float(self.weight_decay), optimizer=self.optimizer,

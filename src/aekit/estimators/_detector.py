@@ -36,6 +36,7 @@ from aekit.exceptions import DataError, NotFittedError, ParameterError
 from aekit.training.history import History
 
 THRESHOLDS = ("mean_std", "quantile", "mad", "pot")
+SCORINGS = ("combined", "reconstruction", "latent", "elbo")
 
 
 def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
@@ -71,9 +72,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         Width multiplier for "mean_std" (default 3) and "mad" (default 3.5).
     q : float, default=1e-3
         Risk level for "pot".
-    scoring : {"reconstruction", "elbo"}, default="reconstruction"
-        For ``model="vae"``: error of the posterior-mean reconstruction, or the negative
-        ELBO at the posterior mean. Both deterministic.
+    scoring : {"combined", "reconstruction", "latent", "elbo"}, default="combined"
+        "reconstruction": each member's RMSE (how far a row is off the learned manifold);
+        "latent": the Mahalanobis distance of its code from the calibration codes (how
+        unusual its position on the manifold is, Hotelling's T^2); "combined": both, each
+        normalised, averaged; "elbo" (VAE only): negative ELBO at the posterior mean. All
+        deterministic.
     calibration_fraction : float in [0, 0.5], default=0.2
         Share of the training rows held out from fitting the members: they choose the
         early-stopping epoch, normalise member scores and fit the threshold, so the
@@ -81,7 +85,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         too many false positives on new data). With fewer than 20 rows to hold out, or 0,
         everything is in-sample, as in IsolationForest.
     scaling : {"auto", "standard", "robust", "minmax", "none"}, default="auto"
-        "auto": "none" for images, "standard" for tables.
+        "auto": "none" for images, "robust" (median / IQR) for tables, so heavy-tailed
+        columns and the anomalies themselves do not set the scale.
+    clip : float or None, default=20.0
+        Scaled values are clipped to [-clip, clip] before the networks see them.
     max_epochs, batch_size, lr, patience, random_state, verbose, device :
         As in :class:`aekit.Autoencoder`, applied to each member.
 
@@ -109,7 +116,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         "contamination": (is_float(0, 0.5, lo_open=True), "a float in (0, 0.5]"),
         "k": (lambda v: v is None or is_float(0, lo_open=True)(v), "None or a float > 0"),
         "q": (is_float(0, 1, lo_open=True, hi_open=True), "a float in (0, 1)"),
-        "scoring": (one_of("reconstruction", "elbo"), "one of ('reconstruction', 'elbo')"),
+        "scoring": (one_of(*SCORINGS), f"one of {SCORINGS}"),
+        "clip": (lambda v: v is None or is_float(0, lo_open=True)(v), "None or a float > 0"),
         "calibration_fraction": (is_float(0, 0.5), "a float in [0, 0.5]"),
         "scaling": (one_of("auto", *SCALINGS), f"one of {('auto', *SCALINGS)}"),
         "max_epochs": (is_int(1), "an int >= 1"),
@@ -122,9 +130,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     }
 
     def __init__(self, *, model="ae", n_estimators=5, latent_dim="auto", hidden_dims="auto",
-                 threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="reconstruction",
-                 calibration_fraction=0.2, scaling="auto", max_epochs=100, batch_size="auto", lr=3e-3, patience=10,
-                 random_state=None, verbose=0, device="auto"):
+                 threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="combined",
+                 calibration_fraction=0.2, scaling="auto", clip=20.0, max_epochs=100,
+                 batch_size="auto", lr=3e-3, patience=10, random_state=None, verbose=0,
+                 device="auto"):
         self.model = model
         self.n_estimators = n_estimators
         self.latent_dim = latent_dim
@@ -136,6 +145,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.scoring = scoring
         self.calibration_fraction = calibration_fraction
         self.scaling = scaling
+        self.clip = clip
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -213,13 +223,19 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def _scaled(self, X: Any, source: str = "X") -> np.ndarray:
         self._check_is_fitted()
         if getattr(self, "image_shape_", None) is not None and looks_like_images(X):
-            return self.scaler_.transform(self._image_rows(X, source))
+            return self._clip(self.scaler_.transform(self._image_rows(X, source)))
         names = getattr(self, "feature_names_in_", None)
         values, _ = check_features(
             X, source=source,
             feature_names=list(names) if (names is not None and hasattr(X, "columns")) else None,
             n_features=self.n_features_in_, estimator_name=type(self).__name__)
-        return self.scaler_.transform(values)
+        return self._clip(self.scaler_.transform(values))
+
+    def _clip(self, Xs: np.ndarray) -> np.ndarray:
+        """Bound scaled values to +/- clip: one wild value (robust scaling of a heavy-tailed
+        column can give thousands) must not dominate the training loss; it still scores as
+        far out as anything can."""
+        return Xs if self.clip is None else np.clip(Xs, -self.clip, self.clip)
 
     def _member_errors(self, member, Xs: np.ndarray) -> np.ndarray:
         # Root mean squared error rather than MSE: a sum of squares is chi-square-like with
@@ -229,9 +245,34 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             return member.negative_elbo(Xs, n_samples=0)
         return np.sqrt(member.reconstruction_error(Xs))
 
+    def _latent_distances(self, i: int, Xs: np.ndarray) -> np.ndarray:
+        """Mahalanobis distance of member i's codes from the calibration codes' centre.
+
+        The reconstruction error sees how far a row is *off* the learned manifold; this sees
+        how unusual its position *on* it is (Hotelling's T^2 next to the Q statistic in PCA
+        process monitoring). Together they catch both kinds of outlier.
+        """
+        mean, precision = self.latent_stats_[i]
+        Z = self.estimators_[i].transform(self._to_member_input(Xs)) - mean
+        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Z, precision, Z), 0.0))
+
+    def _fit_latent_stats(self, X_cal: np.ndarray) -> None:
+        self.latent_stats_ = []
+        for m in self.estimators_:
+            Z = m.transform(self._to_member_input(X_cal))
+            cov = np.atleast_2d(np.cov(Z, rowvar=False))
+            # ridge relative to the average variance keeps collapsed dimensions harmless
+            ridge = 1e-3 * max(float(np.trace(cov)) / len(cov), 1e-12)
+            self.latent_stats_.append((Z.mean(axis=0), np.linalg.inv(cov + ridge * np.eye(len(cov)))))
+
     def _raw_errors(self, Xs: np.ndarray) -> np.ndarray:
-        """(n_members, n_samples) member errors in the scaled space."""
-        return np.stack([self._member_errors(m, Xs) for m in self.estimators_])
+        """(n_parts, n_samples): per member, its error and/or latent distance."""
+        parts = []
+        if self.scoring != "latent":
+            parts += [self._member_errors(m, Xs) for m in self.estimators_]
+        if self.scoring in ("latent", "combined"):
+            parts += [self._latent_distances(i, Xs) for i in range(len(self.estimators_))]
+        return np.stack(parts)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> AnomalyDetector:
@@ -262,9 +303,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             del self.feature_names_in_
         scaling = self.scaling
         if scaling == "auto":
-            scaling = "none" if self.image_shape_ is not None else "standard"
+            scaling = "none" if self.image_shape_ is not None else "robust"
         self.scaler_ = AffineScaler.fit(values, scaling)
-        Xs = self.scaler_.transform(values)
+        Xs = self._clip(self.scaler_.transform(values))
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)]
         n = Xs.shape[0]
@@ -283,6 +324,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             X_cal = Xs
             self.estimators_ = [m.fit(self._to_member_input(Xs))
                                 for m in self._members(self.n_features_in_, seeds)]
+        if self.scoring in ("latent", "combined"):
+            self._fit_latent_stats(X_cal)
         raw = self._raw_errors(X_cal)
         center = np.median(raw, axis=1)
         q75, q25 = np.percentile(raw, [75, 25], axis=1)
@@ -373,6 +416,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                          "fitted": m._fitted_state()} for m in self.estimators_],
             "score_center_": self.score_center_.tolist(),
             "score_scale_": self.score_scale_.tolist(),
+            "latent_stats_": [[m.tolist(), p.tolist()] for m, p in getattr(self, "latent_stats_", [])],
             "threshold": self.threshold_obj_.to_dict(),
             "fit_seconds_": float(self.fit_seconds_),
             "n_train_samples_": int(self.n_train_samples_),
@@ -405,6 +449,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.estimators_ = members
         self.score_center_ = np.asarray(state["score_center_"], dtype=np.float64)
         self.score_scale_ = np.asarray(state["score_scale_"], dtype=np.float64)
+        self.latent_stats_ = [(np.asarray(m, dtype=np.float64), np.asarray(p, dtype=np.float64))
+                              for m, p in state.get("latent_stats_", [])]
         self.threshold_obj_ = threshold_from_dict(state["threshold"])
         self.threshold_ = float(self.threshold_obj_.threshold_)
         self.offset_ = -self.threshold_
