@@ -82,18 +82,43 @@ class _DetectorScore(nn.Module):
             if m.scaler_.kind != "none":
                 raise ParameterError("ONNX export expects detector members fitted on "
                                      "pre-scaled data (scaling='none'), as fit() makes them.")
-        if getattr(detector, "scoring", "reconstruction") != "reconstruction":
-            raise ParameterError(f"ONNX export supports scoring='reconstruction'; this "
-                                 f"detector uses scoring={detector.scoring!r}.")
+        scoring = getattr(detector, "scoring", "reconstruction")
+        if scoring not in ("reconstruction", "latent", "combined"):
+            raise ParameterError(f"ONNX export supports scoring 'reconstruction', 'latent' and "
+                                 f"'combined'; this detector uses scoring={scoring!r}.")
+        self.use_errors = scoring != "latent"
+        self.use_latent = scoring in ("latent", "combined")
         self.scale = _Scale(detector.scaler_, getattr(detector, "clip", None))
         self.members = nn.ModuleList(_Errors(m) for m in detector.estimators_)
+        self.encoders = nn.ModuleList(_LatentDistance(m, mean, precision) for m, (mean, precision)
+                                      in zip(detector.estimators_, getattr(detector, "latent_stats_", [])))
         self.register_buffer("center", torch.as_tensor(detector.score_center_, dtype=torch.float64))
         self.register_buffer("spread", torch.as_tensor(detector.score_scale_, dtype=torch.float64))
 
     def forward(self, x: Tensor) -> Tensor:  # (B, D) -> (B,) float64
         xs = self.scale(x)
-        raw = torch.stack([m(xs).double().sqrt() for m in self.members])  # (M, B)
+        parts = []
+        if self.use_errors:
+            parts += [m(xs).double().sqrt() for m in self.members]
+        if self.use_latent:
+            parts += [e(xs) for e in self.encoders]
+        raw = torch.stack(parts)  # (n_parts, B), the order of AnomalyDetector._raw_errors
         return ((raw - self.center[:, None]) / self.spread[:, None]).mean(dim=0)
+
+
+class _LatentDistance(nn.Module):
+    """Scaled input -> Mahalanobis distance of one member's code (float64)."""
+
+    def __init__(self, estimator: Any, mean: Any, precision: Any) -> None:
+        super().__init__()
+        self.module = estimator.module_
+        self._estimator = [estimator]
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float64))
+        self.register_buffer("precision", torch.as_tensor(precision, dtype=torch.float64))
+
+    def forward(self, xs: Tensor) -> Tensor:  # (B, D) -> (B,)
+        z = self._estimator[0]._encode(xs).flatten(1).double() - self.mean
+        return ((z @ self.precision) * z).sum(dim=1).clamp(min=0).sqrt()
 
 
 class _Encoder(nn.Module):

@@ -38,8 +38,9 @@ def test_onnx_graphs_equal_pytorch_on_random_inputs(tmp_path, X, cls):
                                est.inverse_transform(z), rtol=1e-5, atol=1e-5)
 
 
-def test_detector_score_graph_is_the_ensemble_anomaly_score(tmp_path, X):
-    det = AnomalyDetector(n_estimators=3, max_epochs=3, scoring="reconstruction",
+@pytest.mark.parametrize("scoring", ["combined", "reconstruction", "latent"])
+def test_detector_score_graph_is_the_ensemble_anomaly_score(tmp_path, X, scoring):
+    det = AnomalyDetector(n_estimators=3, max_epochs=3, scoring=scoring,
                           random_state=0).fit(X)
     det.save(tmp_path / "det")
     assert main(["export", str(tmp_path / "det"), "--out", str(tmp_path / "det.onnx")]) == 0
