@@ -45,6 +45,14 @@ def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
     return [int(np.clip(round(n_features * f), 1, 32)) for f in fractions]
 
 
+def member_batch_size(n_rows: int) -> int:
+    """Members' batch size for ``batch_size="auto"``: about n/8 rows, a power of two in
+    [32, 512]. Larger than an Autoencoder's default: members start at PCA and need only
+    refining, and measured on ADBench this gives the same ROC-AUC in a fraction of the time.
+    """
+    return min(int(np.clip(2 ** round(np.log2(max(n_rows, 1) / 8)), 32, 512)), max(n_rows, 1))
+
+
 class AnomalyDetector(OutlierMixin, BaseEstimator):
     """Flag rows an autoencoder ensemble reconstructs badly.
 
@@ -89,7 +97,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         columns and the anomalies themselves do not set the scale.
     clip : float or None, default=20.0
         Scaled values are clipped to [-clip, clip] before the networks see them.
-    max_epochs, batch_size, lr, patience, random_state, verbose, device :
+    max_epochs : int, default=50
+    batch_size : int or "auto", default="auto"
+        "auto": about n/8 rows per batch, a power of two in [32, 512] (members start at PCA
+        and only refine it, so large batches lose nothing and train several times faster).
+    lr, patience, random_state, verbose, device :
         As in :class:`aekit.Autoencoder`, applied to each member.
 
     Images (N, H, W) or (N, C, H, W), uint8 or floats in [0, 1], work too: the members
@@ -131,7 +143,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def __init__(self, *, model="ae", n_estimators=5, latent_dim="auto", hidden_dims="auto",
                  threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="combined",
-                 calibration_fraction=0.2, scaling="auto", clip=20.0, max_epochs=100,
+                 calibration_fraction=0.2, scaling="auto", clip=20.0, max_epochs=50,
                  batch_size="auto", lr=3e-3, patience=10, random_state=None, verbose=0,
                  device="auto"):
         self.model = model
@@ -160,15 +172,16 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ building blocks
-    def _members(self, n_features: int, seeds: list[int]) -> list:
+    def _members(self, n_features: int, seeds: list[int], n_rows: int) -> list:
         if self.latent_dim == "auto":
             latents = member_latent_dims(n_features, self.n_estimators)
         else:
             latents = [int(self.latent_dim)] * self.n_estimators
         hidden = (int(np.clip(2 * n_features, 16, 64)),) if self.hidden_dims == "auto" \
             else tuple(int(w) for w in self.hidden_dims)
+        batch = member_batch_size(n_rows) if self.batch_size == "auto" else self.batch_size
         common = dict(hidden_dims=hidden, scaling="none", max_epochs=self.max_epochs,
-                      batch_size=self.batch_size, lr=self.lr, patience=self.patience,
+                      batch_size=batch, lr=self.lr, patience=self.patience,
                       verbose=self.verbose, device=self.device)
         cls = VAE if self.model == "vae" else Autoencoder
         return [cls(latent, random_state=seed, **common) for latent, seed in zip(latents, seeds)]
@@ -319,11 +332,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             X_fit, X_cal = Xs[fit_rows], Xs[cal_rows]
             self.estimators_ = [m.fit(self._to_member_input(X_fit),
                                       X_val=self._to_member_input(X_cal))
-                                for m in self._members(self.n_features_in_, seeds)]
+                                for m in self._members(self.n_features_in_, seeds, len(X_fit))]
         else:  # too few rows to spare: calibrate in-sample
             X_cal = Xs
+            # members hold out their own validation rows (see BaseAutoencoder.fit)
+            n_member_rows = n - (int(round(0.1 * n)) if n >= 20 else 0)
             self.estimators_ = [m.fit(self._to_member_input(Xs))
-                                for m in self._members(self.n_features_in_, seeds)]
+                                for m in self._members(self.n_features_in_, seeds, n_member_rows)]
         if self.scoring in ("latent", "combined"):
             self._fit_latent_stats(X_cal)
         raw = self._raw_errors(X_cal)
