@@ -136,7 +136,8 @@ def align_columns(df: pd.DataFrame, expected: Sequence[str], source: str) -> pd.
     if not missing and not unexpected:
         if len(names) != len(set(names)):
             raise DataError(f"{source}: duplicated column names. Give every column a unique name.")
-        return df.loc[:, list(expected)]
+        # Select by the str names compared above: a label 0 (int) must match the name "0".
+        return df.set_axis(names, axis=1).loc[:, list(expected)]
     message = f"{source}: The feature names should match those that were passed during fit.\n"
     if unexpected:
         message += "Feature names unseen at fit time:\n"
