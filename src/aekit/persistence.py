@@ -96,7 +96,16 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
     return path
 
 
+def _check_inside(path: Path) -> None:
+    """Refuse a model file that is a symlink (or otherwise resolves outside its directory):
+    a model directory must never make aekit read a file elsewhere."""
+    if path.is_symlink() or path.resolve().parent != path.parent.resolve():
+        raise ModelFileError(f"{path}: is a symbolic link or points outside the model directory; "
+                             "refusing to read it. Copy the real file into the directory.")
+
+
 def _read_json(path: Path, what: str) -> Any:
+    _check_inside(path)
     if not path.is_file():
         raise ModelFileError(f"{path.parent}: missing {path.name}; not an aekit model directory "
                              "(save one with est.save(path) or `aekit fit ... --out DIR`).")
@@ -151,6 +160,7 @@ def load(path: str | os.PathLike) -> Any:
     config = read_config(path)
     cls = _registry()[config["class"]]
     weights_path = path / WEIGHTS_FILE
+    _check_inside(weights_path)
     if not weights_path.is_file():
         raise ModelFileError(f"{path}: missing {WEIGHTS_FILE}. The model directory is incomplete; "
                              "save the model again.")
