@@ -206,28 +206,43 @@ def _chunks(reader: _Reader, columns: list[str], extra: list[str],
 def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
     """``detector.anomaly_score(X)`` for validated float64 ``X``, bit for bit, faster.
 
-    With reconstruction scoring, the members were fitted on the detector's scaled data
-    (their own scaler is the identity), so one float32 conversion of ``detector._scaled(X)``
-    is exactly the tensor each member would build for itself; doing it once, in cache-sized
-    forward passes, is what makes scoring fast. Other scorings take the detector's own path.
+    The members were fitted on the detector's scaled data (their own scaler is the
+    identity), so one float32 conversion of ``detector._scaled(X)`` is exactly the tensor
+    each member would build for itself; doing it once, in cache-sized forward passes, with
+    one encoder pass serving both the reconstruction error and the latent distance, is what
+    makes scoring fast. ELBO scoring and image detectors take the detector's own path.
     Both run on one intra-op thread (see ``SCORING_THREADS``).
     """
     members = detector.estimators_
-    simple = (getattr(detector, "scoring", "reconstruction") == "reconstruction" and all(
-        m.scaler_.kind == "none" and not m.scaler_.center.any() and (m.scaler_.scale == 1).all()
-        for m in members))
+    scoring = getattr(detector, "scoring", "reconstruction")
+    simple = (scoring in ("reconstruction", "latent", "combined")
+              and getattr(detector, "image_shape_", None) is None and all(
+                  m.scaler_.kind == "none" and not m.scaler_.center.any()
+                  and (m.scaler_.scale == 1).all() for m in members))
     with torch.inference_mode(), cpu_threads(SCORING_THREADS):
         if not simple:
             return detector.anomaly_score(X)
+        use_errors, use_latent = scoring != "latent", scoring in ("latent", "combined")
         x = torch.from_numpy(np.ascontiguousarray(detector._scaled(X), dtype=np.float32))
-        raw = np.empty((len(members), x.shape[0]), dtype=np.float64)
+        errors = np.empty((len(members), x.shape[0]), dtype=np.float64)
+        distances = np.empty((len(members), x.shape[0]), dtype=np.float64)
         for k, m in enumerate(members):
             m.module_.eval()
+            codes = np.empty((x.shape[0], int(m.latent_dim)), dtype=np.float64) if use_latent else None
             for i in range(0, x.shape[0], FORWARD_ROWS):
                 chunk = x[i:i + FORWARD_ROWS]
-                err = (m._reconstruct_scaled(chunk) - chunk).pow(2).flatten(1).mean(dim=1)
-                raw[k, i:i + FORWARD_ROWS] = err.double().numpy()
-    return detector._combine(np.sqrt(raw))
+                z = m._encode(chunk)  # one encoder pass serves both parts
+                if use_errors:
+                    err = (m._decode(z) - chunk).pow(2).flatten(1).mean(dim=1)
+                    errors[k, i:i + FORWARD_ROWS] = err.double().numpy()
+                if use_latent:
+                    codes[i:i + FORWARD_ROWS] = z.flatten(1).double().numpy()
+            if use_latent:  # the same float64 arithmetic as AnomalyDetector._latent_distances
+                mean, precision = detector.latent_stats_[k]
+                Z = codes - mean
+                distances[k] = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Z, precision, Z), 0.0))
+    parts = ([np.sqrt(errors)] if use_errors else []) + ([distances] if use_latent else [])
+    return detector._combine(np.concatenate(parts))
 
 
 def format_top_features(detector: Any, X: np.ndarray, n: int = 3) -> np.ndarray:
