@@ -23,9 +23,9 @@ def add_detector_options(p: argparse.ArgumentParser) -> None:
                    help="expected share of anomalies, for --threshold quantile; in (0, 0.5]")
     p.add_argument("--k", type=float, default=None, help="width for mean_std (3) and mad (3.5)")
     p.add_argument("--q", type=float, default=1e-3, help="risk level for --threshold pot")
-    p.add_argument("--n-estimators", type=int, default=5, help="autoencoders in the ensemble")
+    p.add_argument("--n-estimators", type=int, default=3, help="autoencoders in the ensemble")
     p.add_argument("--detector-model", dest="detector_model", choices=("ae", "vae"), default="ae")
-    p.add_argument("--epochs", type=int, default=100, help="maximum epochs per member")
+    p.add_argument("--epochs", type=int, default=50, help="maximum epochs per member")
     p.add_argument("--seed", type=int, default=None, help="random seed")
 
 

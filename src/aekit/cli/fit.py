@@ -31,7 +31,9 @@ def add_parser(subparsers) -> None:
                    help="ae: MLP autoencoder; linear: linear (PCA-equivalent); dae: denoising; vae")
     p.add_argument("--latent-dim", type=int, default=8, help="bottleneck width")
     p.add_argument("--hidden", type=int_list, default=(64, 32), help="hidden widths, e.g. 64,32")
-    p.add_argument("--epochs", type=int, default=200, help="maximum epochs (early stopping may end sooner)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="maximum epochs, early stopping may end sooner (default 200; 50 per "
+                        "member with --detector)")
     p.add_argument("--batch-size", default="auto", help="rows per batch, or 'auto'")
     p.add_argument("--lr", type=float, default=3e-3, help="learning rate")
     p.add_argument("--scaling", choices=("auto", "standard", "robust", "minmax", "none"),
@@ -57,7 +59,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--contamination", type=float, default=0.1, help="for --threshold quantile")
     p.add_argument("--k", type=float, default=None, help="width for mean_std / mad thresholds")
     p.add_argument("--q", type=float, default=1e-3, help="risk level for --threshold pot")
-    p.add_argument("--n-estimators", type=int, default=5, help="detector ensemble size")
+    p.add_argument("--n-estimators", type=int, default=3, help="detector ensemble size")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="save the training state to MODEL_DIR.checkpoint every N epochs "
@@ -76,11 +78,11 @@ def build_estimator(args: argparse.Namespace):
     if args.detector:
         return AnomalyDetector(model=args.detector, n_estimators=args.n_estimators,
                                threshold=args.threshold, contamination=args.contamination,
-                               k=args.k, q=args.q, max_epochs=args.epochs, random_state=args.seed,
+                               k=args.k, q=args.q, max_epochs=args.epochs or 50, random_state=args.seed,
                                verbose=0 if args.quiet else 1, device=args.device)
     batch = args.batch_size if args.batch_size == "auto" else _int(args.batch_size)
     common = dict(hidden_dims=args.hidden, architecture=args.architecture,
-                  channels=args.channels, scaling=args.scaling, max_epochs=args.epochs,
+                  channels=args.channels, scaling=args.scaling, max_epochs=args.epochs or 200,
                   batch_size=batch, lr=args.lr, random_state=args.seed,
                   verbose=0 if args.quiet else 1, device=args.device)
     if args.model == "dae":
