@@ -90,6 +90,32 @@ def auto_batch_size(n_train: int) -> int:
     return int(min(1024, max(32, 2 ** math.floor(math.log2(n_train / 32)))))
 
 
+def input_schema_state(estimator: Any) -> dict[str, Any]:
+    """What a fitted estimator expects as input, as JSON: width, names, scaler, image shape."""
+    state = {"n_features_in_": int(estimator.n_features_in_),
+             "scaler_": estimator.scaler_.to_dict()}
+    if hasattr(estimator, "feature_names_in_"):
+        state["feature_names_in_"] = [str(c) for c in estimator.feature_names_in_]
+    if getattr(estimator, "image_shape_", None) is not None:
+        state["image_shape_"] = list(estimator.image_shape_)
+    return state
+
+
+def restore_input_schema(estimator: Any, state: dict[str, Any]) -> None:
+    """Inverse of :func:`input_schema_state`, checking that the parts agree."""
+    estimator.n_features_in_ = int(state["n_features_in_"])
+    if "feature_names_in_" in state:
+        estimator.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
+    estimator.scaler_ = AffineScaler.from_dict(state["scaler_"])
+    if estimator.scaler_.center.shape != (estimator.n_features_in_,):
+        raise ValueError("scaler size does not match n_features_in_")
+    shape = state.get("image_shape_")
+    estimator.image_shape_ = tuple(int(v) for v in shape) if shape is not None else None
+    if shape is not None and (len(shape) not in (2, 3)
+                              or math.prod(shape) != estimator.n_features_in_):
+        raise ValueError("image_shape_ does not match n_features_in_")
+
+
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class; not for direct use. See :class:`aekit.Autoencoder`."""
 
@@ -404,31 +430,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self.history_.to_dict()
 
     def _fitted_state(self) -> dict[str, Any]:
-        state = {
-            "n_features_in_": int(self.n_features_in_),
-            "scaler_": self.scaler_.to_dict(),
+        return {
+            **input_schema_state(self),
             "n_train_samples_": self.n_train_samples_,
             "fit_seconds_": float(self.fit_seconds_),
             "extras": self._fitted_extras(),
         }
-        if hasattr(self, "feature_names_in_"):
-            state["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
-        if self._is_image_model():
-            state["image_shape_"] = list(self.image_shape_)
-        return state
 
     def _restore_fitted_state(self, state: dict[str, Any], weights: dict[str, torch.Tensor],
                               history: dict[str, Any]) -> None:
-        self.n_features_in_ = int(state["n_features_in_"])
-        if "feature_names_in_" in state:
-            self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
-        self.scaler_ = AffineScaler.from_dict(state["scaler_"])
-        if self.scaler_.center.shape != (self.n_features_in_,):
-            raise ValueError("scaler size does not match n_features_in_")
-        shape = state.get("image_shape_")
-        self.image_shape_ = tuple(int(s) for s in shape) if shape is not None else None
-        if shape is not None and (len(shape) not in (2, 3) or math.prod(shape) != self.n_features_in_):
-            raise ValueError("image_shape_ does not match n_features_in_")
+        restore_input_schema(self, state)
         module = self._build_module(self.n_features_in_)
         module.load_state_dict(weights, strict=True)
         self.module_ = module.eval()

@@ -23,7 +23,7 @@ from aekit.data.images import to_image_array
 from aekit.data.preprocessing import SCALINGS, AffineScaler
 from aekit.data.validation import check_features
 from aekit.estimators._autoencoder import Autoencoder
-from aekit.estimators._base import looks_like_images
+from aekit.estimators._base import input_schema_state, looks_like_images, restore_input_schema
 from aekit.estimators._params import (
     is_float,
     is_int,
@@ -425,9 +425,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return self.estimators_[0].history_
 
     def _fitted_state(self) -> dict[str, Any]:
-        state = {
-            "n_features_in_": int(self.n_features_in_),
-            "scaler_": self.scaler_.to_dict(),
+        return {
+            **input_schema_state(self),
             "members": [{"params": {k: (list(v) if isinstance(v, tuple) else v)
                                     for k, v in m.get_params().items()},
                          "fitted": m._fitted_state()} for m in self.estimators_],
@@ -438,20 +437,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             "fit_seconds_": float(self.fit_seconds_),
             "n_train_samples_": int(self.n_train_samples_),
         }
-        if hasattr(self, "feature_names_in_"):
-            state["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
-        if getattr(self, "image_shape_", None) is not None:
-            state["image_shape_"] = list(self.image_shape_)
-        return state
 
     def _restore_fitted_state(self, state: dict[str, Any], weights: dict[str, torch.Tensor],
                               history: dict[str, Any]) -> None:
-        self.n_features_in_ = int(state["n_features_in_"])
-        if "feature_names_in_" in state:
-            self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
-        self.scaler_ = AffineScaler.from_dict(state["scaler_"])
-        shape = state.get("image_shape_")
-        self.image_shape_ = tuple(int(v) for v in shape) if shape is not None else None
+        restore_input_schema(self, state)
         cls = VAE if self.model == "vae" else Autoencoder
         histories = history.get("members", [{}] * len(state["members"]))
         members = []
