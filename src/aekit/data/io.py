@@ -7,10 +7,12 @@ Outputs: ``.csv``, ``.tsv``, ``.parquet``, ``.npy``, always written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import os
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,32 +118,33 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return table.to_pandas()
 
 
-def _load_numpy(path: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+@contextlib.contextmanager
+def _numpy_errors(path: Path, what: str, objects: str) -> Iterator[None]:
+    """Turn NumPy's reading errors into DataErrors; object arrays are refused, never unpickled.
+
+    ``what`` names the thing read; ``objects`` says what holds Python objects.
+    """
     try:
-        return np.load(path, allow_pickle=False)
+        yield
     except ValueError as err:
         if "allow_pickle" in str(err):
             raise DataError(
-                f"{path}: holds Python objects (an object array); aekit never unpickles "
-                "data. Save a numeric array instead (e.g. X.astype(float))."
+                f"{path}: {objects}; aekit never unpickles data. Save a numeric array "
+                "instead (e.g. X.astype(float))."
             ) from None
-        raise DataError(f"{path}: not a readable NumPy file ({err}).") from None
+        raise DataError(f"{path}: {what} is unreadable ({err}).") from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"{path}: not a readable NumPy file ({err}). Is it truncated?") from None
+        raise DataError(f"{path}: {what} is unreadable ({err}). Is it truncated?") from None
+
+
+def _load_numpy(path: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+    with _numpy_errors(path, "the NumPy file", "holds Python objects (an object array)"):
+        return np.load(path, allow_pickle=False)
 
 
 def _npz_member(npz: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
-    try:
+    with _numpy_errors(path, f"array {key!r}", f"array {key!r} holds Python objects"):
         return npz[key]
-    except ValueError as err:
-        if "allow_pickle" in str(err):
-            raise DataError(
-                f"{path}: array {key!r} holds Python objects; aekit never unpickles data. "
-                "Save numeric arrays instead."
-            ) from None
-        raise DataError(f"{path}: array {key!r} is unreadable ({err}).") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
-        raise DataError(f"{path}: array {key!r} is unreadable ({err}). Is it truncated?") from None
 
 
 def _array_frame(arr: np.ndarray, path: Path) -> pd.DataFrame | np.ndarray:
