@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aekit.cli._common import add_quiet, add_subparser, int_list
 from aekit.data.io import read_data
+from aekit.data.parquet_rows import ParquetRows, is_parquet, too_large_for_memory
 from aekit.cli.detect import THRESHOLDS
 from aekit.estimators import VAE, AnomalyDetector, Autoencoder, DenoisingAutoencoder
 from aekit.exceptions import ParameterError
@@ -67,6 +68,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue from MODEL_DIR.checkpoint after a crash; the result equals "
                         "an uninterrupted run (bit for bit on CPU)")
+    p.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                   help="train from Parquet without loading it: row groups in random order, "
+                        "rows shuffled in a buffer, statistics in one extra pass (default: on "
+                        "for a directory of Parquet files or a Parquet file too large for "
+                        "memory, off otherwise)")
     p.add_argument("--nproc", type=int, default=1, metavar="N",
                    help="train in N processes with DistributedDataParallel (runs torchrun "
                         "--standalone --nproc-per-node N); same global batch size")
@@ -98,6 +104,18 @@ def _int(text: str) -> int | str:
         return int(text)
     except ValueError:
         return text  # the estimator's parameter check explains what is allowed
+
+
+def should_stream(data: str, requested: bool | None) -> bool:
+    """``--stream``/``--no-stream`` as given; by default, stream Parquet directories and
+    Parquet files that would not fit in memory once loaded."""
+    path = Path(data)
+    if requested is not None:
+        if requested and not is_parquet(path):
+            raise ParameterError(f"--stream trains from Parquet (a file or a directory of "
+                                 f"files); {data} is not Parquet. Convert it, or drop --stream.")
+        return requested
+    return is_parquet(path) and (path.is_dir() or too_large_for_memory(path))
 
 
 def checkpoint_path(out: str) -> Path:
@@ -140,8 +158,10 @@ def _fit(args: argparse.Namespace) -> int:
         checkpoint = Checkpoint(checkpoint_path(args.out), every=args.checkpoint_every or 1,
                                 resume=args.resume)
     estimator = build_estimator(args)
-    data = read_data(args.data, labels=args.labels)
-    X = data.X
+    if should_stream(args.data, args.stream):
+        X = ParquetRows.open(args.data, exclude=[args.labels] if args.labels else ())
+    else:
+        X = read_data(args.data, labels=args.labels).X
     if checkpoint is not None:
         estimator.fit(X, checkpoint=checkpoint)
     else:

@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from torch import nn
 
 from aekit.data.images import to_image_array
+from aekit.data.parquet_rows import HoldOut, ParquetRows, keep_fraction, scan
 from aekit.data.preprocessing import SCALINGS, AffineScaler
 from aekit.data.validation import check_features
 from aekit.estimators._params import (
@@ -33,6 +34,7 @@ from aekit.estimators._params import (
 from aekit.exceptions import DataError, NotFittedError, ParameterError
 from aekit.nn.layers import ACTIVATIONS
 from aekit.training import History, TrainConfig, resolve_device, train
+from aekit.training.batches import StreamBatches
 from aekit.training.loop import cpu_threads
 
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
@@ -277,7 +279,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like or DataFrame of shape (n_samples, n_features), or ParquetRows
+            A :class:`aekit.data.parquet_rows.ParquetRows` (Parquet files larger than
+            memory) is streamed: see :meth:`_fit_stream`.
         y : ignored
             Present for API consistency (pipelines pass it).
         X_val : array-like, optional
@@ -292,6 +296,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self
         """
         validate_params(self, self._constraints)
+        if isinstance(X, ParquetRows):
+            return self._fit_stream(X, X_val=X_val, checkpoint=checkpoint)
         started = time.perf_counter()
         values = self._validate_X(X, fit=True)
         self.scaler_ = AffineScaler.fit(values, self._resolved_scaling())
@@ -333,6 +339,72 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         with torch.random.fork_rng(devices=[]), cpu_threads(self._threads(torch.device("cpu"))):
             torch.manual_seed(seed)
             self._after_fit(torch.from_numpy(scaled))
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _fit_stream(self, rows: ParquetRows, *, X_val: Any = None,
+                    checkpoint: Any = None) -> BaseAutoencoder:
+        """Fit on Parquet files larger than memory, in two kinds of pass over the files.
+
+        One reading pass gathers the scaling statistics (exact mean/std/min/max; median and
+        IQR from a uniform sample), holds out ``validation_fraction`` of the rows for early
+        stopping (at most 64 MiB of them) and keeps a sample of up to 64 MiB of training
+        rows. The sample stands in for the training rows where a fit needs them all at once:
+        the PCA start, a VAE's KL per dimension. Every epoch then streams the remaining rows
+        (row groups in random order, rows shuffled within a buffer). Held-out rows are
+        chosen by a seeded per-row mask, so they never reach the training stream.
+        """
+        started = time.perf_counter()
+        if getattr(self, "architecture", "mlp") == "conv":
+            raise DataError(f"{rows.path}: streaming from Parquet trains on table rows; "
+                            "architecture='conv' needs image arrays in memory.")
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        device = resolve_device(self.device)
+        self.image_shape_ = None
+        self.n_features_in_ = rows.n_features
+        self.feature_names_in_ = np.asarray(rows.columns, dtype=object)
+        hold_out = None
+        if X_val is None and self.validation_fraction > 0 and rows.n_rows >= 20:
+            hold_out = HoldOut(seed, keep_fraction(float(self.validation_fraction),
+                                                   rows.n_rows, rows.n_features))
+        sample_share = keep_fraction(1.0, rows.n_rows, rows.n_features)
+        found = scan(rows, hold_out=hold_out, sample_fraction=sample_share, sample_seed=seed,
+                     progress=self.verbose > 0)
+        if found.n_rows < 2:
+            raise DataError(f"{rows.path}: {found.n_rows} training rows; at least 2 are "
+                            "needed to fit.")
+        self.scaler_ = AffineScaler.from_moments(found.moments, self._resolved_scaling(),
+                                                 found.sample)
+        if X_val is not None:
+            val_values, _ = check_features(X_val, source="X_val", n_features=self.n_features_in_,
+                                           estimator_name=type(self).__name__)
+        else:
+            val_values = found.held_out if len(found.held_out) else None
+        to_tensor = lambda X: torch.from_numpy(  # noqa: E731
+            np.ascontiguousarray(self.scaler_.transform(X), dtype=np.float32))
+        sample = to_tensor(found.sample)
+        X_val_t = to_tensor(val_values).to(device) if val_values is not None else None
+        # The exact scaled minimum and maximum of every feature: all that the corruption
+        # and the [0, 1] checks of BCE / Bernoulli models read from the training data.
+        bounds = self.scaler_.transform(np.stack([found.moments.min, found.moments.max]))
+        train_rows = rows.without(hold_out) if hold_out is not None else rows
+        stream = StreamBatches(train_rows.map(self.scaler_.transform), found.n_rows, seed, device)
+        fork_devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            module = self._build_module(self.n_features_in_)
+            self._init_module(module, sample, seed)
+            module = module.to(device)
+            history = train(module, self._loss_fn(), stream, X_val_t,
+                            self._train_config(found.n_rows),
+                            corrupt=self._corruption(bounds), checkpoint=checkpoint)
+        self.module_ = module.cpu().eval()
+        self.history_ = history
+        self.n_train_samples_ = int(found.moments.count)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self._after_fit(sample)
         self.fit_seconds_ = time.perf_counter() - started
         return self
 

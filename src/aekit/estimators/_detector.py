@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 
 from aekit.anomaly.thresholds import make_threshold, threshold_from_dict
 from aekit.data.images import to_image_array
+from aekit.data.parquet_rows import HoldOut, ParquetRows, keep_fraction, scan
 from aekit.data.preprocessing import SCALINGS, AffineScaler
 from aekit.data.validation import check_features
 from aekit.estimators._autoencoder import Autoencoder
@@ -300,6 +301,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             raise ParameterError("scoring='elbo' needs model='vae'. Got model='ae'.")
         threshold = self._make_threshold()
         started = time.perf_counter()
+        if isinstance(X, ParquetRows):
+            return self._fit_stream(X, threshold, started)
         self.image_shape_ = None
         if looks_like_images(X):
             if self.scaling not in ("auto", "none", "minmax"):
@@ -341,6 +344,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             n_member_rows = n - (int(round(0.1 * n)) if n >= 20 else 0)
             self.estimators_ = [m.fit(self._to_member_input(Xs))
                                 for m in self._members(self.n_features_in_, seeds, n_member_rows)]
+        self._calibrate(X_cal, threshold)
+        self.n_train_samples_ = int(values.shape[0])
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _calibrate(self, X_cal: np.ndarray, threshold: Any) -> None:
+        """Score normalisation and threshold from the calibration rows' scores."""
         if self.scoring in ("latent", "combined"):
             self._fit_latent_stats(X_cal)
         raw = self._raw_errors(X_cal)
@@ -353,7 +363,43 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.threshold_obj_ = threshold.fit(self.calibration_scores_)
         self.threshold_ = float(self.threshold_obj_.threshold_)
         self.offset_ = -self.threshold_
-        self.n_train_samples_ = int(values.shape[0])
+
+    def _fit_stream(self, rows: ParquetRows, threshold: Any, started: float) -> AnomalyDetector:
+        """Fit on Parquet files larger than memory (see ``BaseAutoencoder._fit_stream``).
+
+        One pass gives the scaler's statistics (robust scaling: median and IQR of a uniform
+        sample of up to 64 MiB of rows), the calibration rows (``calibration_fraction``,
+        at most 64 MiB, chosen by a seeded per-row mask and kept in memory) and the rest is
+        streamed to each member, scaled and clipped on the fly.
+        """
+        rng = check_random_state(self.random_state)
+        seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)]
+        self.image_shape_ = None
+        self.n_features_in_ = rows.n_features
+        self.feature_names_in_ = np.asarray(rows.columns, dtype=object)
+        n, d = rows.n_rows, rows.n_features
+        hold = None
+        if self.calibration_fraction > 0 and n * self.calibration_fraction >= 20:
+            hold = HoldOut(seeds[0], keep_fraction(float(self.calibration_fraction), n, d))
+        found = scan(rows, hold_out=hold, sample_fraction=keep_fraction(1.0, n, d),
+                     sample_seed=seeds[0], progress=self.verbose > 0)
+        scaling = "robust" if self.scaling == "auto" else self.scaling
+        self.scaler_ = AffineScaler.from_moments(found.moments, scaling, found.sample)
+
+        def prepare(X: np.ndarray) -> np.ndarray:
+            return self._clip(self.scaler_.transform(X))
+
+        if hold is not None and len(found.held_out) >= 20 and found.n_rows >= 20:
+            X_cal = prepare(found.held_out)
+            members = self._members(d, seeds, found.n_rows)
+            train_rows = rows.without(hold).map(prepare)
+            self.estimators_ = [m.fit(train_rows, X_val=X_cal) for m in members]
+        else:  # too few rows to spare: calibrate in-sample, on the sample
+            X_cal = prepare(found.sample)
+            members = self._members(d, seeds, int(0.9 * n))
+            self.estimators_ = [m.fit(rows.map(prepare)) for m in members]
+        self._calibrate(X_cal, threshold)
+        self.n_train_samples_ = int(found.moments.count)
         self.fit_seconds_ = time.perf_counter() - started
         return self
 

@@ -1,7 +1,8 @@
 """One training function whose every step is visible.
 
-Data sits in memory as tensors; each epoch draws one permutation and slices it into
-mini-batches, so there is no per-row Python and no DataLoader overhead. Randomness uses
+Data sits in memory as a tensor (each epoch draws one permutation and slices it into
+mini-batches, so there is no per-row Python and no DataLoader overhead) or streams from
+Parquet files larger than memory (:mod:`aekit.training.batches`). Randomness uses
 torch's global generator: callers (the estimators) fork and seed it, which makes runs
 bit-identical on CPU without changing the caller's random state.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import logging
 import math
 import os
@@ -22,6 +22,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from aekit.training import distributed
+from aekit.training.batches import BatchSource, TensorBatches
 from aekit.training.checkpoint import Checkpoint, TrainState
 from aekit.training.config import TrainConfig
 from aekit.training.history import History
@@ -139,7 +140,7 @@ def significantly_better(candidate: Tensor, reference: Tensor, margin: float) ->
 def train(
     module: nn.Module,
     loss_fn: LossFn,
-    X_train: Tensor,
+    X_train: Tensor | BatchSource,
     X_val: Tensor | None,
     cfg: TrainConfig,
     *,
@@ -149,32 +150,35 @@ def train(
 ) -> History:
     """Train ``module`` to reconstruct ``X_train``; return the per-epoch history.
 
+    ``X_train`` is a tensor, or a :class:`~aekit.training.batches.BatchSource` such as
+    :class:`~aekit.training.batches.StreamBatches` for data larger than memory.
+
     Early stopping watches the validation loss (the training loss when ``X_val`` is None)
     and the best weights are restored at the end. ``corrupt`` (denoising) is applied to the
     input of each training batch only; the clean batch is always the target.
     ``checkpoint`` saves the full training state every ``checkpoint.every`` epochs and, with
     ``checkpoint.resume``, continues from a saved state (bit-identical on CPU).
     """
-    batch_size = max(1, min(cfg.batch_size, X_train.shape[0]))
-    with cpu_threads(step_threads(module, batch_size, X_train.device)):
-        return _train(module, loss_fn, X_train, X_val, cfg, corrupt=corrupt,
+    data = TensorBatches(X_train) if isinstance(X_train, Tensor) else X_train
+    batch_size = max(1, min(cfg.batch_size, data.n_rows))
+    with cpu_threads(step_threads(module, batch_size, data.device)):
+        return _train(module, loss_fn, data, X_val, cfg, corrupt=corrupt,
                       on_epoch_end=on_epoch_end, checkpoint=checkpoint)
 
 
-def _fingerprint(module: nn.Module, X_train: Tensor, X_val: Tensor | None,
+def _fingerprint(module: nn.Module, data: BatchSource, X_val: Tensor | None,
                  cfg: TrainConfig) -> dict:
     """What a checkpoint must share with the run resuming from it."""
     options = {k: v for k, v in vars(cfg).items() if k not in ("verbose", "desc")}
     return {"shapes": {k: list(v.shape) for k, v in module.state_dict().items()},
-            "n_train": X_train.shape[0], "n_val": 0 if X_val is None else X_val.shape[0],
-            "data_sha256": hashlib.sha256(X_train.cpu().numpy().tobytes()).hexdigest(),
+            **data.fingerprint(), "n_val": 0 if X_val is None else X_val.shape[0],
             "config": options}
 
 
 def _train(
     module: nn.Module,
     loss_fn: LossFn,
-    X_train: Tensor,
+    data: BatchSource,
     X_val: Tensor | None,
     cfg: TrainConfig,
     *,
@@ -185,7 +189,7 @@ def _train(
     history = History()
     optimizer = _make_optimizer(module, cfg)
     scheduler = _make_scheduler(optimizer, cfg)
-    n = X_train.shape[0]
+    n, device = data.n_rows, data.device
     batch_size = max(1, min(cfg.batch_size, n))
     best, best_state, bad_epochs, initial_rows = math.inf, None, 0, None
     started = time.perf_counter()
@@ -200,7 +204,7 @@ def _train(
                         if hasattr(loss_fn, "per_sample") else None)
     start_epoch = 0
     if checkpoint is not None:
-        fingerprint = _fingerprint(module, X_train, X_val, cfg)
+        fingerprint = _fingerprint(module, data, X_val, cfg)
         if checkpoint.resume and checkpoint.exists():
             state = checkpoint.load(module, fingerprint)
             optimizer.load_state_dict(state.optimizer)
@@ -209,26 +213,27 @@ def _train(
             history, best, bad_epochs = state.history, state.best, state.bad_epochs
             best_state, initial_rows = state.best_state, state.initial_rows
             torch.set_rng_state(state.rng)
-            if state.cuda_rng is not None and X_train.device.type == "cuda":
-                torch.cuda.set_rng_state(state.cuda_rng, X_train.device)
+            if state.cuda_rng is not None and device.type == "cuda":
+                torch.cuda.set_rng_state(state.cuda_rng, device)
             start_epoch = state.epoch + 1
             logger.info("resumed from %s after epoch %d", checkpoint.path, state.epoch)
     # Under torchrun: DDP averages gradients; each rank trains on its share of every batch.
-    net, world = distributed.wrap(module, X_train.device), distributed.world_size()
+    net, world = distributed.wrap(module, device), distributed.world_size()
     bar = tqdm(range(start_epoch, cfg.max_epochs), desc=cfg.desc, unit="epoch",
                disable=cfg.verbose <= 0 or not distributed.is_main_process(),
                leave=False, dynamic_ncols=True)
     for epoch in bar:
         module.train()
-        perm = torch.randperm(n, device=X_train.device)
-        shuffled = X_train[perm]  # one gather per epoch; batches are views of it
-        epoch_loss = torch.zeros((), device=X_train.device)
-        for start in range(0, n, batch_size):
-            target = shuffled[start:start + batch_size]
+        epoch_loss = torch.zeros((), device=device)
+        seen = 0
+        for target in data.epoch(batch_size, epoch):
             if world > 1:
                 if target.shape[0] < world:  # a last batch too small to give each rank a row
                     break
+                seen += target.shape[0]
                 target = distributed.shard(target)
+            else:
+                seen += target.shape[0]
             inputs = corrupt(target) if corrupt is not None else target
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(module, net(inputs), target, epoch)
@@ -237,7 +242,7 @@ def _train(
                 nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip, foreach=True)
             optimizer.step()
             epoch_loss += loss.detach() * target.shape[0]
-        train_loss = float(distributed.all_reduce_sum(epoch_loss)) / n
+        train_loss = float(distributed.all_reduce_sum(epoch_loss)) / max(seen, 1)
         if not math.isfinite(train_loss):
             logger.warning("training loss became %s at epoch %d; keeping the best weights so far",
                            train_loss, epoch)
@@ -248,7 +253,7 @@ def _train(
         if X_val is not None:
             # every rank holds the same weights and rows; the mean keeps them in lockstep
             monitored = distributed.all_reduce_mean(evaluate(module, loss_fn, X_val_in, target=X_val),
-                                                    X_train.device)
+                                                    device)
             history.val_loss.append(monitored)
         if scheduler is not None:
             if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -272,8 +277,7 @@ def _train(
         stop = cfg.patience > 0 and bad_epochs >= cfg.patience
         if (checkpoint is not None and not stop and checkpoint.due(epoch)
                 and distributed.is_main_process()):
-            cuda_rng = (torch.cuda.get_rng_state(X_train.device)
-                        if X_train.device.type == "cuda" else None)
+            cuda_rng = (torch.cuda.get_rng_state(device) if device.type == "cuda" else None)
             checkpoint.save(TrainState(
                 epoch, history, best, bad_epochs, best_state, initial_rows,
                 optimizer.state_dict(), scheduler.state_dict() if scheduler is not None else None,

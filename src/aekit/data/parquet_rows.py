@@ -1,0 +1,322 @@
+"""Parquet data larger than memory, as row pieces that can be read in any order.
+
+A :class:`ParquetRows` is a Parquet file or a directory of Parquet files, cut into pieces:
+its row groups. Training reads the row groups in a new random order every epoch, each in
+chunks of ``CHUNK_ROWS``, and shuffles rows within a buffer (see
+:mod:`aekit.training.batches`); nothing ever holds the whole file, nor a whole row group.
+
+Rows can be *held out* by a seeded, per-piece random mask: the same rows are held out on
+every read, whatever the piece order, so a validation (or calibration) set kept in memory
+never leaks into the training stream. :func:`scan` reads everything once and returns the
+preprocessing statistics, the held-out rows and a uniform sample (for a PCA start and the
+quantiles of robust scaling), so a fit costs one extra pass over the data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from aekit.data.preprocessing import RunningMoments
+from aekit.exceptions import DataError
+
+CHUNK_ROWS = 65_536  # rows per read: 10 MiB of float64 at 20 columns
+# Memory for rows kept in RAM by scan(): the held-out rows and the sample, each.
+KEEP_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Row group ``row_group`` of ``path``."""
+
+    path: str
+    row_group: int
+    n_rows: int
+    file_row: int  # position of the group's first row in its file (for error messages)
+
+
+@dataclass(frozen=True)
+class HoldOut:
+    """Rows held out by a seeded mask: each row with probability ``fraction``."""
+
+    seed: int
+    fraction: float
+
+    def mask(self, piece_index: int, n_rows: int) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, piece_index])
+        return rng.random(n_rows) < self.fraction
+
+
+def is_parquet(path: Path) -> bool:
+    """A ``.parquet``/``.pq`` file, or a directory holding some (at any depth)."""
+    if path.is_dir():
+        return any(p.suffix.lower() in (".parquet", ".pq") for p in path.rglob("*"))
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def too_large_for_memory(path: Path, share: float = 0.25) -> bool:
+    """Whether loading ``path`` would take more than ``share`` of this machine's RAM.
+
+    Estimated from the Parquet metadata: rows x columns x 8 bytes per float64 copy, times
+    the ~3 copies an in-memory fit holds (the frame, the scaled array, the tensor).
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(str(path)).metadata
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (OSError, ValueError, AttributeError):  # unreadable: let the reader explain
+        return False
+    return meta.num_rows * meta.num_columns * 8 * 3 > share * total
+
+
+def _parquet_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file()
+                       and p.suffix.lower() in (".parquet", ".pq"))
+        if not files:
+            raise DataError(f"{path}: a directory without .parquet files. Training streams "
+                            "a Parquet file or a directory of them.")
+        return files
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory.")
+    return [path]
+
+
+@dataclass(frozen=True)
+class ParquetRows:
+    """Numeric columns of a Parquet file or directory, readable piece by piece.
+
+    Parameters
+    ----------
+    path : Parquet file, or directory (searched recursively) of Parquet files sharing
+        their columns.
+    columns : feature columns to read (default: every column not in ``exclude``).
+    exclude : columns to leave out, e.g. a labels column.
+
+    ``transform`` (set with :meth:`map`) is applied to every piece after validation, and
+    ``held_out`` (set with :meth:`without`) drops rows, so estimators can hand a scaled,
+    split view of the same files to the networks they train.
+    """
+
+    path: str
+    columns: tuple[str, ...]
+    pieces: tuple[Piece, ...]
+    transform: Callable[[np.ndarray], np.ndarray] | None = field(default=None, compare=False)
+    held_out: HoldOut | None = None
+    identity: tuple = ()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, columns: list[str] | None = None,
+             exclude: list[str] | tuple[str, ...] = ()) -> ParquetRows:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        root = Path(path)
+        files = _parquet_files(root)
+        pieces, identity, names = [], [], None
+        for file in files:
+            try:
+                meta = pq.ParquetFile(str(file)).metadata
+            except (pa.ArrowException, OSError) as err:
+                raise DataError(f"{file}: not a readable Parquet file ({err}). Check that the "
+                                "file is complete.") from None
+            file_names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+            file_names = list(dict.fromkeys(n.split(".")[0] for n in file_names))
+            if names is None:
+                names = file_names
+            elif set(file_names) != set(names):
+                raise DataError(f"{file}: columns {sorted(set(file_names) ^ set(names))[:10]} "
+                                f"differ from those of {files[0]}. Every file of {root} must "
+                                "hold the same columns.")
+            stat = file.stat()
+            identity.append((str(file), stat.st_size, stat.st_mtime_ns))
+            file_row = 0
+            for g in range(meta.num_row_groups):
+                n = meta.row_group(g).num_rows
+                if n:
+                    pieces.append(Piece(str(file), g, n, file_row))
+                file_row += n
+        for name in exclude:
+            if name not in names:
+                raise DataError(f"{root}: no column {name!r}; columns are {names[:20]}.")
+        if columns is None:
+            columns = [c for c in names if c not in exclude]
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise DataError(f"{root}: missing columns {missing[:10]}; columns are {names[:20]}.")
+        if not columns:
+            raise DataError(f"{root}: no feature columns left.")
+        if not pieces:
+            raise DataError(f"{root}: empty input (0 rows).")
+        return cls(str(root), tuple(columns), tuple(pieces), identity=tuple(identity))
+
+    # ---------------------------------------------------------------- views
+    @property
+    def n_rows(self) -> int:
+        """Rows in the files (held-out rows included)."""
+        return sum(p.n_rows for p in self.pieces)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.columns)
+
+    def map(self, transform: Callable[[np.ndarray], np.ndarray]) -> ParquetRows:
+        """The same rows with ``transform`` applied after the current one."""
+        inner = self.transform
+        fn = transform if inner is None else (lambda X: transform(inner(X)))
+        return replace(self, transform=fn)
+
+    def without(self, held_out: HoldOut) -> ParquetRows:
+        """The same files without the rows ``held_out`` selects."""
+        if self.held_out is not None:
+            raise ValueError("rows are already held out of this view")
+        return replace(self, held_out=held_out)
+
+    # ---------------------------------------------------------------- reading
+    def read_raw(self, index: int, chunk_rows: int = CHUNK_ROWS) -> Iterator[np.ndarray]:
+        """Piece ``index`` as validated float64 chunks (every row, no transform)."""
+        import pyarrow.parquet as pq
+
+        from aekit.streaming import _batch_to_float
+
+        piece = self.pieces[index]
+        row = piece.file_row
+        with pq.ParquetFile(piece.path, pre_buffer=False) as pf:
+            for batch in pf.iter_batches(batch_size=chunk_rows, row_groups=[piece.row_group],
+                                         columns=list(self.columns)):
+                if batch.num_rows:
+                    yield _batch_to_float(batch, list(self.columns), piece.path, row)
+                    row += batch.num_rows
+
+    def read(self, index: int, chunk_rows: int = CHUNK_ROWS) -> Iterator[np.ndarray]:
+        """Piece ``index`` in chunks: held-out rows dropped, transform applied."""
+        mask = (self.held_out.mask(index, self.pieces[index].n_rows)
+                if self.held_out is not None else None)
+        done = 0
+        for X in self.read_raw(index, chunk_rows):
+            n = len(X)
+            if mask is not None:
+                X = X[~mask[done:done + n]]
+            done += n
+            yield self.transform(X) if self.transform is not None else X
+
+    def fingerprint(self) -> dict:
+        """What identifies these rows for a checkpoint: files, sizes, times, split."""
+        return {"files": [list(i) for i in self.identity], "columns": list(self.columns),
+                "held_out": None if self.held_out is None else [self.held_out.seed,
+                                                               self.held_out.fraction]}
+
+
+@dataclass
+class Scan:
+    """What one pass over a :class:`ParquetRows` found."""
+
+    moments: RunningMoments  # over every row of the view
+    held_out: np.ndarray  # (n_held_out, n_features), transformed
+    sample: np.ndarray  # uniform sample of the rows not held out, transformed
+    n_rows: int  # rows of the view not held out
+
+
+def keep_fraction(wanted: float, n_rows: int, n_features: int) -> float:
+    """``wanted`` share of rows, less if they would take more than ``KEEP_BYTES``."""
+    cap = max(1000, KEEP_BYTES // (8 * max(n_features, 1)))
+    return min(wanted, cap / max(n_rows, 1))
+
+
+def scan(rows: ParquetRows, *, hold_out: HoldOut | None = None, sample_fraction: float = 0.0,
+         sample_seed: int = 0, progress: bool = False) -> Scan:
+    """Read every piece once: moments, the rows ``hold_out`` selects, and a sample.
+
+    The moments cover all rows of ``rows`` (held-out ones too, as an in-memory scaler sees
+    every row); the sample is drawn from the remaining rows with ``sample_fraction``.
+    """
+    from tqdm.auto import tqdm
+
+    if hold_out is not None and rows.held_out is not None:
+        raise ValueError("scan(hold_out=...) needs a view without held-out rows")
+    moments = RunningMoments(rows.n_features)
+    held, sample, n_rest = [], [], 0
+    with tqdm(total=rows.n_rows, unit="row", unit_scale=True, desc="reading",
+              disable=not progress, leave=False, dynamic_ncols=True) as bar:
+        for i in range(len(rows.pieces)):
+            # whole-group masks, so the split matches ParquetRows.without(hold_out)
+            held_mask = (hold_out.mask(i, rows.pieces[i].n_rows) if hold_out is not None
+                         else None)
+            sample_mask = None
+            if 0 < sample_fraction < 1:
+                rng = np.random.default_rng([sample_seed, i, 1])
+                sample_mask = rng.random(rows.pieces[i].n_rows) < sample_fraction
+            done = 0
+            for X in rows.read(i):
+                n = len(X)
+                moments.update(X)
+                if held_mask is not None:
+                    keep = ~held_mask[done:done + n]
+                    held.append(X[~keep])
+                    X, picked = X[keep], (sample_mask[done:done + n][keep]
+                                          if sample_mask is not None else None)
+                else:
+                    picked = sample_mask[done:done + n] if sample_mask is not None else None
+                n_rest += len(X)
+                if sample_fraction >= 1:
+                    sample.append(X)
+                elif picked is not None:
+                    sample.append(X[picked])
+                done += n
+                bar.update(n)
+    empty = np.empty((0, rows.n_features))
+    return Scan(moments, np.concatenate(held) if held else empty,
+                np.concatenate(sample) if sample else empty, n_rest)
+
+
+def iter_chunks(rows: ParquetRows, order: np.ndarray, depth: int = 4) -> Iterator[np.ndarray]:
+    """The chunks of ``rows.read(i)`` for ``i`` in ``order``, read ahead in a thread.
+
+    Parquet decoding releases the GIL, so the next chunks are read while the network trains
+    on the current ones. Closing the generator (a loop that stops early) stops the reader;
+    a reading error is raised in the consumer.
+    """
+    import queue
+    import threading
+
+    out: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def reader() -> None:
+        try:
+            for i in order:
+                for X in rows.read(int(i)):
+                    if not put(X):
+                        return
+            put(done)
+        except BaseException as err:  # handed to the consumer, raised there
+            put(err)
+
+    thread = threading.Thread(target=reader, name="aekit-parquet-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = out.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
