@@ -16,14 +16,26 @@ pytestmark = pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_avai
                                 reason="needs torch.distributed with gloo")
 
 
-def test_two_gloo_processes_reach_the_single_process_held_out_loss(tmp_path):
+@pytest.mark.parametrize("source", ["csv", "parquet-stream"])
+def test_two_gloo_processes_reach_the_single_process_held_out_loss(tmp_path, source):
+    """In memory, each rank takes its slice of every global batch; streaming from Parquet,
+    each rank reads its own row groups."""
     rng = np.random.default_rng(0)
     X = np.tanh(rng.normal(size=(2000, 3)) @ rng.normal(size=(3, 8)))
     X += 0.05 * rng.normal(size=X.shape)
     columns = [f"c{i}" for i in range(8)]
-    pd.DataFrame(X[:1600], columns=columns).to_csv(tmp_path / "train.csv", index=False)
+    train = pd.DataFrame(X[:1600], columns=columns)
+    if source == "csv":
+        data = tmp_path / "train.csv"
+        train.to_csv(data, index=False)
+    else:  # a directory of Parquet files streams: 8 row groups of 200 rows
+        data = tmp_path / "train"
+        data.mkdir()
+        for part in range(2):
+            train.iloc[part * 800:(part + 1) * 800].to_parquet(data / f"{part}.parquet",
+                                                                 row_group_size=200)
     held_out = pd.DataFrame(X[1600:], columns=columns)
-    common = [sys.executable, "-m", "aekit", "fit", str(tmp_path / "train.csv"),
+    common = [sys.executable, "-m", "aekit", "fit", str(data),
               "--latent-dim", "2", "--hidden", "16", "--epochs", "8", "--batch-size", "64",
               "--seed", "0", "--device", "cpu", "-q"]
     single = subprocess.run([*common, "--out", str(tmp_path / "one")], capture_output=True,

@@ -219,3 +219,22 @@ def test_cli_stream_needs_parquet(tmp_path, frame, capsys):
     assert main(["fit", str(tmp_path / "d.csv"), "--stream", "--out", str(tmp_path / "m")]) == 2
     assert "--stream trains from Parquet" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def test_under_torchrun_each_rank_streams_its_own_row_groups(parquet_dir, monkeypatch):
+    from aekit.training import distributed
+
+    rows = ParquetRows.open(parquet_dir).without(HoldOut(seed=1, fraction=0.1))
+    monkeypatch.setattr(distributed, "world_size", lambda: 2)
+    per_rank = []
+    for r in (0, 1):
+        monkeypatch.setattr(distributed, "rank", lambda r=r: r)
+        source = StreamBatches(rows, 0, seed=0, device=torch.device("cpu"), buffer_rows=500)
+        assert source.sharded
+        per_rank.append(list(source.epoch(128, 0)))
+    assert len(per_rank[0]) == len(per_rank[1]) > 0  # same step count: DDP stays in step
+    assert all(b.shape[0] == 64 for batches in per_rank for b in batches)  # 128 / 2 ranks
+    seen = [torch.cat(b).numpy() for b in per_rank]
+    shared = {tuple(r) for r in seen[0]} & {tuple(r) for r in seen[1]}
+    assert not shared  # disjoint shares of the data
+    assert len(seen[0]) + len(seen[1]) > 0.9 * rows.n_rows * 0.9  # few rows wait for later

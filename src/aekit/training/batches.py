@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from aekit.data.parquet_rows import ParquetRows, iter_chunks
+from aekit.training import distributed
 
 # Rows shuffled together when streaming: 2^18 rows of 20 float32 features are 20 MiB.
 SHUFFLE_BUFFER_ROWS = 262_144
@@ -53,6 +54,10 @@ class TensorBatches:
                 "data_sha256": hashlib.sha256(self.X.cpu().numpy().tobytes()).hexdigest()}
 
 
+def _float32(X: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
 class StreamBatches:
     """Rows of Parquet files larger than memory, reshuffled every epoch.
 
@@ -61,17 +66,49 @@ class StreamBatches:
     different row groups meet in the same batch whenever the buffer spans several groups,
     so the buffer should hold a few row groups; a buffer larger than the data is a full
     shuffle. The shuffles come from a NumPy generator seeded with ``(seed, epoch)``, so a
-    resumed run reads exactly what the uninterrupted one would have.
+    resumed run reads exactly what the uninterrupted one would have. Under torchrun, each
+    rank reads its own share of the row groups (see :meth:`epoch`).
     """
 
     def __init__(self, rows: ParquetRows, n_rows: int, seed: int, device: torch.device,
                  buffer_rows: int = SHUFFLE_BUFFER_ROWS) -> None:
-        self.rows, self.n_rows, self.seed = rows, int(n_rows), int(seed)
+        # float32 in the read-ahead thread: the shuffle then moves half the bytes
+        self.rows = rows.map(_float32)
+        self.n_rows, self.seed = int(n_rows), int(seed)
         self.device, self.buffer_rows = device, max(1, int(buffer_rows))
+        held_out = rows.held_out
+        # training rows per row group, known without reading (the held-out masks are seeded)
+        self._kept = np.array([p.n_rows - (int(held_out.mask(i, p.n_rows).sum()) if held_out else 0)
+                               for i, p in enumerate(rows.pieces)], dtype=np.int64)
+
+    @property
+    def sharded(self) -> bool:
+        """Under torchrun each rank streams its own row groups and yields local batches."""
+        return distributed.world_size() > 1
 
     def epoch(self, batch_size: int, epoch: int) -> Iterator[Tensor]:
         rng = np.random.default_rng([self.seed, epoch])
         order = rng.permutation(len(self.rows.pieces))
+        world = distributed.world_size()
+        if world == 1:
+            yield from self._shuffled(order, batch_size, rng)
+            return
+        # Rank r reads row groups order[r::world] and yields batches of batch_size / world
+        # rows, so the global batch keeps its size. All ranks must take the same number of
+        # steps (DDP synchronises every backward pass): the count of the rank with the
+        # fewest rows, computed alike everywhere from the row counts; the few rows beyond
+        # it wait for another epoch, in which the order differs.
+        local = max(1, batch_size // world)
+        steps = min(int(self._kept[order[r::world]].sum()) // local for r in range(world))
+        mine = order[distributed.rank()::world]
+        own_rng = np.random.default_rng([self.seed, epoch, distributed.rank()])
+        for step, batch in enumerate(self._shuffled(mine, local, own_rng)):
+            if step >= steps or batch.shape[0] < local:
+                return
+            yield batch
+
+    def _shuffled(self, order: np.ndarray, batch_size: int,
+                  rng: np.random.Generator) -> Iterator[Tensor]:
         pending: list[np.ndarray] = []
         held = 0
         for chunk in iter_chunks(self.rows, order):
@@ -88,7 +125,7 @@ class StreamBatches:
             yield from self._batches(buffer[rng.permutation(len(buffer))], batch_size)
 
     def _batches(self, buffer: np.ndarray, batch_size: int) -> Iterator[Tensor]:
-        data = torch.from_numpy(np.ascontiguousarray(buffer, dtype=np.float32)).to(self.device)
+        data = torch.from_numpy(buffer).to(self.device)
         for start in range(0, len(data), batch_size):
             yield data[start:start + batch_size]
 

@@ -219,6 +219,7 @@ def _train(
             logger.info("resumed from %s after epoch %d", checkpoint.path, state.epoch)
     # Under torchrun: DDP averages gradients; each rank trains on its share of every batch.
     net, world = distributed.wrap(module, device), distributed.world_size()
+    sharded = world > 1 and getattr(data, "sharded", False)  # batches are already per rank
     bar = tqdm(range(start_epoch, cfg.max_epochs), desc=cfg.desc, unit="epoch",
                disable=cfg.verbose <= 0 or not distributed.is_main_process(),
                leave=False, dynamic_ncols=True)
@@ -227,7 +228,7 @@ def _train(
         epoch_loss = torch.zeros((), device=device)
         seen = 0
         for target in data.epoch(batch_size, epoch):
-            if world > 1:
+            if world > 1 and not sharded:  # every rank holds the global batch: take a slice
                 if target.shape[0] < world:  # a last batch too small to give each rank a row
                     break
                 seen += target.shape[0]
@@ -242,6 +243,8 @@ def _train(
                 nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip, foreach=True)
             optimizer.step()
             epoch_loss += loss.detach() * target.shape[0]
+        if sharded:  # each rank counted its own rows
+            seen = int(distributed.all_reduce_sum(torch.tensor(seen, device=device)))
         train_loss = float(distributed.all_reduce_sum(epoch_loss)) / max(seen, 1)
         if not math.isfinite(train_loss):
             logger.warning("training loss became %s at epoch %d; keeping the best weights so far",
