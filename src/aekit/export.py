@@ -5,8 +5,9 @@ Three graphs, each taking raw rows in the units of the training data:
 - ``"score"``: preprocessing -> reconstruction -> per-row error. For an autoencoder the
   output is ``reconstruction_error`` (mean squared error in the scaled space, as
   :meth:`~aekit.Autoencoder.reconstruction_error`); for an :class:`~aekit.AnomalyDetector`
-  it is the full ensemble ``anomaly_score`` (each member's RMSE normalised by its calibration
-  median and IQR, averaged), as :meth:`~aekit.AnomalyDetector.anomaly_score`.
+  it is the full ensemble ``anomaly_score`` (each part -- member RMSE, latent distance,
+  local-density distance to the stored reference rows -- normalised by its calibration
+  median and IQR, then weighted), as :meth:`~aekit.AnomalyDetector.anomaly_score`.
 - ``"encoder"``: preprocessing -> latent code ``z`` (the posterior mean for a VAE).
 - ``"decoder"``: latent code -> reconstruction in the data's units.
 
@@ -43,10 +44,13 @@ class _Scale(nn.Module):
         self.clip = None if clip is None else float(clip)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, D) float32 -> (B, D) float32
+        return self.scaled64(x).float()
+
+    def scaled64(self, x: Tensor) -> Tensor:  # (B, D) -> (B, D) float64, before rounding
         xs = (x.double() - self.center) / self.scale
         if self.clip is not None:
             xs = xs.clamp(-self.clip, self.clip)
-        return xs.float()
+        return xs
 
     def inverse(self, x: Tensor) -> Tensor:
         return (x.double() * self.scale + self.center).float()
@@ -92,8 +96,14 @@ class _DetectorScore(nn.Module):
         self.members = nn.ModuleList(_Errors(m) for m in detector.estimators_)
         self.encoders = nn.ModuleList(_LatentDistance(m, mean, precision) for m, (mean, precision)
                                       in zip(detector.estimators_, getattr(detector, "latent_stats_", [])))
+        self.density = (_Density(detector.reference_, detector.n_neighbors_)
+                        if getattr(detector, "reference_", None) is not None else None)
         self.register_buffer("center", torch.as_tensor(detector.score_center_, dtype=torch.float64))
         self.register_buffer("spread", torch.as_tensor(detector.score_scale_, dtype=torch.float64))
+        weights = getattr(detector, "part_weights_", None)
+        if weights is None:  # saved before parts were weighted: a plain mean
+            weights = [1.0 / len(detector.score_center_)] * len(detector.score_center_)
+        self.register_buffer("weights", torch.as_tensor(weights, dtype=torch.float64))
 
     def forward(self, x: Tensor) -> Tensor:  # (B, D) -> (B,) float64
         xs = self.scale(x)
@@ -102,8 +112,26 @@ class _DetectorScore(nn.Module):
             parts += [m(xs).double().sqrt() for m in self.members]
         if self.use_latent:
             parts += [e(xs) for e in self.encoders]
+        if self.density is not None:
+            parts.append(self.density(self.scale.scaled64(x)))
         raw = torch.stack(parts)  # (n_parts, B), the order of AnomalyDetector._raw_errors
-        return ((raw - self.center[:, None]) / self.spread[:, None]).mean(dim=0)
+        return self.weights @ ((raw - self.center[:, None]) / self.spread[:, None])
+
+
+class _Density(nn.Module):
+    """Scaled float64 input -> mean distance to the k nearest reference rows (float64)."""
+
+    def __init__(self, reference: Any, k: int) -> None:
+        super().__init__()
+        self.register_buffer("reference", torch.as_tensor(reference, dtype=torch.float64))
+        self.register_buffer("reference_sq", (self.reference ** 2).sum(dim=1))
+        self.k = int(k)
+
+    def forward(self, xs: Tensor) -> Tensor:  # (B, D) float64 -> (B,)
+        d2 = (xs * xs).sum(dim=1, keepdim=True) + self.reference_sq[None, :] \
+            - 2.0 * (xs @ self.reference.T)
+        nearest = torch.topk(d2, self.k, dim=1, largest=False).values
+        return nearest.clamp(min=0).sqrt().mean(dim=1)
 
 
 class _LatentDistance(nn.Module):

@@ -223,7 +223,8 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
         if not simple:
             return detector.anomaly_score(X)
         use_errors, use_latent = scoring != "latent", scoring in ("latent", "combined")
-        x = torch.from_numpy(np.ascontiguousarray(detector._scaled(X), dtype=np.float32))
+        xs = detector._scaled(X)
+        x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
         errors = np.empty((len(members), x.shape[0]), dtype=np.float64)
         distances = np.empty((len(members), x.shape[0]), dtype=np.float64)
         for k, m in enumerate(members):
@@ -241,7 +242,9 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
                 mean, precision = detector.latent_stats_[k]
                 Z = codes - mean
                 distances[k] = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Z, precision, Z), 0.0))
-    parts = ([np.sqrt(errors)] if use_errors else []) + ([distances] if use_latent else [])
+        parts = ([np.sqrt(errors)] if use_errors else []) + ([distances] if use_latent else [])
+        if getattr(detector, "reference_", None) is not None:  # local density, as the detector
+            parts.append(detector._density_distances(xs)[None, :])
     return detector._combine(np.concatenate(parts))
 
 

@@ -103,3 +103,50 @@ def test_vae_detector_scores_deterministically_by_reconstruction_and_by_elbo():
 def test_bad_parameters_are_refused_with_the_parameter_named(params, match):
     with pytest.raises(ParameterError, match=match):
         AnomalyDetector(**params).fit(np.random.default_rng(0).normal(size=(50, 3)))
+
+
+def _two_clusters(n, seed):
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.normal(-3, 0.3, size=(n // 2, 4)), rng.normal(3, 0.3, size=(n - n // 2, 4))])
+
+
+def test_density_view_is_a_third_equal_share_and_can_be_switched_off():
+    X = _two_clusters(400, 0)
+    det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
+    assert det.reference_.shape == (int(0.8 * 400), 4) and det.n_neighbors_ == 10
+    np.testing.assert_allclose(det.part_weights_, [1 / 6] * 4 + [1 / 3])
+    off = AnomalyDetector(n_estimators=2, max_epochs=3, n_neighbors=None, random_state=0).fit(X)
+    assert off.reference_ is None
+    np.testing.assert_allclose(off.part_weights_, [1 / 4] * 4)
+    other = AnomalyDetector(n_estimators=2, max_epochs=3, scoring="reconstruction", random_state=0)
+    assert other.fit(X).reference_ is None  # the density view belongs to "combined"
+
+
+def test_density_view_scores_rows_independently_of_the_batch_and_survives_save(tmp_path):
+    X = _two_clusters(700, 1)
+    det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
+    Y = np.random.default_rng(2).normal(0, 3, size=(600, 4))
+    full = det.anomaly_score(Y)
+    for start, stop in [(0, 1), (5, 305), (299, 600), (17, 18)]:
+        np.testing.assert_array_equal(det.anomaly_score(Y[start:stop]), full[start:stop])
+    det.save(tmp_path / "det")
+    loaded = aekit.load(tmp_path / "det")
+    np.testing.assert_array_equal(loaded.reference_, det.reference_)
+    np.testing.assert_array_equal(loaded.anomaly_score(Y), full)
+
+
+def test_density_view_flags_a_row_between_clusters_that_the_members_reconstruct():
+    # a row halfway between two clusters lies on their line (the 1-d latent space reaches
+    # it) but far from every training row: the density part sees it
+    X = _two_clusters(600, 3)
+    det = AnomalyDetector(n_estimators=2, latent_dim=1, max_epochs=20, random_state=0).fit(X)
+    between = np.zeros((1, 4))
+    assert det.anomaly_score(between)[0] > np.quantile(det.anomaly_score(X), 0.99)
+
+
+def test_in_sample_calibration_also_holds_the_density_reference():
+    X = _two_clusters(40, 4)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, calibration_fraction=0.0,
+                          random_state=0).fit(X)
+    assert len(det.reference_) == 40
+    np.testing.assert_array_equal(det.calibration_scores_, det.anomaly_score(X))

@@ -1,11 +1,14 @@
 """AnomalyDetector: anomaly scores from the reconstruction error of small autoencoders.
 
 Default recipe (chosen by the ADBench benchmark in BENCHMARKS.md, not per dataset):
-robust-free standard scaling fitted once, an ensemble of small autoencoders with different
-seeds and bottleneck widths, each stopped early on held-out loss (an autoencoder that trains
-too long learns the anomalies in its training data too), and each member's errors normalised
-by the median and interquartile range of its training errors before averaging, so no single
-member's scale dominates.
+robust scaling fitted once, an ensemble of small autoencoders with different seeds and
+bottleneck widths, each stopped early on held-out loss (an autoencoder that trains too long
+learns the anomalies in its training data too). Three views are scored: how far a row is off
+the learned manifold (each member's reconstruction error), where it lies on it (the
+Mahalanobis distance of each member's code) and how sparse its neighbourhood is (the mean
+distance to its nearest reference rows). Every part is normalised by the median and
+interquartile range of its scores on held-out calibration rows, so no part's scale dominates,
+and the three views are averaged with equal weight.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from aekit.training.history import History
 
 THRESHOLDS = ("mean_std", "quantile", "mad", "pot")
 SCORINGS = ("combined", "reconstruction", "latent", "elbo")
+MAX_REFERENCE_ROWS = 2000  # reference rows kept for the local-density part
+MAX_REFERENCE_VALUES = 2**22  # and at most this many values (32 MiB as float64)
+DENSITY_BLOCK = 256  # query rows per distance block (always padded to this size, see below)
 
 
 def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
@@ -87,8 +93,18 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         "reconstruction": each member's RMSE (how far a row is off the learned manifold);
         "latent": the Mahalanobis distance of its code from the calibration codes (how
         unusual its position on the manifold is, Hotelling's T^2); "combined": both, each
-        normalised, averaged; "elbo" (VAE only): negative ELBO at the posterior mean. All
-        deterministic.
+        normalised, averaged, plus (unless ``n_neighbors=None``) a local-density part;
+        "elbo" (VAE only): negative ELBO at the posterior mean. All deterministic.
+    n_neighbors : int or None, default=10
+        With ``scoring="combined"``: a third view next to reconstruction and latent
+        distance, the mean distance (in the scaled input space) from a row to its
+        ``n_neighbors`` nearest rows of a reference set, a random subsample of at most 2000
+        training rows (the rows the members were fitted on, so never the calibration
+        rows). It catches anomalies in sparse regions that an autoencoder still
+        reconstructs well. The three views get equal weight. ``None``: reconstruction and
+        latent distance only. Note that the reference rows are stored in the model (and in
+        its ONNX export), as in any nearest-neighbour detector. Detectors fitted on
+        streamed Parquet rows (``ParquetRows``) have no density view yet.
     calibration_fraction : float in [0, 0.5], default=0.2
         Share of the training rows held out from fitting the members: they choose the
         early-stopping epoch, normalise member scores and fit the threshold, so the
@@ -132,6 +148,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         "k": (lambda v: v is None or is_float(0, lo_open=True)(v), "None or a float > 0"),
         "q": (is_float(0, 1, lo_open=True, hi_open=True), "a float in (0, 1)"),
         "scoring": (one_of(*SCORINGS), f"one of {SCORINGS}"),
+        "n_neighbors": (lambda v: v is None or is_int(1)(v), "None or an int >= 1"),
         "clip": (lambda v: v is None or is_float(0, lo_open=True)(v), "None or a float > 0"),
         "calibration_fraction": (is_float(0, 0.5), "a float in [0, 0.5]"),
         "scaling": (one_of("auto", *SCALINGS), f"one of {('auto', *SCALINGS)}"),
@@ -146,8 +163,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def __init__(self, *, model="ae", n_estimators=3, latent_dim="auto", hidden_dims="auto",
                  threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="combined",
-                 calibration_fraction=0.2, scaling="auto", clip=20.0, max_epochs=50,
-                 batch_size="auto", lr=3e-3, patience=10, random_state=None, verbose=0,
+                 n_neighbors=10, calibration_fraction=0.2, scaling="auto", clip=20.0,
+                 max_epochs=50, batch_size="auto", lr=3e-3, patience=10, random_state=None, verbose=0,
                  device="auto"):
         self.model = model
         self.n_estimators = n_estimators
@@ -158,6 +175,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.k = k
         self.q = q
         self.scoring = scoring
+        self.n_neighbors = n_neighbors
         self.calibration_fraction = calibration_fraction
         self.scaling = scaling
         self.clip = clip
@@ -281,14 +299,61 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             ridge = 1e-3 * max(float(np.trace(cov)) / len(cov), 1e-12)
             self.latent_stats_.append((Z.mean(axis=0), np.linalg.inv(cov + ridge * np.eye(len(cov)))))
 
+    def _uses_density(self) -> bool:
+        return getattr(self, "reference_", None) is not None
+
+    def _fit_reference(self, X_pool: np.ndarray, seed: int) -> None:
+        """Keep a random subsample of ``X_pool`` (scaled rows) as the density reference."""
+        bound = max(MAX_REFERENCE_VALUES // max(X_pool.shape[1], 1), 2)
+        n_ref = min(len(X_pool), MAX_REFERENCE_ROWS, bound)
+        rows = np.sort(np.random.default_rng(seed).permutation(len(X_pool))[:n_ref])
+        self.reference_ = np.ascontiguousarray(X_pool[rows], dtype=np.float64)
+
+    def _density_distances(self, Xs: np.ndarray) -> np.ndarray:
+        """Mean Euclidean distance of each row to its ``n_neighbors_`` nearest reference rows.
+
+        Rows go through the matrix product in blocks of exactly ``DENSITY_BLOCK`` rows (the last one zero-padded), so a row's
+        distances do not depend on which other rows it is scored with: streaming scoring in
+        chunks gives the same bits as scoring everything at once.
+        """
+        R = self.reference_
+        ref_sq = np.einsum("ij,ij->i", R, R)
+        k = int(self.n_neighbors_)
+        out = np.empty(len(Xs), dtype=np.float64)
+        for start in range(0, len(Xs), DENSITY_BLOCK):
+            q = np.asarray(Xs[start:start + DENSITY_BLOCK], dtype=np.float64)
+            m = len(q)
+            if m < DENSITY_BLOCK:
+                q = np.concatenate([q, np.zeros((DENSITY_BLOCK - m, q.shape[1]))])
+            d2 = ((q * q).sum(axis=1)[:, None] + ref_sq[None, :] - 2.0 * (q @ R.T))[:m]
+            nearest = np.sort(np.partition(d2, k - 1, axis=1)[:, :k], axis=1)
+            out[start:start + m] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
+        return out
+
     def _raw_errors(self, Xs: np.ndarray) -> np.ndarray:
-        """(n_parts, n_samples): per member, its error and/or latent distance."""
+        """(n_parts, n_samples): per member, its error and/or latent distance; then the
+        local-density distance when the detector has one."""
         parts = []
         if self.scoring != "latent":
             parts += [self._member_errors(m, Xs) for m in self.estimators_]
         if self.scoring in ("latent", "combined"):
             parts += [self._latent_distances(i, Xs) for i in range(len(self.estimators_))]
+        if self._uses_density():
+            parts.append(self._density_distances(Xs))
         return np.stack(parts)
+
+    def _part_weights(self) -> np.ndarray:
+        """Weight of each row of ``_raw_errors``: each view (reconstruction, latent,
+        density) gets an equal share, split equally among its parts."""
+        n = len(self.estimators_)
+        views = []
+        if self.scoring != "latent":
+            views.append(n)
+        if self.scoring in ("latent", "combined"):
+            views.append(n)
+        if self._uses_density():
+            views.append(1)
+        return np.concatenate([np.full(size, 1.0 / (size * len(views))) for size in views])
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> AnomalyDetector:
@@ -301,6 +366,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             raise ParameterError("scoring='elbo' needs model='vae'. Got model='ae'.")
         threshold = self._make_threshold()
         started = time.perf_counter()
+        self.reference_, self.n_neighbors_ = None, None  # set below when density is scored
         if isinstance(X, ParquetRows):
             return self._fit_stream(X, threshold, started)
         self.image_shape_ = None
@@ -338,12 +404,20 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             self.estimators_ = [m.fit(self._to_member_input(X_fit),
                                       X_val=self._to_member_input(X_cal))
                                 for m in self._members(self.n_features_in_, seeds, len(X_fit))]
+            if self.scoring == "combined" and self.n_neighbors is not None:
+                # reference = rows the members fitted, so calibration rows are new to it
+                self._fit_reference(X_fit, seeds[0])
+                self.n_neighbors_ = min(int(self.n_neighbors), len(self.reference_))
         else:  # too few rows to spare: calibrate in-sample
             X_cal = Xs
             # members hold out their own validation rows (see BaseAutoencoder.fit)
             n_member_rows = n - (int(round(0.1 * n)) if n >= 20 else 0)
             self.estimators_ = [m.fit(self._to_member_input(Xs))
                                 for m in self._members(self.n_features_in_, seeds, n_member_rows)]
+            if self.scoring == "combined" and self.n_neighbors is not None:
+                # in-sample like the rest: calibration scores are the training rows' scores
+                self._fit_reference(Xs, seeds[0])
+                self.n_neighbors_ = min(int(self.n_neighbors), len(self.reference_))
         self._calibrate(X_cal, threshold)
         self.n_train_samples_ = int(values.shape[0])
         self.fit_seconds_ = time.perf_counter() - started
@@ -353,6 +427,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         """Score normalisation and threshold from the calibration rows' scores."""
         if self.scoring in ("latent", "combined"):
             self._fit_latent_stats(X_cal)
+        self.part_weights_ = self._part_weights()
         raw = self._raw_errors(X_cal)
         center = np.median(raw, axis=1)
         q75, q25 = np.percentile(raw, [75, 25], axis=1)
@@ -404,7 +479,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return self
 
     def _combine(self, raw: np.ndarray) -> np.ndarray:
-        return ((raw - self.score_center_[:, None]) / self.score_scale_[:, None]).mean(axis=0)
+        z = (raw - self.score_center_[:, None]) / self.score_scale_[:, None]
+        weights = getattr(self, "part_weights_", None)
+        if weights is None:  # saved before the views were weighted: all parts equal
+            return z.mean(axis=0)
+        return weights @ z
 
     # ------------------------------------------------------------------ scoring
     def anomaly_score(self, X: Any) -> np.ndarray:
@@ -458,8 +537,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         save(self, path)
 
     def _weights(self) -> dict[str, torch.Tensor]:
-        return {f"member{i}.{k}": v for i, m in enumerate(self.estimators_)
-                for k, v in m.module_.state_dict().items()}
+        weights = {f"member{i}.{k}": v for i, m in enumerate(self.estimators_)
+                   for k, v in m.module_.state_dict().items()}
+        if self._uses_density():
+            weights["density.reference"] = torch.from_numpy(self.reference_)
+        return weights
 
     def _history_dict(self) -> dict[str, Any]:
         return {"members": [m.history_.to_dict() for m in self.estimators_]}
@@ -479,6 +561,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             "score_center_": self.score_center_.tolist(),
             "score_scale_": self.score_scale_.tolist(),
             "latent_stats_": [[m.tolist(), p.tolist()] for m, p in getattr(self, "latent_stats_", [])],
+            "part_weights_": self.part_weights_.tolist(),
+            "n_neighbors_": self.n_neighbors_ if self._uses_density() else None,
             "threshold": self.threshold_obj_.to_dict(),
             "fit_seconds_": float(self.fit_seconds_),
             "n_train_samples_": int(self.n_train_samples_),
@@ -503,6 +587,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.score_scale_ = np.asarray(state["score_scale_"], dtype=np.float64)
         self.latent_stats_ = [(np.asarray(m, dtype=np.float64), np.asarray(p, dtype=np.float64))
                               for m, p in state.get("latent_stats_", [])]
+        weights_list = state.get("part_weights_")
+        self.part_weights_ = None if weights_list is None else np.asarray(weights_list, dtype=np.float64)
+        self.n_neighbors_ = state.get("n_neighbors_")
+        self.reference_ = None
+        if self.n_neighbors_ is not None:
+            self.reference_ = np.ascontiguousarray(
+                weights["density.reference"].numpy(), dtype=np.float64)
         self.threshold_obj_ = threshold_from_dict(state["threshold"])
         self.threshold_ = float(self.threshold_obj_.threshold_)
         self.offset_ = -self.threshold_
