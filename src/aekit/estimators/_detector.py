@@ -164,8 +164,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def __init__(self, *, model="ae", n_estimators=3, latent_dim="auto", hidden_dims="auto",
                  threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="combined",
                  n_neighbors=10, calibration_fraction=0.2, scaling="auto", clip=20.0,
-                 max_epochs=50, batch_size="auto", lr=3e-3, patience=10, random_state=None, verbose=0,
-                 device="auto"):
+                 max_epochs=50, batch_size="auto", lr=3e-3, patience=10, random_state=None,
+                 verbose=0, device="auto"):
         self.model = model
         self.n_estimators = n_estimators
         self.latent_dim = latent_dim
