@@ -203,6 +203,18 @@ def _chunks(reader: _Reader, columns: list[str], extra: list[str],
 
 
 # ---------------------------------------------------------------------------- scoring
+_POOL: list = []
+
+
+def _density_pool():
+    """One worker thread, created on first use, for the density part of streaming scores."""
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(1, thread_name_prefix="aekit-density"))
+    return _POOL[0]
+
+
 def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
     """``detector.anomaly_score(X)`` for validated float64 ``X``, bit for bit, faster.
 
@@ -224,6 +236,11 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
             return detector.anomaly_score(X)
         use_errors, use_latent = scoring != "latent", scoring in ("latent", "combined")
         xs = detector._scaled(X)
+        density = None
+        if getattr(detector, "reference_", None) is not None:
+            # The local-density part needs nothing from the networks: it runs on the second
+            # core meanwhile (torch releases the GIL), same function, same bits.
+            density = _density_pool().submit(detector._density_distances, xs)
         x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
         errors = np.empty((len(members), x.shape[0]), dtype=np.float64)
         distances = np.empty((len(members), x.shape[0]), dtype=np.float64)
@@ -243,8 +260,8 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
                 Z = codes - mean
                 distances[k] = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Z, precision, Z), 0.0))
         parts = ([np.sqrt(errors)] if use_errors else []) + ([distances] if use_latent else [])
-        if getattr(detector, "reference_", None) is not None:  # local density, as the detector
-            parts.append(detector._density_distances(xs)[None, :])
+        if density is not None:
+            parts.append(density.result()[None, :])
     return detector._combine(np.concatenate(parts))
 
 

