@@ -104,8 +104,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         rows). It catches anomalies in sparse regions that an autoencoder still
         reconstructs well. The three views get equal weight. ``None``: reconstruction and
         latent distance only. Note that the reference rows are stored in the model (and in
-        its ONNX export), as in any nearest-neighbour detector. Detectors fitted on
-        streamed Parquet rows (``ParquetRows``) have no density view yet.
+        its ONNX export), as in any nearest-neighbour detector. Fitted on streamed
+        Parquet rows (``ParquetRows``), the reference comes from the uniform sample of
+        training rows that the statistics pass keeps.
     calibration_fraction : float in [0, 0.5], default=0.2
         Share of the training rows held out from fitting the members: they choose the
         early-stopping epoch, normalise member scores and fit the threshold, so the
@@ -479,6 +480,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             X_cal = prepare(found.sample)
             members = self._members(d, seeds, int(0.9 * n))
             self.estimators_ = [m.fit(rows.map(prepare)) for m in members]
+        if self.scoring == "combined" and self.n_neighbors is not None:
+            # the sample holds only rows the members trained on, as in memory
+            self._fit_reference(prepare(found.sample), seeds[0])
+            self.n_neighbors_ = min(int(self.n_neighbors), len(self.reference_))
         self._calibrate(X_cal, threshold)
         self.n_train_samples_ = int(found.moments.count)
         self.fit_seconds_ = time.perf_counter() - started
