@@ -126,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="where to put the data (default: temp)")
     parser.add_argument("--scoring", default=None,
                         help="AnomalyDetector scoring (default: the detector's default)")
+    parser.add_argument("--no-density", action="store_true",
+                        help="AnomalyDetector(n_neighbors=None): no local-density view")
     parser.add_argument("--methods", default="aekit-stream,aekit-in-memory,pyod",
                         help="comma-separated subset of the methods to run")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -150,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{time.perf_counter() - t:.0f}s", file=sys.stderr)
     t = time.perf_counter()
     params = {"scoring": args.scoring} if args.scoring else {}
+    if args.no_density:
+        params["n_neighbors"] = None
     detector = AnomalyDetector(random_state=0, **params).fit(fit_rows(data))
     detector.save(model)
     print(f"# fitted the detector on {FIT_ROWS} rows in {time.perf_counter() - t:.1f}s",
@@ -161,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(r)
     print(f"\n{args.rows:,} rows x {N_FEATURES} columns from Parquet; {os.cpu_count()} CPU "
           f"cores; torch {__import__('torch').__version__}; AnomalyDetector(scoring="
-          f"{detector.scoring!r}), {detector.n_estimators} members.\n")
+          f"{detector.scoring!r}, n_neighbors={detector.n_neighbors!r}), "
+          f"{detector.n_estimators} members.\n")
     print("| method | rows scored | seconds | rows/s | full file (s) | peak RSS (MiB) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:

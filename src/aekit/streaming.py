@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 
 from aekit._atomic import atomic_file
+from aekit._background import read_ahead
 from aekit.data.validation import _FLOAT32_LIMIT, align_columns, check_features, check_finite
 from aekit.exceptions import DataError
 from aekit.training.loop import cpu_threads
@@ -398,7 +399,9 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
         try:
             with tqdm(total=reader.n_rows, unit="row", unit_scale=True, desc="scoring",
                       disable=not progress, dynamic_ncols=True, leave=False) as bar:
-                for _, X, extras in _chunks(reader, features, extra, str(in_path)):
+                # reading and validating run one chunk ahead on the second core
+                for _, X, extras in read_ahead(_chunks(reader, features, extra, str(in_path)),
+                                               depth=2):
                     scores, flags, top = score_chunk(detector, X)
                     writer.write(scores, flags, top)
                     n_rows += len(scores)

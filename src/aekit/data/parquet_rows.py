@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit._background import read_ahead
 from aekit.data.preprocessing import RunningMoments
 from aekit.exceptions import DataError
 
@@ -281,42 +282,4 @@ def iter_chunks(rows: ParquetRows, order: np.ndarray, depth: int = 4) -> Iterato
     on the current ones. Closing the generator (a loop that stops early) stops the reader;
     a reading error is raised in the consumer.
     """
-    import queue
-    import threading
-
-    out: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def reader() -> None:
-        try:
-            for i in order:
-                for X in rows.read(int(i)):
-                    if not put(X):
-                        return
-            put(done)
-        except BaseException as err:  # handed to the consumer, raised there
-            put(err)
-
-    thread = threading.Thread(target=reader, name="aekit-parquet-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = out.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
+    return read_ahead((X for i in order for X in rows.read(int(i))), depth)
