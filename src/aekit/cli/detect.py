@@ -25,7 +25,7 @@ def add_detector_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--q", type=float, default=1e-3, help="risk level for --threshold pot")
     p.add_argument("--n-estimators", type=int, default=3, help="autoencoders in the ensemble")
     p.add_argument("--detector-model", dest="detector_model", choices=("ae", "vae"), default="ae")
-    p.add_argument("--epochs", type=int, default=50, help="maximum epochs per member")
+    p.add_argument("--epochs", type=int, default=20, help="maximum epochs per member")
     p.add_argument("--seed", type=int, default=None, help="random seed")
 
 

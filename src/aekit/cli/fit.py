@@ -33,7 +33,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--latent-dim", type=int, default=8, help="bottleneck width")
     p.add_argument("--hidden", type=int_list, default=(64, 32), help="hidden widths, e.g. 64,32")
     p.add_argument("--epochs", type=int, default=None,
-                   help="maximum epochs, early stopping may end sooner (default 200; 50 per "
+                   help="maximum epochs, early stopping may end sooner (default 200; 20 per "
                         "member with --detector)")
     p.add_argument("--batch-size", default="auto", help="rows per batch, or 'auto'")
     p.add_argument("--lr", type=float, default=3e-3, help="learning rate")
@@ -84,7 +84,7 @@ def build_estimator(args: argparse.Namespace):
     if args.detector:
         return AnomalyDetector(model=args.detector, n_estimators=args.n_estimators,
                                threshold=args.threshold, contamination=args.contamination,
-                               k=args.k, q=args.q, max_epochs=args.epochs or 50, random_state=args.seed,
+                               k=args.k, q=args.q, max_epochs=args.epochs or 20, random_state=args.seed,
                                verbose=0 if args.quiet else 1, device=args.device)
     batch = args.batch_size if args.batch_size == "auto" else _int(args.batch_size)
     common = dict(hidden_dims=args.hidden, architecture=args.architecture,
