@@ -33,7 +33,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--latent-dim", type=int, default=8, help="bottleneck width")
     p.add_argument("--hidden", type=int_list, default=(64, 32), help="hidden widths, e.g. 64,32")
     p.add_argument("--epochs", type=int, default=None,
-                   help="maximum epochs, early stopping may end sooner (default 200; 20 per "
+                   help="maximum epochs, early stopping may end sooner (default: 200 for up to 10,000 "
+                        "rows, 2,000,000 / rows for more, at least 5; 20 per "
                         "member with --detector)")
     p.add_argument("--batch-size", default="auto", help="rows per batch, or 'auto'")
     p.add_argument("--lr", type=float, default=3e-3, help="learning rate")
@@ -88,7 +89,7 @@ def build_estimator(args: argparse.Namespace):
                                verbose=0 if args.quiet else 1, device=args.device)
     batch = args.batch_size if args.batch_size == "auto" else _int(args.batch_size)
     common = dict(hidden_dims=args.hidden, architecture=args.architecture,
-                  channels=args.channels, scaling=args.scaling, max_epochs=args.epochs or 200,
+                  channels=args.channels, scaling=args.scaling, max_epochs=args.epochs or "auto",
                   batch_size=batch, lr=args.lr, random_state=args.seed,
                   verbose=0 if args.quiet else 1, device=args.device)
     if args.model == "dae":

@@ -64,7 +64,7 @@ class VAE(BaseAutoencoder):
 
     def __init__(self, latent_dim=8, *, beta=1.0, likelihood="gaussian", kl_warmup_epochs=0,
                  hidden_dims=(64, 32), architecture="auto", channels=(32, 64), activation="relu",
-                 scaling="auto", max_epochs=200, batch_size="auto", lr=3e-3, weight_decay=0.0,
+                 scaling="auto", max_epochs="auto", batch_size="auto", lr=3e-3, weight_decay=0.0,
                  optimizer="adam", lr_schedule="plateau", patience=10, validation_fraction=0.1,
                  grad_clip=5.0, random_state=None, verbose=0, device="auto"):
         self.latent_dim = latent_dim
