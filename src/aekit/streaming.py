@@ -27,6 +27,7 @@ import torch
 from aekit._atomic import atomic_file
 from aekit._background import read_ahead
 from aekit.data.validation import _FLOAT32_LIMIT, align_columns, check_features, check_finite
+from aekit.estimators._detector import mahalanobis, single_threaded_blas
 from aekit.exceptions import DataError
 from aekit.training.loop import cpu_threads
 
@@ -236,7 +237,8 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
         if not simple:
             return detector.anomaly_score(X)
         use_errors, use_latent = scoring != "latent", scoring in ("latent", "combined")
-        xs = detector._scaled(X)
+        # X was validated while reading (finite, float32 range): scale and clip it directly
+        xs = detector._clip(detector.scaler_.transform(X))
         density = None
         if getattr(detector, "reference_", None) is not None:
             # The local-density part needs nothing from the networks: it runs on the second
@@ -259,7 +261,7 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
             if use_latent:  # the same float64 arithmetic as AnomalyDetector._latent_distances
                 mean, precision = detector.latent_stats_[k]
                 Z = codes - mean
-                distances[k] = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Z, precision, Z), 0.0))
+                distances[k] = mahalanobis(Z, precision)
         parts = ([np.sqrt(errors)] if use_errors else []) + ([distances] if use_latent else [])
         if density is not None:
             parts.append(density.result()[None, :])
@@ -394,7 +396,7 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
                         "features as input. Pass the same columns as in fit.")
     n_rows = n_flagged = 0
     kept: dict[str, list[np.ndarray]] = {"scores": [], "flags": [], "labels": []}
-    with atomic_file(out_path) as tmp:
+    with atomic_file(out_path) as tmp, single_threaded_blas():
         writer = _Writer(out_path, tmp)
         try:
             with tqdm(total=reader.n_rows, unit="row", unit_scale=True, desc="scoring",

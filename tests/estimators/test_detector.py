@@ -111,9 +111,11 @@ def _two_clusters(n, seed):
 
 
 def test_density_view_is_a_third_equal_share_and_can_be_switched_off():
-    X = _two_clusters(400, 0)
+    X = _two_clusters(300, 0)  # 240 rows fit the members: all of them are the reference
     det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
-    assert det.reference_.shape == (int(0.8 * 400), 4) and det.n_neighbors_ == 10
+    assert det.reference_.shape == (int(0.8 * 300), 4) and det.n_neighbors_ == 10
+    big = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(_two_clusters(600, 0))
+    assert big.reference_.shape == (256, 4)  # a subsample, as IsolationForest's max_samples
     np.testing.assert_allclose(det.part_weights_, [1 / 6] * 4 + [1 / 3])
     off = AnomalyDetector(n_estimators=2, max_epochs=3, n_neighbors=None, random_state=0).fit(X)
     assert off.reference_ is None

@@ -42,9 +42,29 @@ from aekit.training.loop import cpu_threads
 
 THRESHOLDS = ("mean_std", "quantile", "mad", "pot")
 SCORINGS = ("combined", "reconstruction", "latent", "elbo")
-MAX_REFERENCE_ROWS = 2000  # reference rows kept for the local-density part
+# Reference rows kept for the local-density part. Small on purpose, as IsolationForest's
+# max_samples=256 (Liu et al. 2008): in a small subsample, clustered anomalies mask each
+# other less and the 10-nearest-neighbour distance measures density at a coarser scale.
+# On ADBench 256 rows gave 0.828 ROC-AUC / 0.449 AP vs 0.823 / 0.423 with 2,000 (and
+# 512: 0.827 / 0.436; 128: 0.827 / 0.463), and the neighbour search is ~8x cheaper.
+MAX_REFERENCE_ROWS = 256
 MAX_REFERENCE_VALUES = 2**22  # and at most this many values (32 MiB as float64)
 DENSITY_BLOCK = 256  # query rows per distance block (always padded to this size, see below)
+
+
+def single_threaded_blas():
+    """NumPy's BLAS on one thread while scoring: its products here are narrow (a few latent
+    dimensions), and a BLAS thread pool spinning next to torch's thread and the reader's
+    made streaming scoring 1.6x slower on 2 cores."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def mahalanobis(Z: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    """sqrt(z' P z) for each centred row z of ``Z``: one matrix product (a three-operand
+    einsum took 5x longer), shared with streaming scoring so both give the same bits."""
+    return np.sqrt(np.maximum(((Z @ precision) * Z).sum(axis=1), 0.0))
 
 
 def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
@@ -99,7 +119,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     n_neighbors : int or None, default=10
         With ``scoring="combined"``: a third view next to reconstruction and latent
         distance, the mean distance (in the scaled input space) from a row to its
-        ``n_neighbors`` nearest rows of a reference set, a random subsample of at most 2000
+        ``n_neighbors`` nearest rows of a reference set, a random subsample of at most 256
         training rows (the rows the members were fitted on, so never the calibration
         rows). It catches anomalies in sparse regions that an autoencoder still
         reconstructs well. The three views get equal weight. ``None``: reconstruction and
@@ -292,7 +312,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         """
         mean, precision = self.latent_stats_[i]
         Z = self.estimators_[i].transform(self._to_member_input(Xs)) - mean
-        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", Z, precision, Z), 0.0))
+        return mahalanobis(Z, precision)
 
     def _fit_latent_stats(self, X_cal: np.ndarray) -> None:
         self.latent_stats_ = []
@@ -320,14 +340,15 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         Rows go through the matrix product in blocks of exactly ``DENSITY_BLOCK`` rows (the
         last one zero-padded), so a row's distances do not depend on which other rows it is
         scored with: streaming scoring in chunks gives the same bits as scoring everything
-        at once. float64 throughout; ``torch.topk`` picks the neighbours (8x faster than
-        NumPy's partition + sort, which made this part cap scoring at ~16k rows/s).
+        at once. float64 throughout. The neighbours are picked by sorting each row of
+        distances with NumPy (vectorised SIMD sort: ~0.4 microseconds for 256 distances,
+        where ``torch.topk`` took ~2 and NumPy's partition ~0.8).
         """
         R = torch.from_numpy(self.reference_)
         ref_sq = (R * R).sum(dim=1)
         k = int(self.n_neighbors_)
         X = torch.from_numpy(np.ascontiguousarray(Xs, dtype=np.float64))
-        out = torch.empty(len(X), dtype=torch.float64)
+        out = np.empty(len(X), dtype=np.float64)
         with cpu_threads(1):  # narrow products: one thread, see aekit.training.loop
             for start in range(0, len(X), DENSITY_BLOCK):
                 q = X[start:start + DENSITY_BLOCK]
@@ -335,9 +356,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                 if m < DENSITY_BLOCK:
                     q = torch.cat([q, q.new_zeros(DENSITY_BLOCK - m, q.shape[1])])
                 d2 = torch.addmm(ref_sq[None, :], q, R.T, alpha=-2.0) + (q * q).sum(dim=1)[:, None]
-                nearest = torch.topk(d2[:m], k, dim=1, largest=False, sorted=True).values
-                out[start:start + m] = nearest.clamp_min(0.0).sqrt().mean(dim=1)
-        return out.numpy()
+                nearest = np.sort(d2[:m].numpy(), axis=1)[:, :k]
+                out[start:start + m] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
+        return out
 
     def _raw_errors(self, Xs: np.ndarray) -> np.ndarray:
         """(n_parts, n_samples): per member, its error and/or latent distance; then the
@@ -501,7 +522,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     # ------------------------------------------------------------------ scoring
     def anomaly_score(self, X: Any) -> np.ndarray:
         """Anomaly score per row, higher = more anomalous; deterministic."""
-        return self._combine(self._raw_errors(self._scaled(X)))
+        with single_threaded_blas():
+            return self._combine(self._raw_errors(self._scaled(X)))
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean over members of the per-row squared error (scaled space)."""
