@@ -237,8 +237,12 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
         if not simple:
             return detector.anomaly_score(X)
         use_errors, use_latent = scoring != "latent", scoring in ("latent", "combined")
-        # X was validated while reading (finite, float32 range): scale and clip it directly
-        xs = detector._clip(detector.scaler_.transform(X))
+        # X was validated while reading (finite, float32 range): scale and clip it directly,
+        # in one buffer (the same operations as detector._scaled, so the same bits)
+        xs = np.subtract(X, detector.scaler_.center)
+        np.divide(xs, detector.scaler_.scale, out=xs)
+        if detector.clip is not None:
+            np.clip(xs, -detector.clip, detector.clip, out=xs)
         density = None
         if getattr(detector, "reference_", None) is not None:
             # The local-density part needs nothing from the networks: it runs on the second
