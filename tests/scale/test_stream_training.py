@@ -247,3 +247,16 @@ def test_streamed_detector_keeps_a_density_reference_of_training_rows(parquet_di
     assert detector.reference_.shape[1] == N_FEATURES
     in_memory = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
     assert len(in_memory.part_weights_) == len(detector.part_weights_)  # same three views
+
+
+def test_files_are_matched_by_column_name_not_position(tmp_path, frame):
+    write(frame.iloc[:1000], tmp_path / "a.parquet", 500)
+    write(frame.iloc[1000:2000][list(reversed(frame.columns))], tmp_path / "b.parquet", 500)
+    rows = ParquetRows.open(tmp_path)
+    read = np.concatenate([X for i in range(len(rows.pieces)) for X in rows.read(i)])
+    np.testing.assert_array_equal(read, frame.iloc[:2000].to_numpy())
+
+
+def test_column_names_with_dots_are_kept_whole(tmp_path, frame):
+    write(frame.rename(columns={"f0": "sensor.temp"}), tmp_path / "d.parquet", 1000)
+    assert ParquetRows.open(tmp_path / "d.parquet").columns[0] == "sensor.temp"

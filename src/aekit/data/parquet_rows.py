@@ -122,12 +122,15 @@ class ParquetRows:
         pieces, identity, names = [], [], None
         for file in files:
             try:
-                meta = pq.ParquetFile(str(file)).metadata
+                with pq.ParquetFile(str(file)) as pf:
+                    meta, file_names = pf.metadata, list(pf.schema_arrow.names)
             except (pa.ArrowException, OSError) as err:
                 raise DataError(f"{file}: not a readable Parquet file ({err}). Check that the "
                                 "file is complete.") from None
-            file_names = [meta.schema.column(i).path for i in range(meta.num_columns)]
-            file_names = list(dict.fromkeys(n.split(".")[0] for n in file_names))
+            duplicated = sorted({c for c in file_names if file_names.count(c) > 1})
+            if duplicated:
+                raise DataError(f"{file}: duplicated column names {duplicated}. Give every "
+                                "column a unique name.")
             if names is None:
                 names = file_names
             elif set(file_names) != set(names):
