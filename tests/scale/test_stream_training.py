@@ -260,3 +260,25 @@ def test_files_are_matched_by_column_name_not_position(tmp_path, frame):
 def test_column_names_with_dots_are_kept_whole(tmp_path, frame):
     write(frame.rename(columns={"f0": "sensor.temp"}), tmp_path / "d.parquet", 1000)
     assert ParquetRows.open(tmp_path / "d.parquet").columns[0] == "sensor.temp"
+
+
+def test_ranks_scans_of_their_row_groups_add_up_to_the_whole_scan(parquet_dir):
+    """What each torchrun rank reads in the statistics pass, merged, is the single pass."""
+    rows = ParquetRows.open(parquet_dir)
+    hold = HoldOut(seed=4, fraction=0.15)
+    whole = scan(rows, hold_out=hold, sample_fraction=0.3, sample_seed=2)
+    shares = [scan(rows, hold_out=hold, sample_fraction=0.3, sample_seed=2,
+                   pieces=range(r, len(rows.pieces), 3)) for r in range(3)]
+    merged = RunningMoments.from_array(shares[0].moments.to_array())
+    for share in shares[1:]:
+        merged.merge(RunningMoments.from_array(share.moments.to_array()))
+    assert merged.count == whole.moments.count == 3000
+    np.testing.assert_allclose(merged.mean, whole.moments.mean, rtol=1e-12)
+    np.testing.assert_allclose(merged.variance, whole.moments.variance, rtol=1e-10)
+    np.testing.assert_array_equal(merged.min, whole.moments.min)
+    assert sum(s.n_rows for s in shares) == whole.n_rows
+    for part in ("held_out", "sample"):
+        together = np.concatenate([getattr(s, part) for s in shares])
+        expected = getattr(whole, part)
+        np.testing.assert_array_equal(together[np.lexsort(together.T)],
+                                      expected[np.lexsort(expected.T)])

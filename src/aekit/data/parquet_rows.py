@@ -15,7 +15,7 @@ quantiles of robust scaling), so a fit costs one extra pass over the data.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -233,11 +233,15 @@ def keep_fraction(wanted: float, n_rows: int, n_features: int) -> float:
 
 
 def scan(rows: ParquetRows, *, hold_out: HoldOut | None = None, sample_fraction: float = 0.0,
-         sample_seed: int = 0, progress: bool = False) -> Scan:
+         sample_seed: int = 0, progress: bool = False,
+         pieces: Sequence[int] | None = None) -> Scan:
     """Read every piece once: moments, the rows ``hold_out`` selects, and a sample.
 
     The moments cover all rows of ``rows`` (held-out ones too, as an in-memory scaler sees
     every row); the sample is drawn from the remaining rows with ``sample_fraction``.
+    ``pieces`` restricts the pass to those piece indices (one rank's share under torchrun;
+    the masks depend on the piece, not on who reads it, so the shares add up to the
+    single-process result).
     """
     from tqdm.auto import tqdm
 
@@ -245,9 +249,10 @@ def scan(rows: ParquetRows, *, hold_out: HoldOut | None = None, sample_fraction:
         raise ValueError("scan(hold_out=...) needs a view without held-out rows")
     moments = RunningMoments(rows.n_features)
     held, sample, n_rest = [], [], 0
-    with tqdm(total=rows.n_rows, unit="row", unit_scale=True, desc="reading",
-              disable=not progress, leave=False, dynamic_ncols=True) as bar:
-        for i in range(len(rows.pieces)):
+    indices = range(len(rows.pieces)) if pieces is None else pieces
+    with tqdm(total=sum(rows.pieces[i].n_rows for i in indices), unit="row", unit_scale=True,
+              desc="reading", disable=not progress, leave=False, dynamic_ncols=True) as bar:
+        for i in indices:
             # whole-group masks, so the split matches ParquetRows.without(hold_out)
             held_mask = (hold_out.mask(i, rows.pieces[i].n_rows) if hold_out is not None
                          else None)

@@ -128,6 +128,31 @@ class RunningMoments:
         self.min = np.minimum(self.min, X.min(axis=0))
         self.max = np.maximum(self.max, X.max(axis=0))
 
+    def merge(self, other: RunningMoments) -> None:
+        """Add the rows ``other`` summarised (Chan et al.'s parallel update)."""
+        if other.count == 0:
+            return
+        total = self.count + other.count
+        delta = other.mean - self.mean
+        self.mean = self.mean + delta * (other.count / total)
+        self._m2 = self._m2 + other._m2 + delta ** 2 * (self.count * other.count / total)
+        self.count = total
+        self.min = np.minimum(self.min, other.min)
+        self.max = np.maximum(self.max, other.max)
+
+    def to_array(self) -> np.ndarray:
+        """``[count, mean, m2, min, max]`` as one float64 row (to send between processes)."""
+        return np.concatenate([[float(self.count)], self.mean, self._m2, self.min, self.max])
+
+    @classmethod
+    def from_array(cls, row: np.ndarray) -> RunningMoments:
+        d = (len(row) - 1) // 4
+        moments = cls(d)
+        moments.count = int(row[0])
+        moments.mean, moments._m2, moments.min, moments.max = (
+            row[1 + k * d:1 + (k + 1) * d].copy() for k in range(4))
+        return moments
+
     @property
     def variance(self) -> np.ndarray:
         """Population variance (ddof=0), as StandardScaler uses."""

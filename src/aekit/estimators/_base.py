@@ -33,7 +33,7 @@ from aekit.estimators._params import (
 )
 from aekit.exceptions import DataError, NotFittedError, ParameterError
 from aekit.nn.layers import ACTIVATIONS
-from aekit.training import History, TrainConfig, resolve_device, train
+from aekit.training import History, TrainConfig, distributed, resolve_device, train
 from aekit.training.batches import StreamBatches
 from aekit.training.loop import cpu_threads, step_threads
 
@@ -384,8 +384,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             hold_out = HoldOut(seed, keep_fraction(float(self.validation_fraction),
                                                    rows.n_rows, rows.n_features))
         sample_share = keep_fraction(1.0, rows.n_rows, rows.n_features)
-        found = scan(rows, hold_out=hold_out, sample_fraction=sample_share, sample_seed=seed,
-                     progress=self.verbose > 0)
+        # under torchrun each rank reads its share of the row groups once, then they merge
+        found = distributed.gather_scan(scan(
+            rows, hold_out=hold_out, sample_fraction=sample_share, sample_seed=seed,
+            progress=self.verbose > 0, pieces=distributed.my_pieces(len(rows.pieces))))
         if found.n_rows < 2:
             raise DataError(f"{rows.path}: {found.n_rows} training rows; at least 2 are "
                             "needed to fit.")

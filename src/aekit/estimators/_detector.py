@@ -37,6 +37,7 @@ from aekit.estimators._params import (
 )
 from aekit.estimators._vae import VAE
 from aekit.exceptions import DataError, NotFittedError, ParameterError
+from aekit.training import distributed
 from aekit.training.history import History
 from aekit.training.loop import cpu_threads
 
@@ -486,8 +487,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         hold = None
         if self.calibration_fraction > 0 and n * self.calibration_fraction >= 20:
             hold = HoldOut(seeds[0], keep_fraction(float(self.calibration_fraction), n, d))
-        found = scan(rows, hold_out=hold, sample_fraction=keep_fraction(1.0, n, d),
-                     sample_seed=seeds[0], progress=self.verbose > 0)
+        found = distributed.gather_scan(scan(
+            rows, hold_out=hold, sample_fraction=keep_fraction(1.0, n, d),
+            sample_seed=seeds[0], progress=self.verbose > 0,
+            pieces=distributed.my_pieces(len(rows.pieces))))
         scaling = "robust" if self.scaling == "auto" else self.scaling
         self.scaler_ = AffineScaler.from_moments(found.moments, scaling, found.sample)
 

@@ -25,9 +25,13 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+
+from aekit.data.parquet_rows import Scan
+from aekit.data.preprocessing import RunningMoments
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +117,44 @@ def all_reduce_mean(value: float, device: torch.device) -> float:
     return float(t.item()) / dist.get_world_size()
 
 
+def my_pieces(n_pieces: int) -> range | None:
+    """This rank's share of ``n_pieces`` row groups (None: all of them, single process)."""
+    if not is_distributed():
+        return None
+    return range(rank(), n_pieces, world_size())
+
+
+def all_gather_rows(X: np.ndarray) -> np.ndarray:
+    """Every rank's rows of ``X`` (float64, same width), concatenated in rank order, on
+    every rank. Sizes may differ: rows are padded to the largest count for the exchange."""
+    if not is_distributed():
+        return X
+    device = (torch.device("cuda", torch.cuda.current_device())
+              if dist.get_backend() == "nccl" else torch.device("cpu"))
+    local = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float64)).to(device)
+    count = torch.tensor([local.shape[0]], dtype=torch.int64, device=device)
+    counts = [torch.zeros_like(count) for _ in range(world_size())]
+    dist.all_gather(counts, count)
+    sizes = [int(c.item()) for c in counts]
+    padded = local.new_zeros((max(sizes), local.shape[1]))
+    padded[:local.shape[0]] = local
+    gathered = [torch.zeros_like(padded) for _ in sizes]
+    dist.all_gather(gathered, padded)
+    return torch.cat([g[:n] for g, n in zip(gathered, sizes)]).cpu().numpy()
+
+
+def gather_scan(found: Scan) -> Scan:
+    """Combine the ranks' statistics passes (:func:`aekit.data.parquet_rows.scan` over
+    :func:`my_pieces`) into the whole data's, identical on every rank."""
+    if not is_distributed():
+        return found
+    moments = RunningMoments(found.moments.n_features)
+    for row in all_gather_rows(found.moments.to_array()[None, :]):
+        moments.merge(RunningMoments.from_array(row))
+    n_rows = int(all_gather_rows(np.array([[float(found.n_rows)]])).sum())
+    return Scan(moments, all_gather_rows(found.held_out), all_gather_rows(found.sample), n_rows)
+
+
 def launch(nproc: int, argv: Sequence[str]) -> int:
     """Run ``python -m aekit *argv`` in ``nproc`` processes on this machine via torchrun.
 
@@ -128,6 +170,6 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
     return subprocess.call(cmd, env=env)
 
 
-__all__ = ["all_reduce_mean", "all_reduce_sum", "is_distributed", "is_main_process",
-           "launch", "launched_by_torchrun", "process_group", "rank", "shard", "world_size",
-           "wrap"]
+__all__ = ["all_gather_rows", "all_reduce_mean", "all_reduce_sum", "gather_scan",
+           "is_distributed", "is_main_process", "launch", "launched_by_torchrun", "my_pieces",
+           "process_group", "rank", "shard", "world_size", "wrap"]
