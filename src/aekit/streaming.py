@@ -163,7 +163,13 @@ def _batch_to_float(batch: Any, names: list[str], source: str, row_offset: int) 
             frame = pd.DataFrame({name: col.to_pandas()})
             check_features(frame, source=source, row_offset=row_offset)
             col = pc.cast(col, pa.float64())
-        out[:, j] = col.to_numpy(zero_copy_only=False)
+        if pa.types.is_float64(col.type) and col.null_count == 0:
+            # The values buffer as it is: to_numpy copies whenever a validity bitmap exists,
+            # even an all-valid one (3x the cost of this whole function otherwise).
+            out[:, j] = np.frombuffer(col.buffers()[1], dtype=np.float64, count=len(col),
+                                      offset=col.offset * 8)
+        else:
+            out[:, j] = col.to_numpy(zero_copy_only=False)
     # One pass for the common case (NaN propagates through max); the full check, which
     # names the column and row, only runs when something is wrong.
     peak = np.abs(out).max(initial=0.0)
