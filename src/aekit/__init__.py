@@ -8,6 +8,7 @@ import logging
 
 from aekit._version import __version__
 from aekit import metrics
+from aekit.data.parquet_rows import ParquetRows
 from aekit.estimators import VAE, AnomalyDetector, Autoencoder, DenoisingAutoencoder
 from aekit.persistence import load, save
 
@@ -23,6 +24,7 @@ __all__ = [
     "AnomalyDetector",
     "ReconstructionAnomalyDetector",
     "metrics",
+    "ParquetRows",
     "Autoencoder",
     "AutoEncoder",
     "DenoisingAutoencoder",

@@ -8,6 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aekit.cli.main import main
 from aekit.data.parquet_rows import HoldOut, ParquetRows, iter_chunks, scan
@@ -282,3 +284,23 @@ def test_ranks_scans_of_their_row_groups_add_up_to_the_whole_scan(parquet_dir):
         expected = getattr(whole, part)
         np.testing.assert_array_equal(together[np.lexsort(together.T)],
                                       expected[np.lexsort(expected.T)])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n_rows=st.integers(1, 700), group=st.integers(1, 300), fraction=st.floats(0, 0.5),
+       batch=st.integers(1, 200), buffer=st.integers(1, 900), seed=st.integers(0, 10))
+def test_every_row_is_either_held_out_or_streamed_once_per_epoch(tmp_path, n_rows, group,
+                                                                 fraction, batch, buffer, seed):
+    path = tmp_path / f"p{n_rows}_{group}.parquet"
+    values = np.arange(n_rows * 2, dtype=np.float64).reshape(n_rows, 2)
+    write(pd.DataFrame(values, columns=["a", "b"]), path, group)
+    rows = ParquetRows.open(path)
+    hold = HoldOut(seed, fraction)
+    found = scan(rows, hold_out=hold, sample_fraction=1.0)
+    source = StreamBatches(rows.without(hold), found.n_rows, seed, torch.device("cpu"), buffer)
+    batches = list(source.epoch(batch, 0))
+    assert all(len(b) == batch for b in batches[:-1]) and all(len(b) <= batch for b in batches)
+    streamed = torch.cat(batches).double().numpy() if batches else np.empty((0, 2))
+    seen = np.sort(np.concatenate([streamed[:, 0], found.held_out[:, 0]]))
+    np.testing.assert_array_equal(seen, values[:, 0])  # each row exactly once
+    assert len(streamed) == found.n_rows == len(found.sample)
