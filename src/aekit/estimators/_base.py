@@ -335,25 +335,40 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             train_rows, val_rows = order[n_val:], order[:n_val]
             X_train = torch.from_numpy(scaled[np.sort(train_rows)]).to(device)
             X_val = torch.from_numpy(scaled[np.sort(val_rows)]).to(device) if n_val else None
-        fork_devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices), cpu_threads(self._threads(device)):
-            torch.manual_seed(seed)
-            module = self._build_module(self.n_features_in_)
-            self._init_module(module, X_train.cpu(), seed)
-            module = module.to(device)
-            history = train(module, self._loss_fn(), X_train, X_val,
-                            self._train_config(X_train.shape[0]),
-                            corrupt=self._corruption(scaled), checkpoint=checkpoint)
-        module = module.cpu()
+        module, history = self._train_module(X_train, X_val, X_train.cpu(), scaled, seed,
+                                             device, checkpoint)
         if history.best_epoch < 0:
             # Training never beat the initial solution: keep it, fitted on every row.
             self._init_module(module, torch.from_numpy(scaled), seed)
+        return self._finish_fit(module, history, n, torch.from_numpy(scaled), seed, started)
+
+    def _train_module(self, data: Any, X_val: torch.Tensor | None, init_rows: torch.Tensor,
+                      bounds_from: np.ndarray, seed: int, device: torch.device,
+                      checkpoint: Any) -> tuple[nn.Module, History]:
+        """Build the network, start it from ``init_rows`` (the PCA start) and train it on
+        ``data`` (a tensor or a stream), with torch's random state forked and seeded so the
+        caller's stays untouched. ``bounds_from``: rows whose per-feature min and max bound
+        the corruption of denoising models (and check [0, 1] for BCE/Bernoulli)."""
+        fork_devices = [device] if device.type == "cuda" else []
+        n_train = data.shape[0] if isinstance(data, torch.Tensor) else data.n_rows
+        with torch.random.fork_rng(devices=fork_devices), cpu_threads(self._threads(device)):
+            torch.manual_seed(seed)
+            module = self._build_module(self.n_features_in_)
+            self._init_module(module, init_rows, seed)
+            module = module.to(device)
+            history = train(module, self._loss_fn(), data, X_val, self._train_config(n_train),
+                            corrupt=self._corruption(bounds_from), checkpoint=checkpoint)
+        return module.cpu(), history
+
+    def _finish_fit(self, module: nn.Module, history: History, n_samples: int,
+                    rows: torch.Tensor, seed: int, started: float) -> BaseAutoencoder:
+        """Keep the trained network and compute the fitted extras on ``rows``."""
         self.module_ = module.eval()
         self.history_ = history
-        self.n_train_samples_ = int(n)
+        self.n_train_samples_ = int(n_samples)
         with torch.random.fork_rng(devices=[]), cpu_threads(self._threads(torch.device("cpu"))):
             torch.manual_seed(seed)
-            self._after_fit(torch.from_numpy(scaled))
+            self._after_fit(rows)
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
@@ -407,23 +422,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         bounds = self.scaler_.transform(np.stack([found.moments.min, found.moments.max]))
         train_rows = rows.without(hold_out) if hold_out is not None else rows
         stream = StreamBatches(train_rows.map(self.scaler_.transform), found.n_rows, seed, device)
-        fork_devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed)
-            module = self._build_module(self.n_features_in_)
-            self._init_module(module, sample, seed)
-            module = module.to(device)
-            history = train(module, self._loss_fn(), stream, X_val_t,
-                            self._train_config(found.n_rows),
-                            corrupt=self._corruption(bounds), checkpoint=checkpoint)
-        self.module_ = module.cpu().eval()
-        self.history_ = history
-        self.n_train_samples_ = int(found.moments.count)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self._after_fit(sample)
-        self.fit_seconds_ = time.perf_counter() - started
-        return self
+        module, history = self._train_module(stream, X_val_t, sample, bounds, seed, device,
+                                             checkpoint)
+        return self._finish_fit(module, history, found.moments.count, sample, seed, started)
 
     # ------------------------------------------------------------------ inference
     @torch.inference_mode()
