@@ -328,11 +328,15 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return getattr(self, "reference_", None) is not None
 
     def _fit_reference(self, X_pool: np.ndarray, seed: int) -> None:
-        """Keep a random subsample of ``X_pool`` (scaled rows) as the density reference."""
+        """Keep a random subsample of ``X_pool`` (scaled rows) as the density reference,
+        when the density view is on (``scoring="combined"`` and ``n_neighbors`` set)."""
+        if self.scoring != "combined" or self.n_neighbors is None:
+            return
         bound = max(MAX_REFERENCE_VALUES // max(X_pool.shape[1], 1), 2)
         n_ref = min(len(X_pool), MAX_REFERENCE_ROWS, bound)
         rows = np.sort(np.random.default_rng(seed).permutation(len(X_pool))[:n_ref])
         self.reference_ = np.ascontiguousarray(X_pool[rows], dtype=np.float64)
+        self.n_neighbors_ = min(int(self.n_neighbors), len(self.reference_))
 
     @torch.inference_mode()
     def _density_distances(self, Xs: np.ndarray) -> np.ndarray:
@@ -435,20 +439,16 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             self.estimators_ = [m.fit(self._to_member_input(X_fit),
                                       X_val=self._to_member_input(X_cal))
                                 for m in self._members(self.n_features_in_, seeds, len(X_fit))]
-            if self.scoring == "combined" and self.n_neighbors is not None:
-                # reference = rows the members fitted, so calibration rows are new to it
-                self._fit_reference(X_fit, seeds[0])
-                self.n_neighbors_ = min(int(self.n_neighbors), len(self.reference_))
+            # reference = rows the members fitted, so calibration rows are new to it
+            self._fit_reference(X_fit, seeds[0])
         else:  # too few rows to spare: calibrate in-sample
             X_cal = Xs
             # members hold out their own validation rows (see BaseAutoencoder.fit)
             n_member_rows = n - (int(round(0.1 * n)) if n >= 20 else 0)
             self.estimators_ = [m.fit(self._to_member_input(Xs))
                                 for m in self._members(self.n_features_in_, seeds, n_member_rows)]
-            if self.scoring == "combined" and self.n_neighbors is not None:
-                # in-sample like the rest: calibration scores are the training rows' scores
-                self._fit_reference(Xs, seeds[0])
-                self.n_neighbors_ = min(int(self.n_neighbors), len(self.reference_))
+            # in-sample like the rest: calibration scores are the training rows' scores
+            self._fit_reference(Xs, seeds[0])
         self._calibrate(X_cal, threshold)
         self.n_train_samples_ = int(values.shape[0])
         self.fit_seconds_ = time.perf_counter() - started
@@ -506,10 +506,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             X_cal = prepare(found.sample)
             members = self._members(d, seeds, int(0.9 * n))
             self.estimators_ = [m.fit(rows.map(prepare)) for m in members]
-        if self.scoring == "combined" and self.n_neighbors is not None:
-            # the sample holds only rows the members trained on, as in memory
-            self._fit_reference(prepare(found.sample), seeds[0])
-            self.n_neighbors_ = min(int(self.n_neighbors), len(self.reference_))
+        # the sample holds only rows the members trained on, as in memory
+        self._fit_reference(prepare(found.sample), seeds[0])
         self._calibrate(X_cal, threshold)
         self.n_train_samples_ = int(found.moments.count)
         self.fit_seconds_ = time.perf_counter() - started
