@@ -225,6 +225,8 @@ def _train(
     # Under torchrun: DDP averages gradients; each rank trains on its share of every batch.
     net, world = distributed.wrap(module, device), distributed.world_size()
     sharded = world > 1 and getattr(data, "sharded", False)  # batches are already per rank
+    row_bars = (cfg.verbose > 0 and distributed.is_main_process()
+                and not isinstance(data, TensorBatches))
     bar = tqdm(range(start_epoch, cfg.max_epochs), desc=cfg.desc, unit="epoch",
                disable=cfg.verbose <= 0 or not distributed.is_main_process(),
                leave=False, dynamic_ncols=True)
@@ -232,7 +234,11 @@ def _train(
         module.train()
         epoch_loss = torch.zeros((), device=device)
         seen = 0
-        for target in data.epoch(batch_size, epoch):
+        batches = data.epoch(batch_size, epoch)
+        if row_bars:  # a streamed epoch can take minutes: show its rows as they go
+            batches = tqdm(batches, total=-(-data.n_rows // batch_size), unit="batch",
+                           desc=f"epoch {epoch + 1}", leave=False, dynamic_ncols=True)
+        for target in batches:
             if world > 1 and not sharded:  # every rank holds the global batch: take a slice
                 if target.shape[0] < world:  # a last batch too small to give each rank a row
                     break
