@@ -171,20 +171,26 @@ def plot_latent_map(Z, ax=None, *, color=None, color_label: str = "", categorica
     return ax
 
 
+def _unit_square(ax, xlabel: str, ylabel: str, title: str, legend_loc: str):
+    """Labels, [0, 1] limits, grid and legend shared by the ROC and PR plots."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(loc=legend_loc, fontsize="small")
+    return ax
+
+
 def plot_roc(y_true, scores, ax=None):
     """ROC curve of ``scores`` (higher = more anomalous) against 0/1 labels, with its area."""
     ax = _axes(ax, figsize=(4.5, 4.5))
     fpr, tpr, _ = roc_curve(y_true, scores)
     ax.plot(fpr, tpr, color="C0", label=f"ROC-AUC = {auc(fpr, tpr):.3f}")
     ax.plot([0, 1], [0, 1], ":", color="0.5", label="chance")
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.set_title("ROC curve")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
-    return ax
+    return _unit_square(ax, "false positive rate", "true positive rate", "ROC curve",
+                        "lower right")
 
 
 def plot_pr(y_true, scores, ax=None):
@@ -195,14 +201,7 @@ def plot_pr(y_true, scores, ax=None):
     ap = average_precision_score(y_true, scores)
     ax.step(recall, precision, where="post", color="C3", label=f"AP = {ap:.3f}")
     ax.axhline(float(np.mean(y_true)), linestyle=":", color="0.5", label="chance")
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_title("Precision-recall curve")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize="small")
-    return ax
+    return _unit_square(ax, "recall", "precision", "Precision-recall curve", "lower left")
 
 
 def plot_image_grid(images, ax=None, *, nrow: int = 8, title: str = ""):
