@@ -103,6 +103,11 @@ def test_a_value_beyond_float32_is_refused_before_it_overflows():
         check_features(np.array([[1.0], [1e300]]))
 
 
+def test_a_negative_value_beyond_float32_is_refused_too():
+    with pytest.raises(DataError, match=r"column 1, row 3: .*too large to compute with in float32"):
+        check_features(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, -1e300]]))
+
+
 # ----------------------------------------------------------------------------- shapes
 
 

@@ -8,7 +8,7 @@ from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-from aekit import Autoencoder, DenoisingAutoencoder
+from aekit import VAE, Autoencoder, DenoisingAutoencoder
 from aekit.exceptions import DataError, ParameterError
 
 
@@ -231,7 +231,7 @@ def test_an_array_of_the_wrong_width_names_both_widths(frame_model):
      r"The 'noise' parameter of DenoisingAutoencoder must be one of "
      r"\('gaussian', 'masking', 'salt_pepper'\)\. Got 'bogus' instead\."),
     (Autoencoder, {"hidden_dims": (8, 0)}, r"The 'hidden_dims' parameter"),
-    (Autoencoder, {"lr": 0.0}, r"The 'lr' parameter of Autoencoder must be a float > 0"),
+    (Autoencoder, {"lr": 0.0}, r"The 'lr' parameter of Autoencoder must be 'auto' or a float > 0"),
     (Autoencoder, {"validation_fraction": 0.9}, r"The 'validation_fraction' parameter"),
     (Autoencoder, {"activation": "swish"}, r"The 'activation' parameter"),
 ])
@@ -280,6 +280,35 @@ def test_early_stopping_ends_before_max_epochs_on_easy_data():
     assert h.stopped_early
     assert h.n_epochs < 200
     assert h.n_epochs == h.best_epoch + 1 + 3
+
+
+@pytest.mark.parametrize("n_train, epochs", [(100, 200), (4_000, 200), (8_000, 100),
+                                             (180_000, 4), (10_000_000, 3)])
+def test_auto_epochs_spend_a_budget_of_rows_seen(n_train, epochs):
+    from aekit.estimators._base import auto_max_epochs
+
+    assert auto_max_epochs(n_train) == epochs
+    # a VAE learns more slowly: its budget is 2.5x larger (11 epochs at 180,000 rows)
+    assert auto_max_epochs(180_000, VAE._epoch_budget_rows) == 11
+
+
+@pytest.mark.parametrize("batch, lr", [(32, 3e-3), (256, 3e-3), (512, 3e-3 * 2 ** 0.5),
+                                       (1024, 6e-3)])
+def test_auto_learning_rate_grows_with_the_square_root_of_the_batch(batch, lr):
+    from aekit.estimators._base import auto_learning_rate
+
+    assert auto_learning_rate(batch) == pytest.approx(lr)
+
+
+@pytest.mark.parametrize("cls, expected_lr", [(Autoencoder, 3e-3 * 2 ** 0.5),
+                                              (DenoisingAutoencoder, 3e-3 * 2 ** 0.5),
+                                              (VAE, 3e-3)])
+def test_auto_learning_rate_is_the_one_training_starts_with(cls, expected_lr):
+    X = low_rank(20_000, n_features=4, rank=2)[0]  # 18,000 training rows: batch 512
+    model = cls(latent_dim=2, hidden_dims=(8,), lr="auto", max_epochs=1, random_state=0).fit(X)
+    assert model.history_.lr[0] == pytest.approx(expected_lr)
+    explicit = cls(latent_dim=2, hidden_dims=(8,), lr=1e-3, max_epochs=1, random_state=0).fit(X)
+    assert explicit.history_.lr[0] == pytest.approx(1e-3)
 
 
 def test_no_validation_split_below_twenty_rows():

@@ -33,11 +33,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--latent-dim", type=int, default=8, help="bottleneck width")
     p.add_argument("--hidden", type=int_list, default=(64, 32), help="hidden widths, e.g. 64,32")
     p.add_argument("--epochs", type=int, default=None,
-                   help="maximum epochs, early stopping may end sooner (default: 200 for up to 10,000 "
-                        "rows, 2,000,000 / rows for more, at least 5; 20 per "
-                        "member with --detector)")
+                   help="maximum epochs, early stopping may end sooner (default: 200 for up to 4,000 "
+                        "rows, 800,000 / rows for more, at least 3 (vae: 2,000,000 / rows, "
+                        "10,000 and 5); 20 per member with --detector)")
     p.add_argument("--batch-size", default="auto", help="rows per batch, or 'auto'")
-    p.add_argument("--lr", type=float, default=3e-3, help="learning rate")
+    p.add_argument("--lr", default="auto",
+                   help="learning rate, or 'auto' (3e-3, scaled up with sqrt(batch/256) "
+                        "for ae/dae batches above 256)")
     p.add_argument("--scaling", choices=("auto", "standard", "robust", "minmax", "none"),
                    default="auto", help="auto: none for images, standard for tables")
     p.add_argument("--architecture", choices=("auto", "mlp", "conv"), default="auto",
@@ -90,7 +92,8 @@ def build_estimator(args: argparse.Namespace):
     batch = args.batch_size if args.batch_size == "auto" else _int(args.batch_size)
     common = dict(hidden_dims=args.hidden, architecture=args.architecture,
                   channels=args.channels, scaling=args.scaling, max_epochs=args.epochs or "auto",
-                  batch_size=batch, lr=args.lr, random_state=args.seed,
+                  batch_size=batch, lr=args.lr if args.lr == "auto" else _float(args.lr),
+                  random_state=args.seed,
                   verbose=0 if args.quiet else 1, device=args.device)
     if args.model == "dae":
         return DenoisingAutoencoder(args.latent_dim, noise=args.noise, noise_level=args.noise_level,
@@ -98,6 +101,13 @@ def build_estimator(args: argparse.Namespace):
     if args.model == "vae":
         return VAE(args.latent_dim, beta=args.beta, likelihood=args.likelihood, **common)
     return Autoencoder(args.latent_dim, linear=args.model == "linear", loss=args.loss, **common)
+
+
+def _float(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # the estimator's parameter check explains what is allowed
 
 
 def _int(text: str) -> int | str:

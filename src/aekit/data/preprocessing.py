@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+from sklearn.preprocessing import RobustScaler
 
 from aekit.exceptions import ParameterError
 
 Scaling = Literal["standard", "minmax", "robust", "none"]
 SCALINGS = ("standard", "minmax", "robust", "none")
+
+# Rows per block where whole-matrix work is done in blocks: 16,384 rows of 20 float64
+# features are 2.5 MiB, small enough for the allocator to reuse between blocks.
+BLOCK_ROWS = 16_384
 
 
 @dataclass
@@ -37,15 +41,11 @@ class AffineScaler:
         n_features = X.shape[1]
         if kind == "none":
             center, scale = np.zeros(n_features), np.ones(n_features)
-        elif kind == "standard":
-            s = StandardScaler().fit(X)
-            center, scale = s.mean_, s.scale_
         elif kind == "robust":
             s = RobustScaler().fit(X)
             center, scale = s.center_, s.scale_
-        else:  # minmax: x * scale_ + min_  ==  (x - data_min) / data_range
-            s = MinMaxScaler().fit(X)
-            center, scale = s.data_min_, 1.0 / s.scale_
+        else:  # standard, minmax: the streaming statistics, a block of rows at a time
+            return cls.from_moments(RunningMoments.of(X), kind)
         return cls._guarded(kind, center, scale)
 
     @classmethod
@@ -81,7 +81,17 @@ class AffineScaler:
         return cls._guarded(kind, moments.min, moments.max - moments.min)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        return (X - self.center) / self.scale
+        out = np.subtract(X, self.center)  # one array as large as X, divided in place
+        out /= self.scale
+        return out
+
+    def transform_float32(self, X: np.ndarray) -> np.ndarray:
+        """``transform(X).astype(np.float32)`` (the same values: computed in float64, then
+        rounded), a block of rows at a time, so no float64 copy of all of ``X`` is made."""
+        out = np.empty(X.shape, dtype=np.float32)
+        for start in range(0, X.shape[0], BLOCK_ROWS):
+            out[start:start + BLOCK_ROWS] = self.transform(X[start:start + BLOCK_ROWS])
+        return out
 
     def inverse_transform(self, X: np.ndarray) -> np.ndarray:
         return X * self.scale + self.center
@@ -112,6 +122,15 @@ class RunningMoments:
         self._m2 = np.zeros(n_features)
         self.min = np.full(n_features, np.inf)
         self.max = np.full(n_features, -np.inf)
+
+    @classmethod
+    def of(cls, X: np.ndarray) -> RunningMoments:
+        """The statistics of all rows of ``X``, gathered a block of rows at a time (the
+        temporaries stay small: fresh memory as large as ``X`` costs its page faults)."""
+        moments = cls(X.shape[1])
+        for start in range(0, X.shape[0], BLOCK_ROWS):
+            moments.update(X[start:start + BLOCK_ROWS])
+        return moments
 
     def update(self, X: np.ndarray) -> None:
         n = X.shape[0]

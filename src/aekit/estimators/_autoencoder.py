@@ -57,15 +57,18 @@ class Autoencoder(BaseAutoencoder):
         "auto": "none" for images (pixels are already in [0, 1]), "standard" otherwise.
     max_epochs : int or "auto", default="auto"
         Upper bound; early stopping on the validation loss usually ends training sooner.
-        "auto": 200 for up to 10,000 training rows, fewer for more (2,000,000 / n rows,
-        at least 5): on 200,000 rows, 11 epochs reach a third of the held-out error of
-        PyOD's AutoEncoder in about a ninth of its fit time (BENCHMARKS.md section 1), and
-        a 10-million-row Parquet stream trains 5 epochs rather than up to 200. Pass an int
-        (e.g. 200) to train large data to full convergence.
+        "auto": a budget of about 800,000 rows seen, i.e. 200 epochs for up to 4,000
+        training rows and ``800,000 / n`` for more (at least 3): on 200,000 rows, 4
+        epochs reach about a third of the held-out error of PyOD's AutoEncoder in about
+        1/30 of its fit time (BENCHMARKS.md section 1), and a 10-million-row Parquet
+        stream trains 3 epochs rather than up to 200. Pass an int (e.g. 200) to train
+        large data to full convergence.
     batch_size : int or "auto", default="auto"
         "auto" uses about n/32 rows, a power of two between 32 and 1024.
-    lr : float, default=3e-3
-        Adam learning rate, halved whenever the validation loss plateaus.
+    lr : float or "auto", default="auto"
+        Adam learning rate, halved whenever the validation loss plateaus. "auto": 3e-3
+        for batches up to 256 rows, times ``sqrt(batch_size / 256)`` for larger ones
+        (6e-3 at 1024): fewer, larger steps per epoch take larger steps.
     weight_decay : float, default=0.0
     optimizer : {"adam", "adamw"}, default="adam"
     lr_schedule : {"plateau", "cosine", "constant"}, default="plateau"
@@ -115,7 +118,7 @@ class Autoencoder(BaseAutoencoder):
 
     def __init__(self, latent_dim=8, *, hidden_dims=(64, 32), architecture="auto",
                  channels=(32, 64), loss="mse", linear=False, init="pca", activation="relu",
-                 scaling="auto", max_epochs="auto", batch_size="auto", lr=3e-3, weight_decay=0.0,
+                 scaling="auto", max_epochs="auto", batch_size="auto", lr="auto", weight_decay=0.0,
                  optimizer="adam", lr_schedule="plateau", patience=10, validation_fraction=0.1,
                  grad_clip=5.0, random_state=None, verbose=0, device="auto"):
         self.latent_dim = latent_dim
@@ -203,7 +206,7 @@ class DenoisingAutoencoder(Autoencoder):
 
     def __init__(self, latent_dim=8, *, noise="gaussian", noise_level=0.3, hidden_dims=(64, 32),
                  architecture="auto", channels=(32, 64), loss="mse", linear=False, init="pca",
-                 activation="relu", scaling="auto", max_epochs="auto", batch_size="auto", lr=3e-3,
+                 activation="relu", scaling="auto", max_epochs="auto", batch_size="auto", lr="auto",
                  weight_decay=0.0, optimizer="adam", lr_schedule="plateau", patience=10,
                  validation_fraction=0.1, grad_clip=5.0, random_state=None, verbose=0,
                  device="auto"):

@@ -49,7 +49,7 @@ COMMON_CONSTRAINTS: dict[str, Constraint] = {
     "scaling": (one_of("auto", *SCALINGS), f"one of {('auto', *SCALINGS)}"),
     "max_epochs": (lambda v: v == "auto" or is_int(1)(v), "'auto' or an int >= 1"),
     "batch_size": (lambda v: v == "auto" or is_int(1)(v), "'auto' or an int >= 1"),
-    "lr": (is_float(0, lo_open=True), "a float > 0"),
+    "lr": (lambda v: v == "auto" or is_float(0, lo_open=True)(v), "'auto' or a float > 0"),
     "weight_decay": (is_float(0), "a float >= 0"),
     "optimizer": (one_of("adam", "adamw"), "one of ('adam', 'adamw')"),
     "lr_schedule": (one_of("plateau", "cosine", "constant"),
@@ -92,18 +92,32 @@ def auto_batch_size(n_train: int) -> int:
     return int(min(1024, max(32, 2 ** math.floor(math.log2(n_train / 32)))))
 
 
-# Rows seen in training (epochs x training rows) that max_epochs="auto" allows: about 2
-# seconds for a small MLP on one laptop core. Small and medium tables (up to 10,000 rows)
-# keep the full 200 epochs, where early stopping decides; large ones get fewer, longer
-# epochs (200,000 rows: 11 epochs) instead of hundreds of epochs of diminishing returns.
-EPOCH_BUDGET_ROWS = 2_000_000
-MIN_AUTO_EPOCHS, MAX_AUTO_EPOCHS = 5, 200
+# Rows seen in training (epochs x training rows) that max_epochs="auto" allows an
+# autoencoder: under a second for a small MLP on two cores. Small tables (up to 4,000
+# rows) keep the full 200 epochs, where early stopping decides; large ones get fewer,
+# longer epochs (200,000 rows: 4) instead of hundreds of epochs of diminishing returns.
+# Measured (BENCHMARKS.md section 1): with the batch-scaled learning rate, 4 epochs on
+# 200,000 rows land within ~6% of the held-out error of 11 epochs at a third of the time.
+EPOCH_BUDGET_ROWS = 800_000
+MIN_AUTO_EPOCHS, MAX_AUTO_EPOCHS = 3, 200
 
 
-def auto_max_epochs(n_train: int) -> int:
-    """Epochs for ``max_epochs="auto"``: ``EPOCH_BUDGET_ROWS / n_train`` within [5, 200]."""
-    return int(np.clip(round(EPOCH_BUDGET_ROWS / max(n_train, 1)), MIN_AUTO_EPOCHS,
+def auto_max_epochs(n_train: int, budget_rows: int = EPOCH_BUDGET_ROWS) -> int:
+    """Epochs for ``max_epochs="auto"``: ``budget_rows / n_train`` within [3, 200]."""
+    return int(np.clip(round(budget_rows / max(n_train, 1)), MIN_AUTO_EPOCHS,
                        MAX_AUTO_EPOCHS))
+
+
+# lr="auto": BASE_LR up to batches of BASE_LR_BATCH rows, growing with the square root of
+# the batch size above it (the square-root rule for Adam, Malladi et al. 2022): batch 1024
+# gets 6e-3. Larger batches mean fewer steps per epoch; measured on 200k x 20 rows the
+# larger rate reaches a lower held-out error at every epoch budget tried (3 to 11).
+BASE_LR, BASE_LR_BATCH = 3e-3, 256
+
+
+def auto_learning_rate(batch_size: int) -> float:
+    """Adam learning rate for ``lr="auto"``: 3e-3, times sqrt(batch / 256) above 256 rows."""
+    return BASE_LR * math.sqrt(max(1.0, batch_size / BASE_LR_BATCH))
 
 
 def input_schema_state(estimator: Any) -> dict[str, Any]:
@@ -136,6 +150,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     """Base class; not for direct use. See :class:`aekit.Autoencoder`."""
 
     _constraints: dict[str, Constraint] = COMMON_CONSTRAINTS
+    # Rows seen that max_epochs="auto" allows (see EPOCH_BUDGET_ROWS).
+    _epoch_budget_rows: int = EPOCH_BUDGET_ROWS
+
+    def _auto_lr(self, batch_size: int) -> float:
+        """The learning rate ``lr="auto"`` resolves to for this batch size."""
+        return auto_learning_rate(batch_size)
 
     # ------------------------------------------------------------------ hooks for subclasses
     def _build_module(self, n_features: int) -> nn.Module:
@@ -269,8 +289,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         values = self._validate_X(X, fit=False, source=source)
         # C order: a Fortran-ordered input (e.g. DataFrame.to_numpy()) would otherwise take
         # another matmul kernel and give results differing in the last bits.
-        return torch.from_numpy(
-            np.ascontiguousarray(self.scaler_.transform(values), dtype=np.float32))
+        return torch.from_numpy(self.scaler_.transform_float32(values))
 
     def _train_config(self, n_train: int) -> TrainConfig:
         batch = auto_batch_size(n_train) if self.batch_size == "auto" else int(self.batch_size)
@@ -280,8 +299,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"{n_train} training rows (after holding out validation rows). Use a batch size "
                 f"<= {n_train}, or 'auto'.")
         return TrainConfig(
-            max_epochs=(auto_max_epochs(n_train) if self.max_epochs == "auto"
-                        else int(self.max_epochs)), batch_size=batch, lr=float(self.lr),
+            max_epochs=(auto_max_epochs(n_train, self._epoch_budget_rows)
+                        if self.max_epochs == "auto" else int(self.max_epochs)),
+            batch_size=batch, lr=self._auto_lr(batch) if self.lr == "auto" else float(self.lr),
             weight_decay=float(self.weight_decay), optimizer=self.optimizer,
             lr_schedule=self.lr_schedule, grad_clip=float(self.grad_clip),
             patience=int(self.patience), verbose=int(self.verbose), desc=type(self).__name__,
@@ -316,7 +336,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         started = time.perf_counter()
         values = self._validate_X(X, fit=True)
         self.scaler_ = AffineScaler.fit(values, self._resolved_scaling())
-        scaled = self.scaler_.transform(values).astype(np.float32)
+        scaled = self.scaler_.transform_float32(values)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         n = scaled.shape[0]
@@ -328,7 +348,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 val_values, _ = check_features(X_val, source="X_val", n_features=self.n_features_in_,
                                                estimator_name=type(self).__name__)
             X_train = torch.from_numpy(scaled).to(device)
-            X_val = torch.from_numpy(self.scaler_.transform(val_values).astype(np.float32)).to(device)
+            X_val = torch.from_numpy(self.scaler_.transform_float32(val_values)).to(device)
         else:
             n_val = int(round(self.validation_fraction * n)) if n >= 20 else 0
             order = np.random.default_rng(seed).permutation(n)
@@ -413,8 +433,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                                            estimator_name=type(self).__name__)
         else:
             val_values = found.held_out if len(found.held_out) else None
-        to_tensor = lambda X: torch.from_numpy(  # noqa: E731
-            np.ascontiguousarray(self.scaler_.transform(X), dtype=np.float32))
+        to_tensor = lambda X: torch.from_numpy(self.scaler_.transform_float32(X))  # noqa: E731
         sample = to_tensor(found.sample)
         X_val_t = to_tensor(val_values).to(device) if val_values is not None else None
         # The exact scaled minimum and maximum of every feature: all that the corruption

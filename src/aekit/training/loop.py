@@ -171,6 +171,49 @@ def train(
                       on_epoch_end=on_epoch_end, checkpoint=checkpoint)
 
 
+class Gradients:
+    """Zeroing and norm clipping of a module's gradients, cheap enough to do every step.
+
+    With ``flat=True`` every parameter's ``.grad`` is a view into one flat buffer, which
+    backward accumulates into in place: zeroing is one fill and clipping one norm and one
+    multiply, where ``clip_grad_norm_`` runs a norm and a multiply per parameter (on CPU
+    that was ~10% of a small model's step). Same result as ``clip_grad_norm_``: the
+    gradient is scaled by ``min(1, max_norm / (norm + 1e-6))``. DDP manages its own
+    gradient buckets, so with ``flat=False`` the usual calls are made.
+    """
+
+    def __init__(self, module: nn.Module, optimizer: torch.optim.Optimizer, flat: bool) -> None:
+        self.params = [p for p in module.parameters() if p.requires_grad]
+        self.optimizer = optimizer
+        self.buffer: Tensor | None = None
+        if flat and self.params and len({(p.device, p.dtype) for p in self.params}) == 1:
+            first = self.params[0]
+            self.buffer = torch.zeros(sum(p.numel() for p in self.params), device=first.device,
+                                      dtype=first.dtype)
+            offset = 0
+            for p in self.params:
+                p.grad = self.buffer[offset:offset + p.numel()].view_as(p)
+                offset += p.numel()
+
+    def zero(self) -> None:
+        if self.buffer is None:
+            self.optimizer.zero_grad(set_to_none=True)
+        else:
+            self.buffer.zero_()
+
+    def clip(self, max_norm: float) -> None:
+        if self.buffer is None:
+            nn.utils.clip_grad_norm_(self.params, max_norm, foreach=True)
+            return
+        norm = torch.linalg.vector_norm(self.buffer)
+        self.buffer.mul_(torch.clamp(max_norm / (norm + 1e-6), max=1.0))
+
+    def release(self) -> None:
+        """Detach the gradients from the buffer (a fitted module carries no gradients)."""
+        for p in self.params:
+            p.grad = None
+
+
 def _fingerprint(module: nn.Module, data: BatchSource, X_val: Tensor | None,
                  cfg: TrainConfig) -> dict:
     """What a checkpoint must share with the run resuming from it."""
@@ -224,6 +267,7 @@ def _train(
             logger.info("resumed from %s after epoch %d", checkpoint.path, state.epoch)
     # Under torchrun: DDP averages gradients; each rank trains on its share of every batch.
     net, world = distributed.wrap(module, device), distributed.world_size()
+    gradients = Gradients(module, optimizer, flat=world == 1)
     sharded = world > 1 and getattr(data, "sharded", False)  # batches are already per rank
     row_bars = (cfg.verbose > 0 and distributed.is_main_process()
                 and not isinstance(data, TensorBatches))
@@ -247,11 +291,11 @@ def _train(
             else:
                 seen += target.shape[0]
             inputs = corrupt(target) if corrupt is not None else target
-            optimizer.zero_grad(set_to_none=True)
+            gradients.zero()
             loss = loss_fn(module, net(inputs), target, epoch)
             loss.backward()
             if cfg.grad_clip > 0:
-                nn.utils.clip_grad_norm_(module.parameters(), cfg.grad_clip, foreach=True)
+                gradients.clip(cfg.grad_clip)
             optimizer.step()
             epoch_loss += loss.detach() * target.shape[0]
         if sharded:  # each rank counted its own rows
@@ -300,6 +344,7 @@ def _train(
             history.stopped_early = True
             break
     bar.close()
+    gradients.release()
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()
