@@ -56,3 +56,23 @@ def test_without_a_flat_buffer_the_optimizer_zeroes_and_torch_clips():
     assert float(total) == pytest.approx(5.0, rel=1e-4)
     gradients.zero()
     assert all(p.grad is None for p in module.parameters())
+
+
+def test_gradients_take_the_layout_of_channels_last_weights():
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 8, 3).to(memory_format=torch.channels_last)
+    reference = nn.Conv2d(3, 8, 3)
+    reference.load_state_dict(conv.state_dict())
+    gradients = Gradients(conv, torch.optim.Adam(conv.parameters()), flat=True)
+    assert conv.weight.grad.stride() == conv.weight.stride()
+    x = torch.randn(2, 3, 9, 9)
+    gradients.zero()
+    conv(x).square().sum().backward()
+    reference(x).square().sum().backward()
+    torch.testing.assert_close(conv.weight.grad, reference.weight.grad)
+    # a fused optimizer walks weight and gradient as raw memory: layouts must agree
+    optimizer = torch.optim.Adam(conv.parameters(), lr=0.1, fused=True)
+    expected = torch.optim.Adam(reference.parameters(), lr=0.1, fused=True)
+    optimizer.step()
+    expected.step()
+    torch.testing.assert_close(conv.weight.detach(), reference.weight.detach())

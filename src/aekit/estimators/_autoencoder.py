@@ -12,7 +12,7 @@ from aekit.estimators._base import COMMON_CONSTRAINTS, IMAGE_CONSTRAINTS, BaseAu
 from aekit.estimators._params import is_float, one_of
 from aekit.exceptions import ParameterError
 from aekit.nn.autoencoder import MLPAutoencoder
-from aekit.nn.conv import ConvAutoencoder
+from aekit.nn.conv import ConvAutoencoder, channels_last
 from aekit.training import resolve_device
 from aekit.training.losses import BCELoss, ReconstructionLoss
 
@@ -148,9 +148,9 @@ class Autoencoder(BaseAutoencoder):
 
     def _build_module(self, n_features: int) -> nn.Module:
         if self._use_conv():
-            return ConvAutoencoder(self._image_chw(), int(self.latent_dim),
-                                   tuple(self.channels), self.activation,
-                                   logits=self.loss == "bce", linear_path=self._pca_init())
+            return channels_last(ConvAutoencoder(
+                self._image_chw(), int(self.latent_dim), tuple(self.channels), self.activation,
+                logits=self.loss == "bce", linear_path=self._pca_init()))
         return MLPAutoencoder(n_features, int(self.latent_dim), tuple(self.hidden_dims),
                               self.activation, linear=bool(self.linear),
                               linear_path=self._pca_init(), logits=self.loss == "bce")

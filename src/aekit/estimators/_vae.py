@@ -12,7 +12,7 @@ from torch import nn
 from aekit.estimators._base import COMMON_CONSTRAINTS, IMAGE_CONSTRAINTS, BaseAutoencoder
 from aekit.estimators._params import is_float, is_int, one_of
 from aekit.exceptions import ParameterError
-from aekit.nn.conv import ConvVAE
+from aekit.nn.conv import ConvVAE, channels_last
 from aekit.nn.outputs import AEOutput
 from aekit.nn.vae import MLPVAE, elbo_terms
 from aekit.training.losses import ELBOLoss
@@ -100,8 +100,9 @@ class VAE(BaseAutoencoder):
 
     def _build_module(self, n_features: int) -> nn.Module:
         if self._use_conv():
-            return ConvVAE(self._image_chw(), int(self.latent_dim), tuple(self.channels),
-                           self.activation, likelihood=self.likelihood)
+            return channels_last(ConvVAE(self._image_chw(), int(self.latent_dim),
+                                         tuple(self.channels), self.activation,
+                                         likelihood=self.likelihood))
         return MLPVAE(n_features, int(self.latent_dim), tuple(self.hidden_dims), self.activation,
                       likelihood=self.likelihood)
 

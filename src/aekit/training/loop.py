@@ -171,6 +171,11 @@ def train(
                       on_epoch_end=on_epoch_end, checkpoint=checkpoint)
 
 
+def _dense(t: Tensor) -> bool:
+    """Does ``t`` cover one block of memory in a layout PyTorch creates (C or channels-last)?"""
+    return t.is_contiguous() or (t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last))
+
+
 class Gradients:
     """Zeroing and norm clipping of a module's gradients, cheap enough to do every step.
 
@@ -186,13 +191,16 @@ class Gradients:
         self.params = [p for p in module.parameters() if p.requires_grad]
         self.optimizer = optimizer
         self.buffer: Tensor | None = None
-        if flat and self.params and len({(p.device, p.dtype) for p in self.params}) == 1:
+        if (flat and self.params and len({(p.device, p.dtype) for p in self.params}) == 1
+                and all(_dense(p) for p in self.params)):
             first = self.params[0]
             self.buffer = torch.zeros(sum(p.numel() for p in self.params), device=first.device,
                                       dtype=first.dtype)
             offset = 0
             for p in self.params:
-                p.grad = self.buffer[offset:offset + p.numel()].view_as(p)
+                # the parameter's own strides (e.g. channels_last convolution weights): fused
+                # optimizers walk a parameter and its gradient as one block of memory
+                p.grad = self.buffer.as_strided(p.shape, p.stride(), offset)
                 offset += p.numel()
 
     def zero(self) -> None:
