@@ -27,6 +27,7 @@ import torch
 from aekit._atomic import atomic_file
 from aekit._background import read_ahead
 from aekit.data.validation import _FLOAT32_LIMIT, align_columns, check_features, check_finite
+from aekit.estimators._base import at_least_rows
 from aekit.estimators._detector import mahalanobis, single_threaded_blas
 from aekit.exceptions import DataError
 from aekit.training.loop import cpu_threads
@@ -262,9 +263,9 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
             codes = np.empty((x.shape[0], int(m.latent_dim)), dtype=np.float64) if use_latent else None
             for i in range(0, x.shape[0], FORWARD_ROWS):
                 chunk = x[i:i + FORWARD_ROWS]
-                z = m._encode(chunk)  # one encoder pass serves both parts
+                z = at_least_rows(m._encode, chunk)  # one encoder pass serves both parts
                 if use_errors:
-                    err = (m._decode(z) - chunk).pow(2).flatten(1).mean(dim=1)
+                    err = (at_least_rows(m._decode, z) - chunk).pow(2).flatten(1).mean(dim=1)
                     errors[k, i:i + FORWARD_ROWS] = err.double().numpy()
                 if use_latent:
                     codes[i:i + FORWARD_ROWS] = z.flatten(1).double().numpy()

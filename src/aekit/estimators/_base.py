@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -118,6 +119,23 @@ BASE_LR, BASE_LR_BATCH = 3e-3, 256
 def auto_learning_rate(batch_size: int) -> float:
     """Adam learning rate for ``lr="auto"``: 3e-3, times sqrt(batch / 256) above 256 rows."""
     return BASE_LR * math.sqrt(max(1.0, batch_size / BASE_LR_BATCH))
+
+
+# Fewest rows a forward pass at inference gets (fewer are zero-padded): BLAS takes another
+# path for a matrix of one or two rows (matrix-vector kernels), whose rounding differs from
+# the matrix-matrix kernels' in the last bits. With the padding a row's outputs do not
+# depend on how many rows it was scored with (a 1-row request, the short last chunk of a
+# stream, or the whole table at once).
+MIN_INFERENCE_ROWS = 16
+
+
+def at_least_rows(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """``fn(x)`` for a batch of rows, computed on at least ``MIN_INFERENCE_ROWS`` rows."""
+    n = x.shape[0]
+    if n >= MIN_INFERENCE_ROWS:
+        return fn(x)
+    padding = x.new_zeros((MIN_INFERENCE_ROWS - n, *x.shape[1:]))
+    return fn(torch.cat([x, padding]))[:n]
 
 
 def input_schema_state(estimator: Any) -> dict[str, Any]:
@@ -459,7 +477,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             # cores, 30x for a few hundred rows).
             threads = step_threads(self.module_, min(step, tensor.shape[0]), cpu)
         with cpu_threads(threads):
-            outs = [fn(tensor[i:i + step]) for i in range(0, tensor.shape[0], step)]
+            outs = [at_least_rows(fn, tensor[i:i + step]) for i in range(0, tensor.shape[0], step)]
         return torch.cat(outs).double().numpy()
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,12 @@ from aekit.data.parquet_rows import HoldOut, ParquetRows, keep_fraction, scan
 from aekit.data.preprocessing import SCALINGS, AffineScaler
 from aekit.data.validation import check_features
 from aekit.estimators._autoencoder import Autoencoder
-from aekit.estimators._base import input_schema_state, looks_like_images, restore_input_schema
+from aekit.estimators._base import (
+    MIN_INFERENCE_ROWS,
+    input_schema_state,
+    looks_like_images,
+    restore_input_schema,
+)
 from aekit.estimators._params import (
     is_float,
     is_int,
@@ -64,8 +69,13 @@ def single_threaded_blas():
 
 def mahalanobis(Z: np.ndarray, precision: np.ndarray) -> np.ndarray:
     """sqrt(z' P z) for each centred row z of ``Z``: one matrix product (a three-operand
-    einsum took 5x longer), shared with streaming scoring so both give the same bits."""
-    return np.sqrt(np.maximum(((Z @ precision) * Z).sum(axis=1), 0.0))
+    einsum took 5x longer), shared with streaming scoring so both give the same bits.
+    Fewer than 16 rows are zero-padded: BLAS multiplies a single row by another kernel,
+    whose rounding differs (see aekit.estimators._base.MIN_INFERENCE_ROWS)."""
+    n = len(Z)
+    if n < MIN_INFERENCE_ROWS:
+        Z = np.concatenate([Z, np.zeros((MIN_INFERENCE_ROWS - n, Z.shape[1]))])
+    return np.sqrt(np.maximum(((Z @ precision) * Z).sum(axis=1), 0.0))[:n]
 
 
 def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
@@ -517,8 +527,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         z = (raw - self.score_center_[:, None]) / self.score_scale_[:, None]
         weights = getattr(self, "part_weights_", None)
         if weights is None:  # saved before the views were weighted: all parts equal
-            return z.mean(axis=0)
-        return weights @ z
+            weights = np.full(len(z), 1.0 / len(z))
+        # Elementwise, part by part: each row's score is the same sum in the same order
+        # whatever the batch (a matrix-vector product rounds differently for one row).
+        score = weights[0] * z[0]
+        for w, part in zip(weights[1:], z[1:]):
+            score += w * part
+        return score
 
     # ------------------------------------------------------------------ scoring
     def anomaly_score(self, X: Any) -> np.ndarray:

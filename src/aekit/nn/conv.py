@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from aekit.nn.autoencoder import MLPAutoencoder
+from aekit.nn.autoencoder import set_affine_to_pca
 from aekit.nn.layers import ACTIVATIONS
 from aekit.nn.outputs import AEOutput
 from aekit.nn.vae import MLPVAE, reparameterize
@@ -125,9 +125,6 @@ class ConvAutoencoder(nn.Module):
         convolutional structure on top (as in :class:`aekit.nn.MLPAutoencoder`).
     """
 
-    # Only uses encoder_linear / decoder_linear when linear_path is set.
-    init_from_pca = MLPAutoencoder.init_from_pca
-
     def __init__(self, image_shape: Sequence[int], latent_dim: int,
                  channels: Sequence[int] = (32, 64), activation: str = "relu",
                  logits: bool = False, linear_path: bool = False) -> None:
@@ -146,6 +143,13 @@ class ConvAutoencoder(nn.Module):
             for layer in (self.encoder[-1], last_conv):
                 nn.init.zeros_(layer.weight)
                 nn.init.zeros_(layer.bias)
+
+    @torch.no_grad()
+    def init_from_pca(self, components: Tensor, mean: Tensor) -> None:
+        """Set the affine maps beside the convolutions to PCA (see
+        :meth:`aekit.nn.MLPAutoencoder.init_from_pca`); needs ``linear_path``."""
+        enc, dec = self.encoder_linear, self.decoder_linear
+        set_affine_to_pca(enc.weight, enc.bias, dec.weight, dec.bias, components, mean)
 
     def encode(self, x: Tensor) -> Tensor:  # (B, C, H, W) or (B, D) -> (B, L)
         z = self.encoder(x)
