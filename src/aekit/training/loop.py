@@ -41,10 +41,16 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(device)
 
 
-# Multiply-adds per optimizer step below which one CPU thread beats several: for small
-# batches of a small MLP, synchronising intra-op threads costs more than it saves (measured
-# 5x slower with 2 threads at batch 32 on a 1k-parameter model, 1.8x faster at batch 1024).
+# Rows x parameters of a forward pass at inference below which one CPU thread beats
+# several: synchronising intra-op threads costs more than it saves on small work (measured
+# 5x slower with 2 threads at batch 32 on a 1k-parameter model); a 4,096-row chunk of a
+# 4k-parameter MLP (17M) already runs 1.7x faster on two.
 SINGLE_THREAD_WORK = 2_000_000
+# The same for a training step (forward, backward, optimizer): its many small kernels
+# keep one thread ahead for longer. Measured on 2 idle cores, one thread against two:
+# 0.73-0.82x the time at 1-4M (a 4k-parameter MLP at batch 256-1024), 0.78-0.92x at
+# 3.5-14M, 1.15x slower at 46M, 2x slower at 180M (a 174k-parameter MLP at batch 1024).
+TRAINING_SINGLE_THREAD_WORK = 32_000_000
 
 
 @contextlib.contextmanager
@@ -60,13 +66,15 @@ def cpu_threads(n: int | None):
             torch.set_num_threads(previous)
 
 
-def step_threads(module: nn.Module, batch_size: int, device: torch.device) -> int | None:
-    """One thread for small steps on CPU, or when other processes already load the CPUs
-    (intra-op threads then spin against them: measured 10x slower); else torch's default."""
+def step_threads(module: nn.Module, batch_size: int, device: torch.device,
+                 single_thread_work: int = SINGLE_THREAD_WORK) -> int | None:
+    """One thread for small steps on CPU (fewer than ``single_thread_work`` rows x
+    parameters), or when other processes already load the CPUs (intra-op threads then
+    spin against them: measured 10x slower); else torch's default."""
     if device.type != "cpu":
         return None
     work = batch_size * sum(p.numel() for p in module.parameters())
-    if work < SINGLE_THREAD_WORK:
+    if work < single_thread_work:
         return 1
     try:
         busy = os.getloadavg()[0] > torch.get_num_threads() - 0.5
@@ -166,7 +174,7 @@ def train(
     """
     data = TensorBatches(X_train) if isinstance(X_train, Tensor) else X_train
     batch_size = max(1, min(cfg.batch_size, data.n_rows))
-    with cpu_threads(step_threads(module, batch_size, data.device)):
+    with cpu_threads(step_threads(module, batch_size, data.device, TRAINING_SINGLE_THREAD_WORK)):
         return _train(module, loss_fn, data, X_val, cfg, corrupt=corrupt,
                       on_epoch_end=on_epoch_end, checkpoint=checkpoint)
 
