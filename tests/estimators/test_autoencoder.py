@@ -282,8 +282,8 @@ def test_early_stopping_ends_before_max_epochs_on_easy_data():
     assert h.n_epochs == h.best_epoch + 1 + 3
 
 
-@pytest.mark.parametrize("n_train, epochs", [(100, 200), (4_000, 200), (8_000, 100),
-                                             (180_000, 4), (10_000_000, 3)])
+@pytest.mark.parametrize("n_train, epochs", [(100, 200), (3_000, 200), (8_000, 75),
+                                             (180_000, 3), (10_000_000, 3)])
 def test_auto_epochs_spend_a_budget_of_rows_seen(n_train, epochs):
     from aekit.estimators._base import auto_max_epochs
 

@@ -33,8 +33,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--latent-dim", type=int, default=8, help="bottleneck width")
     p.add_argument("--hidden", type=int_list, default=(64, 32), help="hidden widths, e.g. 64,32")
     p.add_argument("--epochs", type=int, default=None,
-                   help="maximum epochs, early stopping may end sooner (default: 200 for up to 4,000 "
-                        "rows, 800,000 / rows for more, at least 3 (vae: 2,000,000 / rows, "
+                   help="maximum epochs, early stopping may end sooner (default: 200 for up to 3,000 "
+                        "rows, 600,000 / rows for more, at least 3 (vae: 2,000,000 / rows, "
                         "10,000 and 5); 20 per member with --detector)")
     p.add_argument("--batch-size", default="auto", help="rows per batch, or 'auto'")
     p.add_argument("--lr", default="auto",

@@ -57,10 +57,10 @@ class Autoencoder(BaseAutoencoder):
         "auto": "none" for images (pixels are already in [0, 1]), "standard" otherwise.
     max_epochs : int or "auto", default="auto"
         Upper bound; early stopping on the validation loss usually ends training sooner.
-        "auto": a budget of about 800,000 rows seen, i.e. 200 epochs for up to 4,000
-        training rows and ``800,000 / n`` for more (at least 3): on 200,000 rows, 4
+        "auto": a budget of about 600,000 rows seen, i.e. 200 epochs for up to 3,000
+        training rows and ``600,000 / n`` for more (at least 3): on 200,000 rows, 3
         epochs reach about a third of the held-out error of PyOD's AutoEncoder in about
-        1/30 of its fit time (BENCHMARKS.md section 1), and a 10-million-row Parquet
+        1/40 of its fit time (BENCHMARKS.md section 1), and a 10-million-row Parquet
         stream trains 3 epochs rather than up to 200. Pass an int (e.g. 200) to train
         large data to full convergence.
     batch_size : int or "auto", default="auto"
