@@ -28,7 +28,7 @@ from aekit._atomic import atomic_file
 from aekit._background import read_ahead
 from aekit.data.validation import _FLOAT32_LIMIT, align_columns, check_features, check_finite
 from aekit.estimators._base import at_least_rows
-from aekit.estimators._detector import mahalanobis, single_threaded_blas
+from aekit.estimators._detector import error_shares, mahalanobis, single_threaded_blas
 from aekit.exceptions import DataError
 from aekit.training.loop import cpu_threads
 
@@ -224,32 +224,39 @@ def _density_pool():
     return _POOL[0]
 
 
-def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
-    """``detector.anomaly_score(X)`` for validated float64 ``X``, bit for bit, faster.
+def _fast_path(detector: Any) -> bool:
+    """Whether the members see the detector's scaled rows as they are (their own scaler is
+    the identity), which lets the scorer scale once and call the networks directly. ELBO
+    scoring and image detectors take the detector's own path."""
+    return (getattr(detector, "scoring", "reconstruction") in ("reconstruction", "latent", "combined")
+            and getattr(detector, "image_shape_", None) is None and all(
+                m.scaler_.kind == "none" and not m.scaler_.center.any()
+                and (m.scaler_.scale == 1).all() for m in detector.estimators_))
 
-    The members were fitted on the detector's scaled data (their own scaler is the
-    identity), so one float32 conversion of ``detector._scaled(X)`` is exactly the tensor
-    each member would build for itself; doing it once, in cache-sized forward passes, with
-    one encoder pass serving both the reconstruction error and the latent distance, is what
-    makes scoring fast. ELBO scoring and image detectors take the detector's own path.
-    Both run on one intra-op thread (see ``SCORING_THREADS``).
+
+def _scaled_rows(detector: Any, X: np.ndarray) -> np.ndarray:
+    """``detector._scaled(X)`` for validated (finite, float32-range) ``X``, in one buffer:
+    the same operations, so the same bits."""
+    xs = np.subtract(X, detector.scaler_.center)
+    np.divide(xs, detector.scaler_.scale, out=xs)
+    if detector.clip is not None:
+        np.clip(xs, -detector.clip, detector.clip, out=xs)
+    return xs
+
+
+def _anomaly_scores(detector: Any, xs: np.ndarray) -> np.ndarray:
+    """``detector.anomaly_score(X)`` from ``xs = _scaled_rows(detector, X)``, bit for bit.
+
+    The members were fitted on the detector's scaled data, so one float32 conversion of
+    ``xs`` is exactly the tensor each member would build for itself; doing it once, in
+    cache-sized forward passes, with one encoder pass serving both the reconstruction error
+    and the latent distance, is what makes scoring fast. Runs on one intra-op thread (see
+    ``SCORING_THREADS``); the density view runs on a second thread meanwhile.
     """
     members = detector.estimators_
     scoring = getattr(detector, "scoring", "reconstruction")
-    simple = (scoring in ("reconstruction", "latent", "combined")
-              and getattr(detector, "image_shape_", None) is None and all(
-                  m.scaler_.kind == "none" and not m.scaler_.center.any()
-                  and (m.scaler_.scale == 1).all() for m in members))
     with torch.inference_mode(), cpu_threads(SCORING_THREADS):
-        if not simple:
-            return detector.anomaly_score(X)
         use_errors, use_latent = scoring != "latent", scoring in ("latent", "combined")
-        # X was validated while reading (finite, float32 range): scale and clip it directly,
-        # in one buffer (the same operations as detector._scaled, so the same bits)
-        xs = np.subtract(X, detector.scaler_.center)
-        np.divide(xs, detector.scaler_.scale, out=xs)
-        if detector.clip is not None:
-            np.clip(xs, -detector.clip, detector.clip, out=xs)
         density = None
         if getattr(detector, "reference_", None) is not None:
             # The local-density part needs nothing from the networks: it runs on the second
@@ -279,14 +286,34 @@ def _anomaly_scores(detector: Any, X: np.ndarray) -> np.ndarray:
     return detector._combine(np.concatenate(parts))
 
 
-def format_top_features(detector: Any, X: np.ndarray, n: int = 3) -> np.ndarray:
+def _feature_shares(detector: Any, xs: np.ndarray) -> np.ndarray:
+    """``detector.feature_contributions(X)`` from ``xs = _scaled_rows(detector, X)``, bit
+    for bit: the same forward passes without re-validating and re-scaling the rows once
+    per member (for the ~1% flagged rows of a chunk that cost as much as scoring them all).
+    """
+    x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
+    total = np.zeros_like(xs)
+    with torch.inference_mode(), cpu_threads(SCORING_THREADS):
+        for m in detector.estimators_:
+            m.module_.eval()
+            for i in range(0, x.shape[0], m._inference_chunk()):
+                rows = slice(i, i + m._inference_chunk())
+                recon = at_least_rows(m._reconstruct_scaled, x[rows]).double().numpy()
+                total[rows] += (recon - xs[rows]) ** 2
+    return error_shares(total)
+
+
+def format_top_features(detector: Any, X: np.ndarray, n: int = 3,
+                        shares: np.ndarray | None = None) -> np.ndarray:
     """``"name:share;name:share;..."`` for each row of ``X`` (object array, shape (rows,)).
 
     The same text as :meth:`AnomalyDetector.top_features` gives, built column-wise.
+    ``shares``: the rows' feature contributions when already computed.
     """
     if X.shape[0] == 0:
         return np.empty(0, dtype=object)
-    shares = detector.feature_contributions(X)
+    if shares is None:
+        shares = detector.feature_contributions(X)
     names = np.asarray(getattr(detector, "feature_names_in_",
                                [f"x{j}" for j in range(shares.shape[1])]), dtype=object)
     order = np.argsort(-shares, axis=1, kind="stable")[:, :n]
@@ -302,12 +329,19 @@ def format_top_features(detector: Any, X: np.ndarray, n: int = 3) -> np.ndarray:
 
 def score_chunk(detector: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scores, 0/1 flags and top-3 features (flagged rows only, else "") for validated X."""
-    scores = _anomaly_scores(detector, X)
+    fast = _fast_path(detector)
+    if fast:
+        xs = _scaled_rows(detector, X)
+        scores = _anomaly_scores(detector, xs)
+    else:
+        with torch.inference_mode(), cpu_threads(SCORING_THREADS):
+            scores = detector.anomaly_score(X)
     flags = (scores > detector.threshold_).astype(np.int64)
     top = np.full(len(scores), "", dtype=object)
     rows = np.flatnonzero(flags)
     if len(rows):
-        top[rows] = format_top_features(detector, X[rows])
+        shares = _feature_shares(detector, xs[rows]) if fast else None
+        top[rows] = format_top_features(detector, X[rows], shares=shares)
     return scores, flags, top
 
 
