@@ -116,3 +116,12 @@ def test_cli_score_streams_parquet_with_labels(tmp_path, data, detector, referen
     assert f"rows: {len(data)}" in printed and "metrics:" in printed
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet").score.to_numpy(),
                                   reference.score.to_numpy())
+
+
+def test_streamed_feature_shares_equal_the_detectors_own(data):
+    from aekit.streaming import _feature_shares, _scaled_rows
+
+    detector = AnomalyDetector(n_estimators=3, max_epochs=2, random_state=2).fit(data.iloc[:500])
+    X = data.to_numpy()[::7]
+    np.testing.assert_array_equal(_feature_shares(detector, _scaled_rows(detector, X)),
+                                  detector.feature_contributions(X))
