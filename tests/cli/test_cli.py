@@ -47,6 +47,22 @@ def test_fit_embed_reconstruct_info_end_to_end(model, table, tmp_path, capsys):
     assert code == 0 and "input: 5 features: a, b, c, d, e" in out
 
 
+@pytest.mark.parametrize("lr, start", [("auto", "0.003"), ("0.01", "0.01")])
+def test_fit_takes_a_learning_rate_or_auto_and_info_shows_the_one_used(lr, start, table,
+                                                                      tmp_path, capsys):
+    code, _, _ = run(["fit", table, "--lr", lr, "--epochs", 2, "--labels", "label",
+                      "--out", tmp_path / "m", "-q"], capsys)
+    assert code == 0
+    code, out, _ = run(["info", tmp_path / "m"], capsys)
+    assert code == 0 and f"learning rate {start} at the start" in out
+
+
+def test_fit_refuses_a_learning_rate_that_is_not_a_number(table, tmp_path, capsys):
+    code, _, err = run(["fit", table, "--lr", "fast", "--out", tmp_path / "m", "-q"], capsys)
+    assert code != 0 and "The 'lr' parameter of Autoencoder must be 'auto' or a float > 0" in err
+    assert not (tmp_path / "m").exists()
+
+
 def test_embed_writes_npy(table, tmp_path, capsys):
     run(["fit", table, "--latent-dim", 3, "--epochs", 2, "--labels", "label", "--out", tmp_path / "m", "-q"], capsys)
     code, _, _ = run(["embed", tmp_path / "m", table, "--labels", "label", "--out", tmp_path / "z.npy"], capsys)

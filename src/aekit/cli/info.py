@@ -33,7 +33,8 @@ def describe(path: str) -> str:
     lines += [f"input: {estimator.n_features_in_} features: {schema}",
               f"scaling: {estimator.scaler_.kind}",
               f"trained on {estimator.n_train_samples_} rows in {estimator.fit_seconds_:.1f}s, "
-              f"{h.n_epochs} epochs (best {h.best_epoch + 1}{', stopped early' if h.stopped_early else ''})"]
+              f"{h.n_epochs} epochs (best {h.best_epoch + 1}{', stopped early' if h.stopped_early else ''})"
+              + (f", learning rate {h.lr[0]:.3g} at the start" if h.lr else "")]
     if h.train_loss:
         lines.append(f"final train loss: {h.train_loss[-1]:.6g}")
     if h.val_loss:
