@@ -293,7 +293,7 @@ def test_auto_epochs_spend_a_budget_of_rows_seen(n_train, epochs):
 
 
 @pytest.mark.parametrize("batch, lr", [(32, 3e-3), (256, 3e-3), (512, 3e-3 * 2 ** 0.5),
-                                       (1024, 6e-3)])
+                                       (1024, 6e-3), (65_536, 1e-2)])
 def test_auto_learning_rate_grows_with_the_square_root_of_the_batch(batch, lr):
     from aekit.estimators._base import auto_learning_rate
 
@@ -309,6 +309,12 @@ def test_auto_learning_rate_is_the_one_training_starts_with(cls, expected_lr):
     assert model.history_.lr[0] == pytest.approx(expected_lr)
     explicit = cls(latent_dim=2, hidden_dims=(8,), lr=1e-3, max_epochs=1, random_state=0).fit(X)
     assert explicit.history_.lr[0] == pytest.approx(1e-3)
+
+
+def test_convolutional_networks_keep_the_base_learning_rate():
+    images = np.random.default_rng(0).random((600, 8, 8))
+    model = Autoencoder(2, batch_size=512, max_epochs=1, random_state=0).fit(images)
+    assert model.history_.lr[0] == pytest.approx(3e-3)
 
 
 def test_no_validation_split_below_twenty_rows():

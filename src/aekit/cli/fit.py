@@ -39,7 +39,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--batch-size", default="auto", help="rows per batch, or 'auto'")
     p.add_argument("--lr", default="auto",
                    help="learning rate, or 'auto' (3e-3, scaled up with sqrt(batch/256) "
-                        "for ae/dae batches above 256)")
+                        "for ae/dae batches of table rows above 256)")
     p.add_argument("--scaling", choices=("auto", "standard", "robust", "minmax", "none"),
                    default="auto", help="auto: none for images, standard for tables")
     p.add_argument("--architecture", choices=("auto", "mlp", "conv"), default="auto",

@@ -110,16 +110,19 @@ def auto_max_epochs(n_train: int, budget_rows: int = EPOCH_BUDGET_ROWS) -> int:
                        MAX_AUTO_EPOCHS))
 
 
-# lr="auto": BASE_LR up to batches of BASE_LR_BATCH rows, growing with the square root of
-# the batch size above it (the square-root rule for Adam, Malladi et al. 2022): batch 1024
-# gets 6e-3. Larger batches mean fewer steps per epoch; measured on 200k x 20 rows the
-# larger rate reaches a lower held-out error at every epoch budget tried (3 to 11).
-BASE_LR, BASE_LR_BATCH = 3e-3, 256
+# lr="auto" for MLPs: BASE_LR up to batches of BASE_LR_BATCH rows, growing with the square
+# root of the batch size above it (the square-root rule for Adam, Malladi et al. 2022),
+# at most MAX_AUTO_LR: batch 1024 gets 6e-3. Larger batches mean fewer steps per epoch;
+# measured on 200k x 20 rows the larger rate reaches a lower held-out error at every epoch
+# budget tried (3 to 11), on ADBench campaign too. Convolutional networks keep BASE_LR:
+# on MNIST at batch 1024, 6e-3 ended 13% above 3e-3's held-out error (conv AE, 8 epochs).
+BASE_LR, BASE_LR_BATCH, MAX_AUTO_LR = 3e-3, 256, 1e-2
 
 
 def auto_learning_rate(batch_size: int) -> float:
-    """Adam learning rate for ``lr="auto"``: 3e-3, times sqrt(batch / 256) above 256 rows."""
-    return BASE_LR * math.sqrt(max(1.0, batch_size / BASE_LR_BATCH))
+    """Adam learning rate for ``lr="auto"``: 3e-3, times sqrt(batch / 256) above 256 rows,
+    at most 1e-2."""
+    return min(MAX_AUTO_LR, BASE_LR * math.sqrt(max(1.0, batch_size / BASE_LR_BATCH)))
 
 
 # Fewest rows a forward pass at inference gets (fewer are zero-padded): BLAS takes another
@@ -174,7 +177,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _auto_lr(self, batch_size: int) -> float:
         """The learning rate ``lr="auto"`` resolves to for this batch size."""
-        return auto_learning_rate(batch_size)
+        return BASE_LR if self._use_conv() else auto_learning_rate(batch_size)
 
     # ------------------------------------------------------------------ hooks for subclasses
     def _build_module(self, n_features: int) -> nn.Module:
