@@ -18,6 +18,7 @@ import argparse
 import os
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -112,15 +113,15 @@ def main() -> None:
     for name, (X, X_test) in sets.items():
         n_train = len(X) - round(0.1 * len(X))
         previous = dict(max_epochs=auto_max_epochs(n_train, 2_000_000), lr=3e-3)
-        runs = {"PyOD AutoEncoder": lambda: run_pyod(X, X_test),
-                "aekit Autoencoder": lambda: run_aekit(X, X_test),
+        runs = {"PyOD AutoEncoder": partial(run_pyod, X, X_test),
+                "aekit Autoencoder": partial(run_aekit, X, X_test),
                 "aekit Autoencoder, max_epochs=3 (PyOD's epoch budget)":
-                    lambda: run_aekit(X, X_test, max_epochs=3),
+                    partial(run_aekit, X, X_test, max_epochs=3),
                 "aekit Autoencoder, max_epochs=1 (time to PyOD's quality)":
-                    lambda: run_aekit(X, X_test, max_epochs=1),
+                    partial(run_aekit, X, X_test, max_epochs=1),
                 "aekit Autoencoder, previous defaults (2M rows seen, lr 3e-3)":
-                    lambda: run_aekit(X, X_test, **previous),
-                "plain PyTorch loop": lambda: run_plain(X, X_test)}
+                    partial(run_aekit, X, X_test, **previous),
+                "plain PyTorch loop": partial(run_plain, X, X_test)}
         run_aekit(X[:5_000], X_test, max_epochs=1)  # warm-up: torch's first-call set-up
         results = {method: median_run(run, args.repeats, method) for method, run in runs.items()}
         base_s, base_mse, _ = results["PyOD AutoEncoder"]

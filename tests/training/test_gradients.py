@@ -28,7 +28,7 @@ def test_flat_clipping_equals_clip_grad_norm(scale, clipped):
     gradients.zero()
     backward(flat, scale)
     gradients.clip(5.0)
-    for a, b in zip(reference.parameters(), flat.parameters()):
+    for a, b in zip(reference.parameters(), flat.parameters(), strict=True):
         torch.testing.assert_close(b.grad, a.grad, rtol=1e-6, atol=1e-9)
     total = torch.linalg.vector_norm(torch.cat([p.grad.flatten() for p in flat.parameters()]))
     assert float(total) <= 5.0 + 1e-4

@@ -44,7 +44,6 @@ from aekit.estimators._vae import VAE
 from aekit.exceptions import DataError, NotFittedError, ParameterError
 from aekit.training import distributed
 from aekit.training.history import History
-from aekit.training.loop import cpu_threads
 
 THRESHOLDS = ("mean_std", "quantile", "mad", "pot")
 SCORINGS = ("combined", "reconstruction", "latent", "elbo")
@@ -542,7 +541,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         # Elementwise, part by part: each row's score is the same sum in the same order
         # whatever the batch (a matrix-vector product rounds differently for one row).
         score = weights[0] * z[0]
-        for w, part in zip(weights[1:], z[1:]):
+        for w, part in zip(weights[1:], z[1:], strict=True):
             score += w * part
         return score
 
