@@ -4,6 +4,7 @@ linear path, or a purely linear one."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import islice
 
 import torch
 from torch import Tensor, nn
@@ -75,9 +76,8 @@ class MLPAutoencoder(nn.Module):
         if not linear_path:
             return branch(x)
         hidden, affine = branch[0](x).split(split, dim=-1)
-        for i, layer in enumerate(branch):
-            if i:
-                hidden = layer(hidden)
+        for layer in islice(branch, 1, None):  # the rest of the branch, after the shared layer
+            hidden = layer(hidden)
         return hidden + affine
 
     def encode(self, x: Tensor) -> Tensor:  # (B, D) -> (B, L)
