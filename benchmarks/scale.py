@@ -6,11 +6,15 @@
    noise, 1% shifted rows), row groups of 131,072 rows, generated in pieces.
 2. Fits aekit's AnomalyDetector (defaults) on the first 20,000 rows and saves it.
 3. Scores the file in a fresh subprocess per method; each child reports its wall time and
-   its own peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), so the figures do not
-   mix:
+   its own peak RSS (``VmHWM`` from ``/proc/self/status``: on Linux a child's ``ru_maxrss``
+   starts at the high-water mark of the process it was started from, so it would report
+   this parent's peak), so the figures do not mix:
    - ``aekit-stream``: ``aekit.streaming.score_file`` (what ``aekit score`` runs) to Parquet;
+   - ``aekit-cli``: ``aekit score MODEL DATA --out scores.parquet -q`` as a user runs it,
+     timed from outside (interpreter start-up and imports included), peak RSS from
+     ``/usr/bin/time`` (a fresh small process forks it, so its figure is its own);
    - ``aekit-in-memory``: read the whole file, ``score_frame`` (scores, flags, top
-     features), write Parquet - what ``aekit score`` did before streaming;
+     features) in memory, write Parquet - what ``aekit score`` did before streaming;
    - ``pyod``: PyOD's ``AutoEncoder`` (defaults, 1 epoch - fit time is not counted) fitted
      on the same 20,000 rows, then ``decision_function`` on the first ``--pyod-rows`` rows
      (PyOD scores in batches of 32 through a DataLoader, so the full file would take hours);
@@ -23,7 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,16 +79,22 @@ def child(method: str, data: Path, model: Path, out: Path, pyod_rows: int) -> di
         result.update(seconds=time.perf_counter() - t, rows=summary.n_rows,
                       flagged=summary.n_flagged)
     elif method == "aekit-in-memory":
-        from aekit.cli.detect import score_frame
+        import pandas as pd
+
         from aekit.data.io import read_data, write_table
         from aekit.persistence import load
 
         detector = load(model)
         t = time.perf_counter()
         X = read_data(data).X
-        frame, _, flags = score_frame(detector, X)
-        write_table(out, frame)
-        result.update(seconds=time.perf_counter() - t, rows=len(frame), flagged=int(flags.sum()))
+        scores = detector.anomaly_score(X)
+        flags = (scores > detector.threshold_).astype(np.int64)
+        top = np.full(len(scores), "", dtype=object)
+        rows = np.flatnonzero(flags)
+        top[rows] = [";".join(f"{n}:{s:.2f}" for n, s in feats)
+                     for feats in detector.top_features(X.iloc[rows], n=3)]
+        write_table(out, pd.DataFrame({"score": scores, "flag": flags, "top_features": top}))
+        result.update(seconds=time.perf_counter() - t, rows=len(scores), flagged=int(flags.sum()))
     elif method == "pyod":
         import pyarrow.parquet as pq
         import torch
@@ -106,11 +117,35 @@ def child(method: str, data: Path, model: Path, out: Path, pyod_rows: int) -> di
                       threads=torch.get_num_threads())
     else:
         raise SystemExit(f"unknown method {method}")
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mib"] = own_peak_mib()
     return result
 
 
+def own_peak_mib() -> float:
+    """This process's own peak RSS (VmHWM), in MiB."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1)) / 1024
+
+
+def run_cli(data: Path, model: Path, out: Path) -> dict:
+    """``aekit score`` end to end in a fresh process, timed from outside."""
+    cmd = [sys.executable, "-m", "aekit", "score", str(model), str(data), "--out", str(out), "-q"]
+    timer = shutil.which("time") or "/usr/bin/time"
+    t = time.perf_counter()
+    proc = subprocess.run([timer, "-f", "peak_kib=%M", *cmd], capture_output=True, text=True)
+    seconds = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(f"aekit score failed:\n{proc.stderr[-3000:]}")
+    rows = int(re.search(r"rows: (\d+)", proc.stdout).group(1))
+    flagged = int(re.search(r"flagged: (\d+)", proc.stdout).group(1))
+    peak = int(re.search(r"peak_kib=(\d+)", proc.stderr).group(1)) / 1024
+    return {"method": "aekit-cli", "seconds": seconds, "rows": rows, "flagged": flagged,
+            "peak_rss_mib": peak}
+
+
 def run_child(method: str, data: Path, model: Path, out: Path, pyod_rows: int) -> dict:
+    if method == "aekit-cli":
+        return run_cli(data, model, out)
     cmd = [sys.executable, __file__, "--child", method, "--data", str(data), "--model",
            str(model), "--out", str(out), "--pyod-rows", str(pyod_rows)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -128,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="AnomalyDetector scoring (default: the detector's default)")
     parser.add_argument("--no-density", action="store_true",
                         help="AnomalyDetector(n_neighbors=None): no local-density view")
-    parser.add_argument("--methods", default="aekit-stream,aekit-in-memory,pyod",
+    parser.add_argument("--methods", default="aekit-stream,aekit-cli,aekit-in-memory,pyod",
                         help="comma-separated subset of the methods to run")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", default=None, help=argparse.SUPPRESS)

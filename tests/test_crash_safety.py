@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import copy
-import io
 import json
 import os
 import pickle
@@ -87,7 +86,7 @@ def test_sigkill_during_fit_training_leaves_no_model(tmp_path):
 SAVE_AND_DIE = textwrap.dedent("""
     import os, signal, sys
     import numpy as np
-    import aekit.persistence as persistence
+    import aekit.model_files as persistence
     from aekit import Autoencoder
 
     target, point = sys.argv[1], sys.argv[2]
@@ -319,7 +318,7 @@ def test_recording_catches_an_open_outside_the_model(saved_model, monkeypatch, t
     real_load = aekit.load
 
     def leaky_load(path):
-        with io.open(saved_model.parent / "outside.json") as fh:
+        with open(saved_model.parent / "outside.json") as fh:
             fh.read()
         return real_load(path)
 

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from aekit.choices import SCALINGS
 from aekit.data.io import read_data
-from aekit.data.preprocessing import SCALINGS, AffineScaler
-from aekit.data.validation import _FLOAT32_LIMIT, check_features
+from aekit.data.preprocessing import AffineScaler
+from aekit.data.validation import FLOAT32_LIMIT, check_features
 from aekit.exceptions import DataError, ParameterError
 
 ALLOWED = (DataError, ParameterError)
@@ -205,7 +206,7 @@ def test_read_data_on_arbitrary_bytes_raises_only_aekit_errors(tmp_path, raw, su
 
 # --- scaling ---------------------------------------------------------------------------
 
-FINITE = st.floats(min_value=-_FLOAT32_LIMIT, max_value=_FLOAT32_LIMIT, allow_nan=False,
+FINITE = st.floats(min_value=-FLOAT32_LIMIT, max_value=FLOAT32_LIMIT, allow_nan=False,
                    allow_infinity=False, width=64)
 
 

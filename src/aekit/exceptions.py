@@ -7,7 +7,7 @@ expect (``ValueError`` for bad data or parameters), so ``except ValueError`` kee
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from typing import Any
 
 
 class AekitError(Exception):
@@ -25,8 +25,23 @@ class ParameterError(AekitError, ValueError):
     """An estimator or command parameter has an invalid value."""
 
 
-class NotFittedError(AekitError, _SklearnNotFittedError):
-    """A method that needs a fitted model was called before ``fit``."""
+def _not_fitted_error() -> type:
+    # Built on first use: it derives from scikit-learn's NotFittedError (so sklearn's own
+    # checks recognise it), and importing scikit-learn takes most of a second.
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    class NotFittedError(AekitError, SklearnNotFittedError):
+        """A method that needs a fitted model was called before ``fit``."""
+
+    NotFittedError.__module__, NotFittedError.__qualname__ = __name__, "NotFittedError"
+    return NotFittedError
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotFittedError":
+        globals()[name] = cls = _not_fitted_error()
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ModelFileError(AekitError, ValueError):

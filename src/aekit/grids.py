@@ -29,7 +29,7 @@ __all__ = ["reconstruction_grid", "denoising_grid", "sample_grid", "interpolatio
 PathLike = str | os.PathLike
 
 
-def _check_image_model(model: Any, what: str) -> tuple[int, ...]:
+def check_image_model(model: Any, what: str) -> tuple[int, ...]:
     model._check_is_fitted()
     shape = getattr(model, "image_shape_", None)
     if shape is None:
@@ -65,7 +65,7 @@ def reconstruction_grid(model: Any, X: Any, n: int = 8, *,
 
     Returns the grid picture ``(H', W', C)``; writes it as PNG too when ``path`` is given.
     """
-    _check_image_model(model, "reconstruction_grid")
+    check_image_model(model, "reconstruction_grid")
     images = _images(X, n, "X")
     recon = _as_tiles(model.reconstruct(images))
     return _finish(np.concatenate([images, recon]), len(images), path)
@@ -74,7 +74,7 @@ def reconstruction_grid(model: Any, X: Any, n: int = 8, *,
 def denoising_grid(model: Any, X_clean: Any, X_noisy: Any, n: int = 8, *,
                    path: PathLike | None = None) -> np.ndarray:
     """Rows: clean images, their noisy versions, and the model's output for the noisy ones."""
-    _check_image_model(model, "denoising_grid")
+    check_image_model(model, "denoising_grid")
     clean = _images(X_clean, n, "X_clean")
     noisy = _images(X_noisy, n, "X_noisy")
     if clean.shape != noisy.shape:
@@ -87,7 +87,7 @@ def denoising_grid(model: Any, X_clean: Any, X_noisy: Any, n: int = 8, *,
 def sample_grid(model: Any, n: int = 64, *, nrow: int = 8, random_state: Any = None,
                 path: PathLike | None = None) -> np.ndarray:
     """``n`` images decoded from codes drawn from a VAE's prior, ``nrow`` per row."""
-    _check_image_model(model, "sample_grid")
+    check_image_model(model, "sample_grid")
     if not hasattr(model, "sample"):
         raise ParameterError(f"sample_grid needs a VAE; got a {type(model).__name__}.")
     samples = _as_tiles(model.sample(n, random_state=random_state))
@@ -101,7 +101,7 @@ def interpolation_strip(model: Any, a: Any, b: Any, steps: int = 8, *,
 
     ``a`` and ``b`` are single images, (H, W) or (C, H, W), or batches of one.
     """
-    shape = _check_image_model(model, "interpolation_strip")
+    shape = check_image_model(model, "interpolation_strip")
     ends = []
     for name, image in (("a", a), ("b", b)):
         image = np.asarray(image)
@@ -130,7 +130,7 @@ def traversal_grid(model: Any, x: Any, dims: Any = None, values: Any = None, *,
         Code values for every column. Default: each dimension's value in ``x``'s code
         +/- 3 in 7 steps.
     """
-    shape = _check_image_model(model, "traversal_grid")
+    shape = check_image_model(model, "traversal_grid")
     image = np.asarray(x)
     image = _images(image[None] if image.ndim == len(shape) else image, None, "x")
     if image.shape[0] != 1:

@@ -113,15 +113,15 @@ def _two_clusters(n, seed):
 def test_density_view_is_a_third_equal_share_and_can_be_switched_off():
     X = _two_clusters(300, 0)  # 240 rows fit the members: all of them are the reference
     det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
-    assert det.reference_.shape == (int(0.8 * 300), 4) and det.n_neighbors_ == 10
+    assert det.scorer_.reference.shape == (int(0.8 * 300), 4) and det.scorer_.n_neighbors == 10
     big = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(_two_clusters(600, 0))
-    assert big.reference_.shape == (256, 4)  # a subsample, as IsolationForest's max_samples
-    np.testing.assert_allclose(det.part_weights_, [1 / 6] * 4 + [1 / 3])
+    assert big.scorer_.reference.shape == (256, 4)  # a subsample, as IsolationForest's max_samples
+    np.testing.assert_allclose(det.scorer_.part_weights, [1 / 6] * 4 + [1 / 3])
     off = AnomalyDetector(n_estimators=2, max_epochs=3, n_neighbors=None, random_state=0).fit(X)
-    assert off.reference_ is None
-    np.testing.assert_allclose(off.part_weights_, [1 / 4] * 4)
+    assert off.scorer_.reference is None
+    np.testing.assert_allclose(off.scorer_.part_weights, [1 / 4] * 4)
     other = AnomalyDetector(n_estimators=2, max_epochs=3, scoring="reconstruction", random_state=0)
-    assert other.fit(X).reference_ is None  # the density view belongs to "combined"
+    assert other.fit(X).scorer_.reference is None  # the density view belongs to "combined"
 
 
 def test_density_view_scores_rows_independently_of_the_batch_and_survives_save(tmp_path):
@@ -133,7 +133,7 @@ def test_density_view_scores_rows_independently_of_the_batch_and_survives_save(t
         np.testing.assert_array_equal(det.anomaly_score(Y[start:stop]), full[start:stop])
     det.save(tmp_path / "det")
     loaded = aekit.load(tmp_path / "det")
-    np.testing.assert_array_equal(loaded.reference_, det.reference_)
+    np.testing.assert_array_equal(loaded.scorer_.reference, det.scorer_.reference)
     np.testing.assert_array_equal(loaded.anomaly_score(Y), full)
 
 
@@ -150,5 +150,5 @@ def test_in_sample_calibration_also_holds_the_density_reference():
     X = _two_clusters(40, 4)
     det = AnomalyDetector(n_estimators=1, max_epochs=2, calibration_fraction=0.0,
                           random_state=0).fit(X)
-    assert len(det.reference_) == 40
+    assert len(det.scorer_.reference) == 40
     np.testing.assert_array_equal(det.calibration_scores_, det.anomaly_score(X))

@@ -38,28 +38,6 @@ def test_the_affine_map_shares_the_first_layer():
     assert [type(m).__name__ for m in MLPAutoencoder(6, 4, (), linear_path=True).encoder] == ["Linear"]
 
 
-def test_weights_saved_with_separate_affine_layers_still_load():
-    torch.manual_seed(0)
-    module = MLPAutoencoder(6, 4, (16,), linear_path=True)
-    for p in module.parameters():
-        torch.nn.init.normal_(p)
-    # the layout of earlier versions: encoder.0 (16 rows) and encoder_linear (4 rows), etc.
-    old = {}
-    for name, value in module.state_dict().items():
-        side = name.split(".")[0]
-        if name.startswith(f"{side}.0."):
-            keep = 16  # the hidden width; the rows after it are the affine map
-            old[name] = value[:keep].clone()
-            old[f"{side}_linear.{name.split('.')[-1]}"] = value[keep:].clone()
-        else:
-            old[name] = value.clone()
-    restored = MLPAutoencoder(6, 4, (16,), linear_path=True)
-    restored.load_state_dict(old)
-    X = torch.randn(50, 6)
-    with torch.no_grad():
-        assert torch.equal(restored(X).recon, module(X).recon)
-
-
 @pytest.mark.parametrize("n_features, hidden", [(4, (8,)), (7, (33, 5)), (20, (64,))])
 def test_a_row_scores_the_same_alone_or_in_a_batch(n_features, hidden):
     rng = np.random.default_rng(0)

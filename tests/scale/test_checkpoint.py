@@ -76,11 +76,11 @@ def test_cli_resume_continues_a_killed_fit(tmp_path, X, monkeypatch):
               "--epochs", "8", "--batch-size", "32", "--seed", "0", "-q"]
     assert main([*common, "--out", str(tmp_path / "ref")]) == 0
     # "Kill" the first attempt right after its epoch-3 checkpoint.
-    monkeypatch.setattr("aekit.cli.fit.Checkpoint", CrashAfter)
+    monkeypatch.setattr("aekit.training.checkpoint.Checkpoint", CrashAfter)
     with pytest.raises(Crash):
         main([*common, "--checkpoint-every", "1", "--out", str(tmp_path / "m")])
     assert (tmp_path / "m.checkpoint").is_dir() and not (tmp_path / "m").exists()
-    monkeypatch.setattr("aekit.cli.fit.Checkpoint", Checkpoint)
+    monkeypatch.setattr("aekit.training.checkpoint.Checkpoint", Checkpoint)
     assert main([*common, "--checkpoint-every", "1", "--resume", "--out", str(tmp_path / "m")]) == 0
     assert not (tmp_path / "m.checkpoint").exists()  # removed once the model is saved
     _assert_same_weights(load(tmp_path / "ref"), load(tmp_path / "m"))

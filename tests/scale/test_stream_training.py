@@ -245,10 +245,10 @@ def test_under_torchrun_each_rank_streams_its_own_row_groups(parquet_dir, monkey
 def test_streamed_detector_keeps_a_density_reference_of_training_rows(parquet_dir, frame):
     detector = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(
         ParquetRows.open(parquet_dir))
-    assert detector.reference_ is not None and len(detector.reference_) == 256
-    assert detector.reference_.shape[1] == N_FEATURES
+    assert detector.scorer_.reference is not None and len(detector.scorer_.reference) == 256
+    assert detector.scorer_.reference.shape[1] == N_FEATURES
     in_memory = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
-    assert len(in_memory.part_weights_) == len(detector.part_weights_)  # same three views
+    assert len(in_memory.scorer_.part_weights) == len(detector.scorer_.part_weights)  # same three views
 
 
 def test_files_are_matched_by_column_name_not_position(tmp_path, frame):

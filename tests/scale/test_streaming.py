@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aekit.cli.detect import score_frame
 from aekit.cli.main import main
 from aekit.estimators import AnomalyDetector
 from aekit.exceptions import DataError
-from aekit.streaming import iter_chunks, score_file
+from aekit.streaming import iter_chunks, score_file, score_table
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +29,7 @@ def detector(data):
 
 @pytest.fixture(scope="module")
 def reference(detector, data):
-    frame, _, _ = score_frame(detector, data)
-    return frame
+    return score_table(detector, data)
 
 
 def _read(path):
@@ -119,9 +117,7 @@ def test_cli_score_streams_parquet_with_labels(tmp_path, data, detector, referen
 
 
 def test_streamed_feature_shares_equal_the_detectors_own(data):
-    from aekit.streaming import _feature_shares, _scaled_rows
-
     detector = AnomalyDetector(n_estimators=3, max_epochs=2, random_state=2).fit(data.iloc[:500])
     X = data.to_numpy()[::7]
-    np.testing.assert_array_equal(_feature_shares(detector, _scaled_rows(detector, X)),
-                                  detector.feature_contributions(X))
+    streamed = detector.scorer_.feature_shares(detector.scaled(X), single_thread=True)
+    np.testing.assert_array_equal(streamed, detector.feature_contributions(X))

@@ -1,19 +1,28 @@
-"""Options and helpers shared by subcommands. No modelling logic lives here."""
+"""Options and helpers shared by subcommands. No modelling logic lives here.
+
+Parsing must stay cheap (``aekit --help`` imports only this and the command modules), so
+NumPy, pandas, torch and the estimators are imported inside the functions that use them.
+An option whose default is None means "the estimator's default": it is only passed on
+when given, so no default is written twice.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from aekit.data.io import write_table
+from aekit.choices import DETECTOR_MODELS, THRESHOLDS
 from aekit.exceptions import ParameterError
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Keep the examples' line breaks and show defaults."""
+    """Keep the examples' line breaks and show defaults (an option left at None takes the
+    library's default, which the command's description points to)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None:
+            return action.help or ""
+        return super()._get_help_string(action)
 
 
 def add_subparser(subparsers, name: str, *, help: str, description: str, example: str):
@@ -33,6 +42,58 @@ def int_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def number_or_auto(text: str) -> float | int | str:
+    """A number, or any other word for the estimator's parameter check to explain."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def given(args: argparse.Namespace, names: dict[str, str]) -> dict[str, Any]:
+    """Estimator parameters from the options that were given: ``names`` maps an argparse
+    destination to a parameter name; options left at None are left out."""
+    return {param: getattr(args, dest) for dest, param in names.items()
+            if getattr(args, dest, None) is not None}
+
+
+# option destination -> AnomalyDetector parameter
+DETECTOR_OPTIONS = {"detector_model": "model", "threshold": "threshold",
+                    "contamination": "contamination", "k": "k", "q": "q",
+                    "n_estimators": "n_estimators", "epochs": "max_epochs", "seed": "random_state",
+                    "device": "device"}
+
+
+def add_detector_options(p: argparse.ArgumentParser, *, with_training: bool = True) -> None:
+    """The options of an anomaly detector, shared by ``detect`` and ``fit --detector``."""
+    group = p.add_argument_group("detector")
+    group.add_argument("--detector-model", choices=DETECTOR_MODELS, default=None,
+                       help="kind of the ensemble's members")
+    group.add_argument("--threshold", choices=THRESHOLDS, default=None,
+                       help="how the flagging threshold is fitted to the calibration scores")
+    group.add_argument("--contamination", type=float, default=None,
+                       help="expected share of anomalies, for --threshold quantile; in (0, 0.5]")
+    group.add_argument("--k", type=float, default=None,
+                       help="width for the mean_std and mad thresholds")
+    group.add_argument("--q", type=float, default=None, help="risk level for --threshold pot")
+    group.add_argument("--n-estimators", type=int, default=None,
+                       help="autoencoders in the ensemble")
+    if with_training:
+        p.add_argument("--epochs", type=int, default=None, help="maximum epochs per member")
+        p.add_argument("--seed", type=int, default=None,
+                       help="random seed (bit-identical results on CPU)")
+        p.add_argument("--device", default=None, help="auto, cpu or cuda")
+
+
+def build_detector(args: argparse.Namespace):
+    from aekit.estimators import AnomalyDetector
+
+    return AnomalyDetector(**given(args, DETECTOR_OPTIONS),
+                           verbose=0 if getattr(args, "quiet", False) else 1)
+
+
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
@@ -42,13 +103,14 @@ def add_out(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"where to write {what} (.csv, .tsv, .parquet or .npy)")
 
 
-def frame(values: np.ndarray, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(np.asarray(values), columns=columns)
-
-
-def write_output(path: str, values: np.ndarray, columns: list[str] | None = None) -> None:
+def write_output(path: str, values: Any, columns: list[str] | None = None) -> None:
     """Write results; images (3-D/4-D arrays) keep their shape in .npy files and become one
     row per image, pixel columns x0, x1, ... (C, H, W order), in .csv/.tsv/.parquet."""
+    import numpy as np
+    import pandas as pd
+
+    from aekit.data.io import write_table
+
     values = np.asarray(values)
     if values.ndim > 2:
         if str(path).lower().endswith(".npy"):
@@ -56,7 +118,7 @@ def write_output(path: str, values: np.ndarray, columns: list[str] | None = None
             return
         values = values.reshape(values.shape[0], -1)
         columns = [f"x{j}" for j in range(values.shape[1])]
-    write_table(path, frame(values, columns or [f"x{j}" for j in range(values.shape[1])]))
+    write_table(path, pd.DataFrame(values, columns=columns or [f"x{j}" for j in range(values.shape[1])]))
 
 
 def add_grid(parser: argparse.ArgumentParser, what: str) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_out, add_subparser, frame
-from aekit.data.io import read_data, write_table
-from aekit.persistence import load
+from aekit.cli._common import add_out, add_subparser, write_output
 
 
 def add_parser(subparsers) -> None:
@@ -22,9 +20,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aekit.data.io import read_data
+    from aekit.persistence import load
+
     estimator = load(args.model)
     data = read_data(args.data, labels=args.labels)
     Z = estimator.transform(data.X)
-    write_table(args.out, frame(Z, [f"z{i}" for i in range(Z.shape[1])]))
+    write_output(args.out, Z, [f"z{i}" for i in range(Z.shape[1])])
     print(f"wrote {Z.shape[0]} codes of size {Z.shape[1]} to {args.out}")
     return 0

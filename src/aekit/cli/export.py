@@ -7,7 +7,6 @@ from pathlib import Path
 
 from aekit.cli._common import add_subparser
 from aekit.exceptions import AekitError
-from aekit.persistence import load
 
 PART_CHOICES = ("all", "score", "encoder", "decoder")
 
@@ -41,6 +40,8 @@ def part_paths(out: str, part: str, is_detector: bool) -> dict[str, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aekit.persistence import load
+
     try:
         import onnx  # noqa: F401  (torch.onnx.export needs it)
     except ImportError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from aekit.cli._common import add_subparser
-from aekit.persistence import load, read_config
 
 
 def add_parser(subparsers) -> None:
@@ -18,6 +17,8 @@ def add_parser(subparsers) -> None:
 
 
 def describe(path: str) -> str:
+    from aekit.persistence import load, read_config
+
     config = read_config(path)
     estimator = load(path)
     h = estimator.history_

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-import pandas as pd
-
 from aekit.cli._common import add_grid, add_subparser
-from aekit.data.io import read_data, write_table
 from aekit.exceptions import DataError
-from aekit.latent import interpolate
-from aekit.persistence import load
 
 
 def add_parser(subparsers) -> None:
@@ -37,6 +31,13 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from aekit.data.io import read_data, write_table
+    from aekit.latent import interpolate
+    from aekit.persistence import load
+
     model = load(args.model)
     data = read_data(args.data, labels=args.labels)
     X = data.X

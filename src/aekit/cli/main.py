@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 
@@ -14,8 +15,6 @@ COMMANDS = ("fit", "detect", "score", "embed", "reconstruct", "info", "sweep", "
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     parser = argparse.ArgumentParser(
         prog="aekit",
         description="Autoencoders for tabular data and small images: compress, denoise, "

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 
 from aekit.cli._common import add_grid, add_out, add_subparser, write_output
-from aekit.data.io import read_data
-from aekit.persistence import load
 
 
 def add_parser(subparsers) -> None:
@@ -25,6 +23,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aekit.data.io import read_data
+    from aekit.persistence import load
+
     estimator = load(args.model)
     data = read_data(args.data, labels=args.labels)
     X_hat = estimator.reconstruct(data.X)

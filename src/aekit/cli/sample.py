@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 
 from aekit.cli._common import add_grid, add_subparser, write_output
-from aekit.estimators import VAE
 from aekit.exceptions import ModelFileError, ParameterError
-from aekit.persistence import load
 
 
 def add_parser(subparsers) -> None:
@@ -25,6 +23,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aekit.estimators import VAE
+    from aekit.persistence import load
+
     if args.n < 1:
         raise ParameterError(f"-n must be >= 1. Got {args.n}.")
     model = load(args.model)
@@ -37,9 +38,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {args.n} samples to {args.out}")
     if args.grid:
         from aekit.data.images import save_image_grid
-        from aekit.grids import _check_image_model
+        from aekit.grids import check_image_model
 
-        _check_image_model(model, "--grid")
+        check_image_model(model, "--grid")
         save_image_grid(args.grid, X, nrow=8)
         print(f"wrote the sample grid to {args.grid}")
     return 0

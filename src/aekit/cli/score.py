@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 
 from aekit.cli._common import add_quiet, add_subparser
-from aekit.cli.detect import score_frame, summary
-from aekit.data.io import read_data, write_table
-from aekit.estimators import AnomalyDetector
+from aekit.cli.detect import summary
 from aekit.exceptions import ModelFileError
-from aekit.persistence import load
-from aekit.streaming import CHUNK_ROWS, can_stream, score_file
 
 
 def add_parser(subparsers) -> None:
@@ -24,24 +20,31 @@ def add_parser(subparsers) -> None:
     p.add_argument("data", help="data file with the columns the detector was fitted on")
     p.add_argument("--labels", default=None, help="0/1 labels column: excluded, used for metrics")
     p.add_argument("--out", required=True, metavar="SCORES", help="output .csv/.tsv/.parquet/.npy")
-    p.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS,
+    p.add_argument("--chunk-rows", type=int, default=None,
                    help="rows per chunk when streaming")
     add_quiet(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from aekit.data.io import read_data, write_table
+    from aekit.estimators import AnomalyDetector
+    from aekit.persistence import load
+    from aekit.streaming import can_stream, score_file, score_table
+
     detector = load(args.model)
     if not isinstance(detector, AnomalyDetector):
         raise ModelFileError(f"{args.model}: holds a {type(detector).__name__}, not an anomaly "
                              "detector. Fit one with 'aekit fit DATA --detector --out DIR'.")
     if can_stream(args.data, args.out):
-        result = score_file(detector, args.data, args.out, chunk_rows=args.chunk_rows,
-                            labels=args.labels, progress=not args.quiet)
+        chunking = {"chunk_rows": args.chunk_rows} if args.chunk_rows is not None else {}
+        result = score_file(detector, args.data, args.out, labels=args.labels,
+                            progress=not args.quiet, **chunking)
         print(summary(detector, result.flags, result.scores, result.labels, args.data))
         return 0
     data = read_data(args.data, labels=args.labels)
-    frame, scores, flags = score_frame(detector, data.X)
+    frame = score_table(detector, data.X)
     write_table(args.out, frame)
-    print(summary(detector, flags, scores, data.y if args.labels else None, args.data))
+    print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),
+                  data.y if args.labels else None, args.data))
     return 0

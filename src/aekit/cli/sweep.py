@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from aekit.cli._common import add_quiet, add_subparser, int_list
-from aekit.data.io import read_data, write_table
 
 
 def add_parser(subparsers) -> None:
@@ -30,6 +29,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aekit.data.io import read_data, write_table
     from aekit.sweep import bottleneck_sweep, plot_sweep
 
     data = read_data(args.data, labels=args.labels)

@@ -14,7 +14,6 @@ import torch
 from torch import Tensor
 
 Noise = Literal["gaussian", "masking", "salt_pepper"]
-NOISES = ("gaussian", "masking", "salt_pepper")
 
 
 def gaussian(x: Tensor, std: float) -> Tensor:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from aekit._atomic import atomic_file
+from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".npy", ".npz")
@@ -32,13 +33,6 @@ class Dataset:
     X: pd.DataFrame | np.ndarray
     y: np.ndarray | None
     source: str
-
-
-def _suffix(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz" and len(suffixes) >= 2:
-        return suffixes[-2]
-    return suffixes[-1] if suffixes else ""
 
 
 def _check_gzip(path: Path) -> None:
@@ -101,21 +95,30 @@ def _read_delimited(path: Path, sep: str) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file, or every file of a directory (at any depth; they must share columns),
+    in the order :func:`aekit.data.paths.parquet_files` gives, as streaming reads them."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as err:
-        raise DataError(
-            f"{path}: not a readable Parquet file ({err}). Check that the file is complete "
-            "and really Parquet."
-        ) from None
-    names = table.column_names
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise DataError(f"{path}: duplicated column names {duplicated}. Rename them.")
-    return table.to_pandas()
+    tables = []
+    for file in parquet_files(path) if path.is_dir() else [path]:
+        try:
+            table = pq.read_table(file)
+        except (pa.ArrowException, OSError) as err:
+            raise DataError(
+                f"{file}: not a readable Parquet file ({err}). Check that the file is complete "
+                "and really Parquet."
+            ) from None
+        names = table.column_names
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise DataError(f"{file}: duplicated column names {duplicated}. Rename them.")
+        if tables and set(names) != set(tables[0].column_names):
+            raise DataError(f"{file}: columns {sorted(set(names) ^ set(tables[0].column_names))[:10]} "
+                            f"differ from those of the first file of {path}. Every file must "
+                            "hold the same columns.")
+        tables.append(table.select(tables[0].column_names) if tables else table)
+    return (tables[0] if len(tables) == 1 else pa.concat_tables(tables)).to_pandas()
 
 
 @contextlib.contextmanager
@@ -175,28 +178,22 @@ def read_data(path: str | os.PathLike, *, labels: str | None = None) -> Dataset:
     source = str(path)
     if not path.exists():
         raise DataError(f"{path}: no such file or directory.")
-    suffix = _suffix(path)
-    if path.is_dir():
-        if any(p.suffix.lower() in (".parquet", ".pq") for p in path.iterdir()):
-            df = _read_parquet(path)
-        else:
-            from aekit.data.images import read_image_folder
+    kind = path_kind(path)
+    if kind is PathKind.IMAGE_FOLDER:
+        from aekit.data.images import read_image_folder
 
-            images, _ = read_image_folder(path)
-            return Dataset(images, None, source)
-    elif suffix in (".csv", ".txt"):
-        df = _read_delimited(path, ",")
-    elif suffix == ".tsv":
-        df = _read_delimited(path, "\t")
-    elif suffix in (".parquet", ".pq"):
-        df = _read_parquet(path)
-    elif suffix == ".npy":
-        arr = _load_numpy(path)
-        df = _array_frame(arr, path)
+        images, _ = read_image_folder(path)
+        return Dataset(images, None, source)
+    if kind is PathKind.IDX:
+        from aekit.data.images import read_idx
+
+        return Dataset(read_idx(path), None, source)
+    if kind is PathKind.NPY:
+        X = _array_frame(_load_numpy(path), path)
         if labels is not None:
             raise DataError(f"{path}: a .npy file has no named columns; --labels {labels!r} cannot be found.")
-        return Dataset(df, None, source)
-    elif suffix == ".npz":
+        return Dataset(X, None, source)
+    if kind is PathKind.NPZ:
         npz = _load_numpy(path)
         with npz:
             if "X" not in npz.files:
@@ -209,15 +206,10 @@ def read_data(path: str | os.PathLike, *, labels: str | None = None) -> Dataset:
         if y is not None and (y.ndim != 1 or len(y) != len(X)):
             raise DataError(f"{path}: 'y' has shape {y.shape}; expected ({len(X)},), one label per row of X.")
         return Dataset(_array_frame(X, path), y, source)
-    elif _is_idx(path):
-        from aekit.data.images import read_idx
-
-        return Dataset(read_idx(path), None, source)
+    if kind is PathKind.PARQUET:
+        df = _read_parquet(path)
     else:
-        raise DataError(
-            f"{path}: unknown file type {suffix or '(no extension)'!r}. "
-            "Use .csv, .tsv, .parquet, .npy, .npz, an IDX file or a folder of images."
-        )
+        df = _read_delimited(path, "\t" if kind is PathKind.TSV else ",")
     y = None
     if labels is not None:
         if labels not in df.columns:
@@ -227,11 +219,6 @@ def read_data(path: str | os.PathLike, *, labels: str | None = None) -> Dataset:
             )
         y = df.pop(labels).to_numpy()
     return Dataset(df, y, source)
-
-
-def _is_idx(path: Path) -> bool:
-    name = path.name.lower()
-    return "idx" in name or name.endswith("-ubyte") or name.endswith("-ubyte.gz")
 
 
 def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray) -> Path:

@@ -22,10 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from aekit._background import read_ahead
+from aekit._progress import progress as progress_bar
+from aekit.data.chunks import CHUNK_ROWS, batch_to_float
+from aekit.data.paths import parquet_files
 from aekit.data.preprocessing import RunningMoments
 from aekit.exceptions import DataError
 
-CHUNK_ROWS = 65_536  # rows per read: 10 MiB of float64 at 20 columns
 # Memory for rows kept in RAM by scan(): the held-out rows and the sample, each.
 KEEP_BYTES = 64 * 2**20
 
@@ -52,13 +54,6 @@ class HoldOut:
         return rng.random(n_rows) < self.fraction
 
 
-def is_parquet(path: Path) -> bool:
-    """A ``.parquet``/``.pq`` file, or a directory holding some (at any depth)."""
-    if path.is_dir():
-        return any(p.suffix.lower() in (".parquet", ".pq") for p in path.rglob("*"))
-    return path.suffix.lower() in (".parquet", ".pq")
-
-
 def too_large_for_memory(path: Path, share: float = 0.25) -> bool:
     """Whether loading ``path`` would take more than ``share`` of this machine's RAM.
 
@@ -76,16 +71,13 @@ def too_large_for_memory(path: Path, share: float = 0.25) -> bool:
 
 
 def _parquet_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file()
-                       and p.suffix.lower() in (".parquet", ".pq"))
-        if not files:
-            raise DataError(f"{path}: a directory without .parquet files. Training streams "
-                            "a Parquet file or a directory of them.")
-        return files
     if not path.exists():
         raise DataError(f"{path}: no such file or directory.")
-    return [path]
+    files = parquet_files(path) if path.is_dir() else [path]
+    if not files:
+        raise DataError(f"{path}: holds no .parquet files. Training streams a Parquet file "
+                        "or a directory of them.")
+    return files
 
 
 @dataclass(frozen=True)
@@ -186,15 +178,13 @@ class ParquetRows:
         """Piece ``index`` as validated float64 chunks (every row, no transform)."""
         import pyarrow.parquet as pq
 
-        from aekit.streaming import _batch_to_float
-
         piece = self.pieces[index]
         row = piece.file_row
         with pq.ParquetFile(piece.path, pre_buffer=False) as pf:
             for batch in pf.iter_batches(batch_size=chunk_rows, row_groups=[piece.row_group],
                                          columns=list(self.columns)):
                 if batch.num_rows:
-                    yield _batch_to_float(batch, list(self.columns), piece.path, row)
+                    yield batch_to_float(batch, list(self.columns), piece.path, row)
                     row += batch.num_rows
 
     def read(self, index: int, chunk_rows: int = CHUNK_ROWS) -> Iterator[np.ndarray]:
@@ -243,15 +233,13 @@ def scan(rows: ParquetRows, *, hold_out: HoldOut | None = None, sample_fraction:
     the masks depend on the piece, not on who reads it, so the shares add up to the
     single-process result).
     """
-    from tqdm.auto import tqdm
-
     if hold_out is not None and rows.held_out is not None:
         raise ValueError("scan(hold_out=...) needs a view without held-out rows")
     moments = RunningMoments(rows.n_features)
     held, sample, n_rest = [], [], 0
     indices = range(len(rows.pieces)) if pieces is None else pieces
-    with tqdm(total=sum(rows.pieces[i].n_rows for i in indices), unit="row", unit_scale=True,
-              desc="reading", disable=not progress, leave=False, dynamic_ncols=True) as bar:
+    with progress_bar(total=sum(rows.pieces[i].n_rows for i in indices), unit="row",
+                      unit_scale=True, desc="reading", enabled=progress) as bar:
         for i in indices:
             # whole-group masks, so the split matches ParquetRows.without(hold_out)
             held_mask = (hold_out.mask(i, rows.pieces[i].n_rows) if hold_out is not None

@@ -14,10 +14,10 @@ from typing import Literal
 import numpy as np
 from sklearn.preprocessing import RobustScaler
 
+from aekit.choices import SCALINGS
 from aekit.exceptions import ParameterError
 
 Scaling = Literal["standard", "minmax", "robust", "none"]
-SCALINGS = ("standard", "minmax", "robust", "none")
 
 # Rows per block where whole-matrix work is done in blocks: 16,384 rows of 20 float64
 # features are 2.5 MiB, small enough for the allocator to reuse between blocks.

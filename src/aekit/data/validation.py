@@ -17,7 +17,7 @@ from scipy.sparse import issparse
 from aekit.exceptions import DataError
 
 # float32 is what the networks compute in; larger magnitudes would become inf there.
-_FLOAT32_LIMIT = float(np.finfo(np.float32).max) / 16
+FLOAT32_LIMIT = float(np.finfo(np.float32).max) / 16
 
 
 class DataTypeError(DataError, TypeError):
@@ -108,7 +108,7 @@ def check_finite(X: np.ndarray, columns: Sequence[str] | None, source: str,
     # Fast path without temporaries (each would be as large as X): NaN propagates through
     # min and max, so two reductions settle the common, clean case.
     low, high = X.min(), X.max()
-    if np.isfinite(low) and np.isfinite(high) and max(-low, high) <= _FLOAT32_LIMIT:
+    if np.isfinite(low) and np.isfinite(high) and max(-low, high) <= FLOAT32_LIMIT:
         return
     finite = np.isfinite(X)
     if not finite.all():
@@ -121,7 +121,7 @@ def check_finite(X: np.ndarray, columns: Sequence[str] | None, source: str,
             f"the first is {what} at row {row_offset + i + 1}. Impute or drop those rows "
             "(for example DataFrame.dropna()) before fitting or scoring."
         )
-    too_big = np.abs(X) > _FLOAT32_LIMIT
+    too_big = np.abs(X) > FLOAT32_LIMIT
     if too_big.any():
         j = int(np.flatnonzero(too_big.any(axis=0))[0])
         i = int(np.flatnonzero(too_big[:, j])[0])

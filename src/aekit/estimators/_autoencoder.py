@@ -7,7 +7,8 @@ import torch
 from sklearn.decomposition import PCA
 from torch import nn
 
-from aekit.data.corruption import NOISES, Corruption
+from aekit.choices import NOISES
+from aekit.data.corruption import Corruption
 from aekit.estimators._base import COMMON_CONSTRAINTS, IMAGE_CONSTRAINTS, BaseAutoencoder
 from aekit.estimators._params import is_float, one_of
 from aekit.exceptions import ParameterError

@@ -8,7 +8,6 @@ the scikit-learn contract, reproducibility, chunked inference - lives here once.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,13 +15,14 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
 from torch import nn
 
-from aekit.data.images import to_image_array
-from aekit.data.parquet_rows import HoldOut, ParquetRows, keep_fraction, scan
-from aekit.data.preprocessing import SCALINGS, AffineScaler
+from aekit import _threads
+from aekit.choices import SCALINGS
+from aekit.data.schema import InputSpec
 from aekit.data.validation import check_features
+from aekit.estimators._fitting import HoldOutRule, draw_seeds, prepare_training
+from aekit.estimators._inputs import FittedInputMixin
 from aekit.estimators._params import (
     Constraint,
     int_sequence,
@@ -32,11 +32,10 @@ from aekit.estimators._params import (
     random_state_like,
     validate_params,
 )
-from aekit.exceptions import DataError, NotFittedError, ParameterError
+from aekit.exceptions import NotFittedError, ParameterError
+from aekit.model_files import write_model
 from aekit.nn.layers import ACTIVATIONS
-from aekit.training import History, TrainConfig, distributed, resolve_device, train
-from aekit.training.batches import StreamBatches
-from aekit.training.loop import cpu_threads, step_threads
+from aekit.training import History, TrainConfig, resolve_device, train
 
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
 # Images per forward pass for convolutional networks: their activations are ~100x larger
@@ -69,17 +68,6 @@ IMAGE_CONSTRAINTS: dict[str, Constraint] = {
     "channels": (lambda v: int_sequence(v) and len(v) > 0,
                  "a non-empty sequence of ints >= 1, e.g. (32, 64)"),
 }
-
-
-def looks_like_images(X: Any) -> bool:
-    """3-D (N, H, W) or 4-D (N, C, H, W) arrays (or nested lists) are images.
-
-    Reads ``X.ndim`` rather than calling ``np.ndim``, so array-likes that only convert on
-    request (``__array__``) are not converted here.
-    """
-    if isinstance(X, (list, tuple)):
-        return np.ndim(X) in (3, 4)
-    return getattr(X, "ndim", None) in (3, 4) and not hasattr(X, "columns")
 
 
 def auto_batch_size(n_train: int) -> int:
@@ -142,33 +130,7 @@ def at_least_rows(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -
     return fn(torch.cat([x, padding]))[:n]
 
 
-def input_schema_state(estimator: Any) -> dict[str, Any]:
-    """What a fitted estimator expects as input, as JSON: width, names, scaler, image shape."""
-    state = {"n_features_in_": int(estimator.n_features_in_),
-             "scaler_": estimator.scaler_.to_dict()}
-    if hasattr(estimator, "feature_names_in_"):
-        state["feature_names_in_"] = [str(c) for c in estimator.feature_names_in_]
-    if getattr(estimator, "image_shape_", None) is not None:
-        state["image_shape_"] = list(estimator.image_shape_)
-    return state
-
-
-def restore_input_schema(estimator: Any, state: dict[str, Any]) -> None:
-    """Inverse of :func:`input_schema_state`, checking that the parts agree."""
-    estimator.n_features_in_ = int(state["n_features_in_"])
-    if "feature_names_in_" in state:
-        estimator.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
-    estimator.scaler_ = AffineScaler.from_dict(state["scaler_"])
-    if estimator.scaler_.center.shape != (estimator.n_features_in_,):
-        raise ValueError("scaler size does not match n_features_in_")
-    shape = state.get("image_shape_")
-    estimator.image_shape_ = tuple(int(v) for v in shape) if shape is not None else None
-    if shape is not None and (len(shape) not in (2, 3)
-                              or math.prod(shape) != estimator.n_features_in_):
-        raise ValueError("image_shape_ does not match n_features_in_")
-
-
-class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class; not for direct use. See :class:`aekit.Autoencoder`."""
 
     _constraints: dict[str, Constraint] = COMMON_CONSTRAINTS
@@ -218,9 +180,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 "appropriate arguments before using this estimator."
             )
 
-    # ------------------------------------------------------------------ images
+    # ------------------------------------------------------------------ the input contract
     def _is_image_model(self) -> bool:
-        return getattr(self, "image_shape_", None) is not None
+        return self.image_shape_ is not None
 
     def _use_conv(self) -> bool:
         """Convolutional network: ``architecture="conv"``, or "auto" with image input."""
@@ -228,90 +190,28 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return arch == "conv" or (arch == "auto" and self._is_image_model())
 
     def _image_chw(self) -> tuple[int, int, int]:
-        """(channels, height, width) of one training image."""
-        shape = tuple(self.image_shape_)
-        return (1, *shape) if len(shape) == 2 else shape
+        return self.input_spec_.image_chw
 
-    def _resolved_scaling(self) -> str:
+    def _scaling_for(self, spec: InputSpec) -> str:
         """``scaling="auto"``: none for images (pixels are in [0, 1]), standard otherwise."""
         if self.scaling == "auto":
-            return "none" if self._is_image_model() else "standard"
+            return "none" if spec.is_images else "standard"
         return self.scaling
 
     def _threads(self, device: torch.device) -> int | None:
-        """Intra-op threads for a convolutional network on a small CPU (None: torch's choice).
+        return _threads.conv_threads(device) if self._use_conv() else None
 
-        On the 2-core CI machine, shared with other jobs, two threads made each conv step
-        about 25x slower than one (OpenMP workers spinning on oversubscribed cores), while
-        one thread trains MNIST at ~45 ms per batch of 128. Larger machines keep the default.
-        """
-        if self._use_conv() and device.type == "cpu" and (os.cpu_count() or 1) <= 2:
-            return 1
-        return None
-
-    def _inference_chunk(self) -> int:
+    @property
+    def inference_rows(self) -> int:
+        """Rows per forward pass at inference: large, but bounded memory."""
         return CONV_INFERENCE_CHUNK if self._use_conv() else INFERENCE_CHUNK
 
-    def _images_to_rows(self, X: Any, source: str, *, fit: bool) -> np.ndarray:
-        """Check images (see :func:`aekit.data.images.to_image_array`); flatten to rows."""
-        images = to_image_array(X, source=source)  # (N, C, H, W) float32 in [0, 1]
-        if fit:
-            self.image_shape_ = tuple(int(s) for s in np.shape(X)[1:])
-        elif images.shape[1:] != self._image_chw():
-            raise DataError(
-                f"{source}: images of shape {tuple(np.shape(X)[1:])} (one image), but "
-                f"{type(self).__name__} was fitted on images of shape {self.image_shape_}. "
-                "Resize or crop them to the training size.")
-        return images.reshape(images.shape[0], -1).astype(np.float64)
-
-    def _like_input(self, rows: np.ndarray, X: Any) -> np.ndarray:
-        """Per-pixel results ``(n, n_features)`` back in the layout of images ``X``."""
-        if self._is_image_model() and looks_like_images(X):
-            return rows.reshape(np.shape(X)[0], *np.shape(X)[1:])
-        return rows
-
-    def _validate_X(self, X: Any, *, fit: bool, source: str = "X") -> np.ndarray:
-        if fit and looks_like_images(X):
-            values = self._images_to_rows(X, source, fit=True)
-            if values.shape[0] < 2:
-                raise DataError(f"{source}: got 1 image; at least 2 are needed to fit.")
-            self.n_features_in_ = values.shape[1]
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            return values
-        if fit:
-            self.image_shape_ = None
-            if getattr(self, "architecture", "mlp") == "conv":
-                raise DataError(
-                    f"{source}: architecture='conv' needs images of shape (n_samples, height, "
-                    "width) or (n_samples, channels, height, width); got an array of shape "
-                    f"{np.shape(X)}. Reshape flat pixels first, e.g. X.reshape(-1, 28, 28), "
-                    "or use architecture='mlp'.")
-            values, columns = check_features(X, source=source, min_samples=2,
-                                             estimator_name=type(self).__name__)
-            self.n_features_in_ = values.shape[1]
-            if columns is not None and all(isinstance(c, str) for c in getattr(X, "columns", [])):
-                self.feature_names_in_ = np.asarray(columns, dtype=object)
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            return values
-        self._check_is_fitted()
-        if self._is_image_model() and looks_like_images(X):
-            return self._images_to_rows(X, source, fit=False)
-        names = getattr(self, "feature_names_in_", None)
-        is_frame = hasattr(X, "columns")
-        values, _ = check_features(
-            X, source=source,
-            feature_names=list(names) if (names is not None and is_frame) else None,
-            n_features=self.n_features_in_, estimator_name=type(self).__name__,
-        )
-        return values
-
     def _scaled_tensor(self, X: Any, source: str = "X") -> torch.Tensor:
-        values = self._validate_X(X, fit=False, source=source)
-        # C order: a Fortran-ordered input (e.g. DataFrame.to_numpy()) would otherwise take
-        # another matmul kernel and give results differing in the last bits.
-        return torch.from_numpy(self.scaler_.transform_float32(values))
+        """New input checked against the contract, scaled, as a float32 (n, d) tensor."""
+        self._check_is_fitted()
+        spec = self.input_spec_
+        rows = spec.rows(X, source=source, estimator_name=type(self).__name__)
+        return torch.from_numpy(spec.encode_float32(rows))
 
     def _train_config(self, n_train: int) -> TrainConfig:
         batch = auto_batch_size(n_train) if self.batch_size == "auto" else int(self.batch_size)
@@ -336,9 +236,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features), or ParquetRows
-            A :class:`aekit.data.parquet_rows.ParquetRows` (Parquet files larger than
-            memory) is streamed: see :meth:`_fit_stream`.
+        X : array-like or DataFrame of shape (n_samples, n_features), images, or ParquetRows
+            A :class:`aekit.ParquetRows` (Parquet files larger than memory) is streamed:
+            row groups in a new random order every epoch, rows shuffled within a buffer.
         y : ignored
             Present for API consistency (pipelines pass it).
         X_val : array-like, optional
@@ -353,53 +253,44 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self
         """
         validate_params(self, self._constraints)
-        if isinstance(X, ParquetRows):
-            return self._fit_stream(X, X_val=X_val, checkpoint=checkpoint)
         started = time.perf_counter()
-        values = self._validate_X(X, fit=True)
-        self.scaler_ = AffineScaler.fit(values, self._resolved_scaling())
-        scaled = self.scaler_.transform_float32(values)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        n = scaled.shape[0]
+        seed = draw_seeds(self.random_state)
         device = resolve_device(self.device)
-        if X_val is not None:
-            if self._is_image_model() and looks_like_images(X_val):
-                val_values = self._images_to_rows(X_val, "X_val", fit=False)
-            else:
-                val_values, _ = check_features(X_val, source="X_val", n_features=self.n_features_in_,
-                                               estimator_name=type(self).__name__)
-            X_train = torch.from_numpy(scaled).to(device)
-            X_val = torch.from_numpy(self.scaler_.transform_float32(val_values)).to(device)
-        else:
-            n_val = int(round(self.validation_fraction * n)) if n >= 20 else 0
-            order = np.random.default_rng(seed).permutation(n)
-            train_rows, val_rows = order[n_val:], order[:n_val]
-            X_train = torch.from_numpy(scaled[np.sort(train_rows)]).to(device)
-            X_val = torch.from_numpy(scaled[np.sort(val_rows)]).to(device) if n_val else None
-        module, history = self._train_module(X_train, X_val, X_train.cpu(), scaled, seed,
-                                             device, checkpoint)
+        data = prepare_training(
+            X, scaling=self._scaling_for, hold_out=HoldOutRule(float(self.validation_fraction)),
+            seed=seed, X_val=X_val, estimator_name=type(self).__name__,
+            progress=self.verbose > 0,
+            images="required" if getattr(self, "architecture", "mlp") == "conv" else "auto")
+        self.input_spec_ = data.spec
+        as_tensor = lambda rows: torch.from_numpy(  # noqa: E731
+            np.ascontiguousarray(rows, dtype=np.float32))
+        X_val_t = as_tensor(data.held_out).to(device) if data.held_out is not None else None
+        train_source = data.batches(seed, device)
+        module, history = self._train_module(train_source, X_val_t, as_tensor(data.sample),
+                                             data.bounds, seed, device, checkpoint)
+        whole = as_tensor(data.all_rows)
         if history.best_epoch < 0:
             # Training never beat the initial solution: keep it, fitted on every row.
-            self._init_module(module, torch.from_numpy(scaled), seed)
-        return self._finish_fit(module, history, n, torch.from_numpy(scaled), seed, started)
+            self._init_module(module, whole, seed)
+        return self._finish_fit(module, history, data.n_rows, whole, seed, started)
 
     def _train_module(self, data: Any, X_val: torch.Tensor | None, init_rows: torch.Tensor,
-                      bounds_from: np.ndarray, seed: int, device: torch.device,
+                      bounds: np.ndarray, seed: int, device: torch.device,
                       checkpoint: Any) -> tuple[nn.Module, History]:
         """Build the network, start it from ``init_rows`` (the PCA start) and train it on
         ``data`` (a tensor or a stream), with torch's random state forked and seeded so the
-        caller's stays untouched. ``bounds_from``: rows whose per-feature min and max bound
-        the corruption of denoising models (and check [0, 1] for BCE/Bernoulli)."""
+        caller's stays untouched. ``bounds``: the scaled per-feature minimum and maximum,
+        which bound the corruption of denoising models (and check [0, 1] for BCE/Bernoulli)."""
         fork_devices = [device] if device.type == "cuda" else []
         n_train = data.shape[0] if isinstance(data, torch.Tensor) else data.n_rows
-        with torch.random.fork_rng(devices=fork_devices), cpu_threads(self._threads(device)):
+        with torch.random.fork_rng(devices=fork_devices), \
+                _threads.torch_threads(self._threads(device)):
             torch.manual_seed(seed)
             module = self._build_module(self.n_features_in_)
             self._init_module(module, init_rows, seed)
             module = module.to(device)
             history = train(module, self._loss_fn(), data, X_val, self._train_config(n_train),
-                            corrupt=self._corruption(bounds_from), checkpoint=checkpoint)
+                            corrupt=self._corruption(bounds), checkpoint=checkpoint)
         return module.cpu(), history
 
     def _finish_fit(self, module: nn.Module, history: History, n_samples: int,
@@ -408,87 +299,39 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.module_ = module.eval()
         self.history_ = history
         self.n_train_samples_ = int(n_samples)
-        with torch.random.fork_rng(devices=[]), cpu_threads(self._threads(torch.device("cpu"))):
+        with torch.random.fork_rng(devices=[]), \
+                _threads.torch_threads(self._threads(torch.device("cpu"))):
             torch.manual_seed(seed)
             self._after_fit(rows)
         self.fit_seconds_ = time.perf_counter() - started
         return self
-
-    def _fit_stream(self, rows: ParquetRows, *, X_val: Any = None,
-                    checkpoint: Any = None) -> BaseAutoencoder:
-        """Fit on Parquet files larger than memory, in two kinds of pass over the files.
-
-        One reading pass gathers the scaling statistics (exact mean/std/min/max; median and
-        IQR from a uniform sample), holds out ``validation_fraction`` of the rows for early
-        stopping (at most 64 MiB of them) and keeps a sample of up to 64 MiB of training
-        rows. The sample stands in for the training rows where a fit needs them all at once:
-        the PCA start, a VAE's KL per dimension. Every epoch then streams the remaining rows
-        (row groups in random order, rows shuffled within a buffer). Held-out rows are
-        chosen by a seeded per-row mask, so they never reach the training stream.
-        """
-        started = time.perf_counter()
-        if getattr(self, "architecture", "mlp") == "conv":
-            raise DataError(f"{rows.path}: streaming from Parquet trains on table rows; "
-                            "architecture='conv' needs image arrays in memory.")
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        device = resolve_device(self.device)
-        self.image_shape_ = None
-        self.n_features_in_ = rows.n_features
-        self.feature_names_in_ = np.asarray(rows.columns, dtype=object)
-        hold_out = None
-        if X_val is None and self.validation_fraction > 0 and rows.n_rows >= 20:
-            hold_out = HoldOut(seed, keep_fraction(float(self.validation_fraction),
-                                                   rows.n_rows, rows.n_features))
-        sample_share = keep_fraction(1.0, rows.n_rows, rows.n_features)
-        # under torchrun each rank reads its share of the row groups once, then they merge
-        found = distributed.gather_scan(scan(
-            rows, hold_out=hold_out, sample_fraction=sample_share, sample_seed=seed,
-            progress=self.verbose > 0, pieces=distributed.my_pieces(len(rows.pieces))))
-        if found.n_rows < 2:
-            raise DataError(f"{rows.path}: {found.n_rows} training rows; at least 2 are "
-                            "needed to fit.")
-        self.scaler_ = AffineScaler.from_moments(found.moments, self._resolved_scaling(),
-                                                 found.sample)
-        if X_val is not None:
-            val_values, _ = check_features(X_val, source="X_val", n_features=self.n_features_in_,
-                                           estimator_name=type(self).__name__)
-        else:
-            val_values = found.held_out if len(found.held_out) else None
-        to_tensor = lambda X: torch.from_numpy(self.scaler_.transform_float32(X))  # noqa: E731
-        sample = to_tensor(found.sample)
-        X_val_t = to_tensor(val_values).to(device) if val_values is not None else None
-        # The exact scaled minimum and maximum of every feature: all that the corruption
-        # and the [0, 1] checks of BCE / Bernoulli models read from the training data.
-        bounds = self.scaler_.transform(np.stack([found.moments.min, found.moments.max]))
-        train_rows = rows.without(hold_out) if hold_out is not None else rows
-        stream = StreamBatches(train_rows.map(self.scaler_.transform), found.n_rows, seed, device)
-        module, history = self._train_module(stream, X_val_t, sample, bounds, seed, device,
-                                             checkpoint)
-        return self._finish_fit(module, history, found.moments.count, sample, seed, started)
 
     # ------------------------------------------------------------------ inference
     @torch.inference_mode()
     def _map_chunks(self, fn, tensor: torch.Tensor) -> np.ndarray:
         """Apply ``fn`` to large chunks of rows; return the concatenated float64 result."""
         self.module_.eval()
-        step = self._inference_chunk()
+        step = self.inference_rows
         cpu = torch.device("cpu")
         threads = self._threads(cpu)
         if threads is None:
-            # Same rule as training: one thread for small work or a machine already busy
-            # (measured 9x faster scoring a 65,536-row chunk of a small MLP on 2 loaded
-            # cores, 30x for a few hundred rows).
-            threads = step_threads(self.module_, min(step, tensor.shape[0]), cpu)
-        with cpu_threads(threads):
+            threads = _threads.step_threads(self.module_, min(step, tensor.shape[0]), cpu)
+        with _threads.torch_threads(threads):
             outs = [at_least_rows(fn, tensor[i:i + step]) for i in range(0, tensor.shape[0], step)]
         return torch.cat(outs).double().numpy()
 
-    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+    # Scaled tensors in, tensors out: the network as the detector's scorer and ONNX export
+    # compose it (``transform`` and ``reconstruct`` wrap these with the input contract).
+    def encode_scaled(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent codes (the posterior mean for a VAE) of scaled rows ``x``."""
         return self.module_.encode(x)
 
-    def _decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode_scaled(self, z: torch.Tensor) -> torch.Tensor:
+        """Scaled reconstructions of latent codes ``z``."""
         return self.module_.decode(z)
+
+    def reconstruct_scaled(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode_scaled(self.encode_scaled(x))
 
     def transform(self, X: Any) -> np.ndarray:
         """Latent codes, shape (n_samples, latent_dim); the posterior mean for a VAE.
@@ -496,7 +339,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         ``X`` is a table (n_samples, n_features), or for a model fitted on images, images of
         the training shape (or the same pixels flattened).
         """
-        return self._map_chunks(self._encode, self._scaled_tensor(X))
+        return self._map_chunks(self.encode_scaled, self._scaled_tensor(X))
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Decode latent codes back to data space (original units), shape (n, n_features).
@@ -507,13 +350,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Z, _ = check_features(X, source="latent codes", n_features=int(self.latent_dim),
                               estimator_name=f"{type(self).__name__}'s decoder")
         Z = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))
-        decoded = self.scaler_.inverse_transform(self._map_chunks(self._decode, Z))
-        if self._is_image_model():
-            return decoded.reshape(decoded.shape[0], *self.image_shape_)
-        return decoded
-
-    def _reconstruct_scaled(self, x: torch.Tensor) -> torch.Tensor:
-        return self._decode(self._encode(x))
+        decoded = self.input_spec_.decode(self._map_chunks(self.decode_scaled, Z))
+        return self.input_spec_.as_images(decoded) if self._is_image_model() else decoded
 
     def reconstruct(self, X: Any) -> np.ndarray:
         """Reconstructions in the input's units, shape (n_samples, n_features).
@@ -522,9 +360,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         the output has the input's shape: (N, H, W) in, (N, H, W) out; (N, C, H, W) in,
         (N, C, H, W) out.
         """
-        rows = self.scaler_.inverse_transform(
-            self._map_chunks(self._reconstruct_scaled, self._scaled_tensor(X)))
-        return self._like_input(rows, X)
+        rows = self.input_spec_.decode(
+            self._map_chunks(self.reconstruct_scaled, self._scaled_tensor(X)))
+        return self.input_spec_.shaped_like(rows, X)
 
     def error_map(self, X: Any) -> np.ndarray:
         """Squared reconstruction error of every pixel (feature) in the scaled space.
@@ -534,8 +372,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Its mean over each sample's pixels is :meth:`reconstruction_error`.
         """
         x = self._scaled_tensor(X)
-        rows = self._map_chunks(lambda c: (self._reconstruct_scaled(c) - c).pow(2), x)
-        return self._like_input(rows, X)
+        rows = self._map_chunks(lambda c: (self.reconstruct_scaled(c) - c).pow(2), x)
+        return self.input_spec_.shaped_like(rows, X)
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared error per sample in the scaled space, shape (n_samples,).
@@ -546,7 +384,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         x = self._scaled_tensor(X)
 
         def per_row(chunk: torch.Tensor) -> torch.Tensor:
-            return (self._reconstruct_scaled(chunk) - chunk).pow(2).flatten(1).mean(dim=1)
+            return (self.reconstruct_scaled(chunk) - chunk).pow(2).flatten(1).mean(dim=1)
 
         return self._map_chunks(per_row, x)
 
@@ -557,9 +395,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
         """Save to directory ``path`` (safetensors + JSON; atomic). Load with ``aekit.load``."""
-        from aekit.persistence import save
-
-        save(self, path)
+        write_model(self, path)
 
     def _weights(self) -> dict[str, torch.Tensor]:
         return self.module_.state_dict()
@@ -569,7 +405,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _fitted_state(self) -> dict[str, Any]:
         return {
-            **input_schema_state(self),
+            "input": self.input_spec_.to_dict(),
             "n_train_samples_": self.n_train_samples_,
             "fit_seconds_": float(self.fit_seconds_),
             "extras": self._fitted_extras(),
@@ -577,7 +413,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _restore_fitted_state(self, state: dict[str, Any], weights: dict[str, torch.Tensor],
                               history: dict[str, Any]) -> None:
-        restore_input_schema(self, state)
+        self.input_spec_ = InputSpec.from_dict(state["input"])
         module = self._build_module(self.n_features_in_)
         module.load_state_dict(weights, strict=True)
         self.module_ = module.eval()

@@ -3,12 +3,9 @@
 Default recipe (chosen by the ADBench benchmark in BENCHMARKS.md, not per dataset):
 robust scaling fitted once, an ensemble of small autoencoders with different seeds and
 bottleneck widths, each stopped early on held-out loss (an autoencoder that trains too long
-learns the anomalies in its training data too). Three views are scored: how far a row is off
-the learned manifold (each member's reconstruction error), where it lies on it (the
-Mahalanobis distance of each member's code) and how sparse its neighbourhood is (the mean
-distance to its nearest reference rows). Every part is normalised by the median and
-interquartile range of its scores on held-out calibration rows, so no part's scale dominates,
-and the three views are averaged with equal weight.
+learns the anomalies in its training data too). Three views are scored and combined by
+:class:`aekit.estimators._scorer.Scorer`: how far a row is off the learned manifold, where
+it lies on it, and how sparse its neighbourhood is.
 """
 
 from __future__ import annotations
@@ -19,20 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.utils import check_random_state
 
 from aekit.anomaly.thresholds import make_threshold, threshold_from_dict
-from aekit.data.images import to_image_array
-from aekit.data.parquet_rows import HoldOut, ParquetRows, keep_fraction, scan
-from aekit.data.preprocessing import SCALINGS, AffineScaler
-from aekit.data.validation import check_features
+from aekit.choices import DETECTOR_MODELS, SCALINGS, SCORINGS, THRESHOLDS
+from aekit.data.schema import InputSpec
 from aekit.estimators._autoencoder import Autoencoder
-from aekit.estimators._base import (
-    MIN_INFERENCE_ROWS,
-    input_schema_state,
-    looks_like_images,
-    restore_input_schema,
-)
+from aekit.estimators._fitting import HoldOutRule, draw_seeds, prepare_training
+from aekit.estimators._inputs import FittedInputMixin
 from aekit.estimators._params import (
     is_float,
     is_int,
@@ -40,49 +30,11 @@ from aekit.estimators._params import (
     random_state_like,
     validate_params,
 )
+from aekit.estimators._scorer import Scorer, scoring_views
 from aekit.estimators._vae import VAE
-from aekit.exceptions import DataError, NotFittedError, ParameterError
-from aekit.training import distributed
+from aekit.exceptions import NotFittedError, ParameterError
+from aekit.model_files import write_model
 from aekit.training.history import History
-
-THRESHOLDS = ("mean_std", "quantile", "mad", "pot")
-SCORINGS = ("combined", "reconstruction", "latent", "elbo")
-# Reference rows kept for the local-density part. Small on purpose, as IsolationForest's
-# max_samples=256 (Liu et al. 2008): in a small subsample, clustered anomalies mask each
-# other less and the 10-nearest-neighbour distance measures density at a coarser scale.
-# On ADBench 256 rows gave 0.828 ROC-AUC / 0.449 AP vs 0.823 / 0.423 with 2,000 (and
-# 512: 0.827 / 0.436; 128: 0.827 / 0.463), and the neighbour search is ~8x cheaper.
-MAX_REFERENCE_ROWS = 256
-MAX_REFERENCE_VALUES = 2**22  # and at most this many values (32 MiB as float64)
-DENSITY_BLOCK = 256  # query rows per distance block (always padded to this size, see below)
-
-
-def single_threaded_blas():
-    """NumPy's BLAS on one thread while scoring: its products here are narrow (a few latent
-    dimensions), and a BLAS thread pool spinning next to torch's thread and the reader's
-    made streaming scoring 1.6x slower on 2 cores."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def mahalanobis(Z: np.ndarray, precision: np.ndarray) -> np.ndarray:
-    """sqrt(z' P z) for each centred row z of ``Z``: one matrix product (a three-operand
-    einsum took 5x longer), shared with streaming scoring so both give the same bits.
-    Fewer than 16 rows are zero-padded: BLAS multiplies a single row by another kernel,
-    whose rounding differs (see aekit.estimators._base.MIN_INFERENCE_ROWS)."""
-    n = len(Z)
-    if n < MIN_INFERENCE_ROWS:
-        Z = np.concatenate([Z, np.zeros((MIN_INFERENCE_ROWS - n, Z.shape[1]))])
-    return np.sqrt(np.maximum(((Z @ precision) * Z).sum(axis=1), 0.0))[:n]
-
-
-def error_shares(squared_errors: np.ndarray) -> np.ndarray:
-    """Each feature's share of its row's summed squared error (rows sum to 1; a row
-    without error gets equal shares)."""
-    sums = squared_errors.sum(axis=1, keepdims=True)
-    return np.divide(squared_errors, sums, where=sums > 0,
-                     out=np.full_like(squared_errors, 1.0 / squared_errors.shape[1]))
 
 
 def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
@@ -94,12 +46,12 @@ def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
 def member_batch_size(n_rows: int) -> int:
     """Members' batch size for ``batch_size="auto"``: about n/8 rows, a power of two in
     [32, 512]. Larger than an Autoencoder's default: members start at PCA and need only
-    refining, and measured on ADBench this gives the same ROC-AUC in a fraction of the time.
+    refining (BENCHMARKS.md section 2).
     """
     return min(int(np.clip(2 ** round(np.log2(max(n_rows, 1) / 8)), 32, 512)), max(n_rows, 1))
 
 
-class AnomalyDetector(OutlierMixin, BaseEstimator):
+class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
     """Flag rows an autoencoder ensemble reconstructs badly.
 
     Follows scikit-learn's outlier-detector conventions: ``score_samples`` is lower for
@@ -180,7 +132,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     """
 
     _constraints = {
-        "model": (one_of("ae", "vae"), "one of ('ae', 'vae')"),
+        "model": (one_of(*DETECTOR_MODELS), f"one of {DETECTOR_MODELS}"),
         "n_estimators": (is_int(1, 100), "an int in [1, 100]"),
         "latent_dim": (lambda v: v == "auto" or is_int(1)(v), "'auto' or an int >= 1"),
         "hidden_dims": (lambda v: v == "auto" or (not isinstance(v, str) and all(is_int(1)(w) for w in v)),
@@ -247,7 +199,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                       batch_size=batch, lr=self.lr, patience=self.patience,
                       verbose=self.verbose, device=self.device)
         cls = VAE if self.model == "vae" else Autoencoder
-        return [cls(latent, random_state=seed, **common) for latent, seed in zip(latents, seeds)]
+        return [cls(latent, random_state=seed, **common)
+                for latent, seed in zip(latents, seeds, strict=True)]
 
     def _make_threshold(self):
         params: dict[str, Any] = {}
@@ -260,160 +213,40 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return make_threshold(self.threshold, **params)
 
     def _check_is_fitted(self) -> None:
-        if not hasattr(self, "estimators_"):
+        if not hasattr(self, "scorer_"):
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator.")
 
-    def _image_rows(self, X: Any, source: str) -> np.ndarray:
-        """Images -> flat float64 rows; checks the size against the training images."""
-        images = to_image_array(X, source=source)
-        shape = getattr(self, "image_shape_", None)
-        if shape is not None:
-            chw = (1, *shape) if len(shape) == 2 else tuple(shape)
-            if images.shape[1:] != chw:
-                raise DataError(
-                    f"{source}: images of shape {tuple(np.shape(X)[1:])} (one image), but "
-                    f"{type(self).__name__} was fitted on images of shape {tuple(shape)}. "
-                    "Resize or crop them to the training size.")
-        return images.reshape(len(images), -1).astype(np.float64)
+    def _scaling_for(self, spec: InputSpec) -> str:
+        """``scaling="auto"``: none for images, robust (median / IQR) for tables."""
+        if spec.is_images and self.scaling not in ("auto", "none", "minmax"):
+            raise ParameterError(
+                f"scaling={self.scaling!r} does not keep pixels in [0, 1]; for images use "
+                "scaling='auto' (no scaling), 'none' or 'minmax'.")
+        if self.scaling == "auto":
+            return "none" if spec.is_images else "robust"
+        return self.scaling
 
-    def _to_member_input(self, Xs: np.ndarray) -> np.ndarray:
-        """Scaled rows as images for the members (so they build conv networks)."""
-        if getattr(self, "image_shape_", None) is None:
-            return Xs
-        return Xs.reshape(len(Xs), *self.image_shape_).astype(np.float32)
+    # ------------------------------------------------------------------ the input contract
+    @property
+    def estimators_(self) -> list:
+        """The fitted ensemble members (Autoencoder or VAE), fitted on scaled rows."""
+        return self.scorer_.members
 
-    def error_map(self, X: Any) -> np.ndarray:
-        """Squared reconstruction error of every pixel, averaged over the ensemble.
-
-        Same shape as ``X`` for images, (n_samples, n_features) for tables; in the scaled
-        space. Bright regions are where an image departs from what the models learned.
-        """
-        Xs = self._scaled(X)
-        rows = np.mean([m.error_map(Xs) for m in self.estimators_], axis=0)
-        if getattr(self, "image_shape_", None) is not None and looks_like_images(X):
-            return rows.reshape(np.shape(X))
-        return rows
-
-    def _scaled(self, X: Any, source: str = "X") -> np.ndarray:
+    def scaled(self, X: Any, source: str = "X") -> np.ndarray:
+        """``X`` checked against the input contract and scaled as the members see it:
+        float64 rows (n_samples, n_features), clipped to +/- ``clip``."""
         self._check_is_fitted()
-        if getattr(self, "image_shape_", None) is not None and looks_like_images(X):
-            return self._clip(self.scaler_.transform(self._image_rows(X, source)))
-        names = getattr(self, "feature_names_in_", None)
-        values, _ = check_features(
-            X, source=source,
-            feature_names=list(names) if (names is not None and hasattr(X, "columns")) else None,
-            n_features=self.n_features_in_, estimator_name=type(self).__name__)
-        return self._clip(self.scaler_.transform(values))
-
-    def _clip(self, Xs: np.ndarray) -> np.ndarray:
-        """Bound scaled values to +/- clip: one wild value (robust scaling of a heavy-tailed
-        column can give thousands) must not dominate the training loss; it still scores as
-        far out as anything can."""
-        return Xs if self.clip is None else np.clip(Xs, -self.clip, self.clip)
-
-    def _member_errors(self, member, Xs: np.ndarray) -> np.ndarray:
-        # Root mean squared error rather than MSE: a sum of squares is chi-square-like with
-        # a long right tail, its square root is close to Gaussian, which is what mean + k*std
-        # and MAD thresholds assume. Rankings are unchanged.
-        if self.model == "vae" and self.scoring == "elbo":
-            return member.negative_elbo(Xs, n_samples=0)
-        return np.sqrt(member.reconstruction_error(Xs))
-
-    def _latent_distances(self, i: int, Xs: np.ndarray) -> np.ndarray:
-        """Mahalanobis distance of member i's codes from the calibration codes' centre.
-
-        The reconstruction error sees how far a row is *off* the learned manifold; this sees
-        how unusual its position *on* it is (Hotelling's T^2 next to the Q statistic in PCA
-        process monitoring). Together they catch both kinds of outlier.
-        """
-        mean, precision = self.latent_stats_[i]
-        Z = self.estimators_[i].transform(self._to_member_input(Xs)) - mean
-        return mahalanobis(Z, precision)
-
-    def _fit_latent_stats(self, X_cal: np.ndarray) -> None:
-        self.latent_stats_ = []
-        for m in self.estimators_:
-            Z = m.transform(self._to_member_input(X_cal))
-            cov = np.atleast_2d(np.cov(Z, rowvar=False))
-            # ridge relative to the average variance keeps collapsed dimensions harmless
-            ridge = 1e-3 * max(float(np.trace(cov)) / len(cov), 1e-12)
-            self.latent_stats_.append((Z.mean(axis=0), np.linalg.inv(cov + ridge * np.eye(len(cov)))))
-
-    def _uses_density(self) -> bool:
-        return getattr(self, "reference_", None) is not None
-
-    def _fit_reference(self, X_pool: np.ndarray, seed: int) -> None:
-        """Keep a random subsample of ``X_pool`` (scaled rows) as the density reference,
-        when the density view is on (``scoring="combined"`` and ``n_neighbors`` set)."""
-        if self.scoring != "combined" or self.n_neighbors is None:
-            return
-        bound = max(MAX_REFERENCE_VALUES // max(X_pool.shape[1], 1), 2)
-        n_ref = min(len(X_pool), MAX_REFERENCE_ROWS, bound)
-        rows = np.sort(np.random.default_rng(seed).permutation(len(X_pool))[:n_ref])
-        self.reference_ = np.ascontiguousarray(X_pool[rows], dtype=np.float64)
-        self.n_neighbors_ = min(int(self.n_neighbors), len(self.reference_))
-
-    def _density_distances(self, Xs: np.ndarray) -> np.ndarray:
-        """Mean Euclidean distance of each row to its ``n_neighbors_`` nearest reference rows.
-
-        Rows go through the matrix product in blocks of exactly ``DENSITY_BLOCK`` rows (the
-        last one zero-padded), so a row's distances do not depend on which other rows it is
-        scored with: streaming scoring in chunks gives the same bits as scoring everything
-        at once. float64 throughout. One product ``[q, 1] @ [-2 R^T; |r|^2]`` gives
-        ``|r|^2 - 2 q.r``, which orders the reference rows as the squared distance does
-        (``|q|^2`` is the same for the whole row, so it is added to the k nearest only).
-        The neighbours are picked by sorting each row with NumPy (vectorised SIMD sort:
-        ~0.2 microseconds for 256 values, where ``torch.topk`` took ~2 and NumPy's
-        partition ~0.8). 490 instead of 680 ns a row when it computed every full distance.
-        """
-        R = self.reference_
-        n_features = R.shape[1]
-        affine = np.vstack([-2.0 * R.T, (R * R).sum(axis=1)[None, :]])  # (d + 1, n_ref)
-        k = int(self.n_neighbors_)
-        X = np.asarray(Xs, dtype=np.float64)
-        out = np.empty(len(X), dtype=np.float64)
-        block = np.ones((DENSITY_BLOCK, n_features + 1))
-        for start in range(0, len(X), DENSITY_BLOCK):
-            q = X[start:start + DENSITY_BLOCK]
-            m = len(q)
-            block[:m, :n_features] = q
-            block[m:, :n_features] = 0.0
-            nearest = np.sort(block @ affine, axis=1)[:m, :k]
-            nearest += np.einsum("ij,ij->i", q, q)[:, None]
-            out[start:start + m] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
-        return out
-
-    def _raw_errors(self, Xs: np.ndarray) -> np.ndarray:
-        """(n_parts, n_samples): per member, its error and/or latent distance; then the
-        local-density distance when the detector has one."""
-        parts = []
-        if self.scoring != "latent":
-            parts += [self._member_errors(m, Xs) for m in self.estimators_]
-        if self.scoring in ("latent", "combined"):
-            parts += [self._latent_distances(i, Xs) for i in range(len(self.estimators_))]
-        if self._uses_density():
-            parts.append(self._density_distances(Xs))
-        return np.stack(parts)
-
-    def _part_weights(self) -> np.ndarray:
-        """Weight of each row of ``_raw_errors``: each view (reconstruction, latent,
-        density) gets an equal share, split equally among its parts."""
-        n = len(self.estimators_)
-        views = []
-        if self.scoring != "latent":
-            views.append(n)
-        if self.scoring in ("latent", "combined"):
-            views.append(n)
-        if self._uses_density():
-            views.append(1)
-        return np.concatenate([np.full(size, 1.0 / (size * len(views))) for size in views])
+        spec = self.input_spec_
+        return spec.encode(spec.rows(X, source=source, estimator_name=type(self).__name__))
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None) -> AnomalyDetector:
         """Fit the ensemble on ``X`` (which may already contain anomalies) and the threshold.
 
+        ``X``: a table, images, or :class:`aekit.ParquetRows` (streamed: the members train
+        on the files, the calibration rows and a sample of the rest are kept in memory).
         ``y`` is ignored: training is unsupervised.
         """
         validate_params(self, self._constraints)
@@ -421,140 +254,46 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             raise ParameterError("scoring='elbo' needs model='vae'. Got model='ae'.")
         threshold = self._make_threshold()
         started = time.perf_counter()
-        self.reference_, self.n_neighbors_ = None, None  # set below when density is scored
-        if isinstance(X, ParquetRows):
-            return self._fit_stream(X, threshold, started)
-        self.image_shape_ = None
-        if looks_like_images(X):
-            if self.scaling not in ("auto", "none", "minmax"):
-                raise ParameterError(
-                    f"scaling={self.scaling!r} does not keep pixels in [0, 1]; for images use "
-                    "scaling='auto' (no scaling), 'none' or 'minmax'.")
-            values, columns = self._image_rows(X, "X"), None
-            self.image_shape_ = tuple(int(v) for v in np.shape(X)[1:])
-        else:
-            values, columns = check_features(X, source="X", min_samples=2,
-                                             estimator_name=type(self).__name__)
-        self.n_features_in_ = values.shape[1]
-        if columns is not None and all(isinstance(c, str) for c in X.columns):
-            self.feature_names_in_ = np.asarray(columns, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        scaling = self.scaling
-        if scaling == "auto":
-            scaling = "none" if self.image_shape_ is not None else "robust"
-        self.scaler_ = AffineScaler.fit(values, scaling)
-        Xs = self._clip(self.scaler_.transform(values))
-        rng = check_random_state(self.random_state)
-        seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)]
-        n = Xs.shape[0]
-        n_cal = int(round(self.calibration_fraction * n))
-        if n_cal >= 20 and n - n_cal >= 20:
-            # Held-out calibration: the members never fit these rows (they only pick the
-            # early-stopping epoch on them), so the threshold sees errors like those of new
-            # data rather than optimistic in-sample ones.
-            order = np.random.default_rng(seeds[0]).permutation(n)
-            cal_rows, fit_rows = np.sort(order[:n_cal]), np.sort(order[n_cal:])
-            X_fit, X_cal = Xs[fit_rows], Xs[cal_rows]
-            self.estimators_ = [m.fit(self._to_member_input(X_fit),
-                                      X_val=self._to_member_input(X_cal))
-                                for m in self._members(self.n_features_in_, seeds, len(X_fit))]
-            # reference = rows the members fitted, so calibration rows are new to it
-            self._fit_reference(X_fit, seeds[0])
-        else:  # too few rows to spare: calibrate in-sample
-            X_cal = Xs
-            # members hold out their own validation rows (see BaseAutoencoder.fit)
-            n_member_rows = n - (int(round(0.1 * n)) if n >= 20 else 0)
-            self.estimators_ = [m.fit(self._to_member_input(Xs))
-                                for m in self._members(self.n_features_in_, seeds, n_member_rows)]
-            # in-sample like the rest: calibration scores are the training rows' scores
-            self._fit_reference(Xs, seeds[0])
-        self._calibrate(X_cal, threshold)
-        self.n_train_samples_ = int(values.shape[0])
-        self.fit_seconds_ = time.perf_counter() - started
-        return self
-
-    def _calibrate(self, X_cal: np.ndarray, threshold: Any) -> None:
-        """Score normalisation and threshold from the calibration rows' scores."""
-        if self.scoring in ("latent", "combined"):
-            self._fit_latent_stats(X_cal)
-        self.part_weights_ = self._part_weights()
-        raw = self._raw_errors(X_cal)
-        center = np.median(raw, axis=1)
-        q75, q25 = np.percentile(raw, [75, 25], axis=1)
-        spread = q75 - q25
-        spread = np.where(spread > 1e-12, spread, np.maximum(raw.std(axis=1), 1e-12))
-        self.score_center_, self.score_scale_ = center, spread
-        self.calibration_scores_ = self._combine(raw)
+        seeds = draw_seeds(self.random_state, self.n_estimators)
+        # Held-out calibration rows: the members never fit them (they only pick the
+        # early-stopping epoch on them), so the threshold sees errors like those of new
+        # data rather than optimistic in-sample ones.
+        data = prepare_training(
+            X, scaling=self._scaling_for, clip=self.clip, seed=seeds[0], dtype=np.float64,
+            hold_out=HoldOutRule(float(self.calibration_fraction), "calibration"),
+            estimator_name=type(self).__name__, progress=self.verbose > 0)
+        self.input_spec_ = spec = data.spec
+        n_member_rows = data.n_train
+        if data.held_out is None:  # members hold out their own validation rows
+            n_member_rows -= HoldOutRule(0.1).in_memory(data.n_train)
+        members = self._members(spec.n_features, seeds, n_member_rows)
+        as_members_see = (lambda rows: rows) if not spec.is_images else (
+            lambda rows: rows if not isinstance(rows, np.ndarray)
+            else spec.as_images(rows).astype(np.float32))
+        train, held = as_members_see(data.train), data.held_out
+        for m in members:
+            m.fit(train, X_val=None if held is None else as_members_see(held))
+        views = scoring_views(self.scoring, density=self.n_neighbors is not None)
+        self.scorer_, self.calibration_scores_ = Scorer.fit(
+            members, views, data.calibration_rows, reference_pool=data.sample,
+            n_neighbors=self.n_neighbors, seed=seeds[0], image_shape=spec.image_shape)
         self.threshold_obj_ = threshold.fit(self.calibration_scores_)
         self.threshold_ = float(self.threshold_obj_.threshold_)
         self.offset_ = -self.threshold_
-
-    def _fit_stream(self, rows: ParquetRows, threshold: Any, started: float) -> AnomalyDetector:
-        """Fit on Parquet files larger than memory (see ``BaseAutoencoder._fit_stream``).
-
-        One pass gives the scaler's statistics (robust scaling: median and IQR of a uniform
-        sample of up to 64 MiB of rows), the calibration rows (``calibration_fraction``,
-        at most 64 MiB, chosen by a seeded per-row mask and kept in memory) and the rest is
-        streamed to each member, scaled and clipped on the fly.
-        """
-        rng = check_random_state(self.random_state)
-        seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)]
-        self.image_shape_ = None
-        self.n_features_in_ = rows.n_features
-        self.feature_names_in_ = np.asarray(rows.columns, dtype=object)
-        n, d = rows.n_rows, rows.n_features
-        hold = None
-        if self.calibration_fraction > 0 and n * self.calibration_fraction >= 20:
-            hold = HoldOut(seeds[0], keep_fraction(float(self.calibration_fraction), n, d))
-        found = distributed.gather_scan(scan(
-            rows, hold_out=hold, sample_fraction=keep_fraction(1.0, n, d),
-            sample_seed=seeds[0], progress=self.verbose > 0,
-            pieces=distributed.my_pieces(len(rows.pieces))))
-        scaling = "robust" if self.scaling == "auto" else self.scaling
-        self.scaler_ = AffineScaler.from_moments(found.moments, scaling, found.sample)
-
-        def prepare(X: np.ndarray) -> np.ndarray:
-            return self._clip(self.scaler_.transform(X))
-
-        if hold is not None and len(found.held_out) >= 20 and found.n_rows >= 20:
-            X_cal = prepare(found.held_out)
-            members = self._members(d, seeds, found.n_rows)
-            train_rows = rows.without(hold).map(prepare)
-            self.estimators_ = [m.fit(train_rows, X_val=X_cal) for m in members]
-        else:  # too few rows to spare: calibrate in-sample, on the sample
-            X_cal = prepare(found.sample)
-            members = self._members(d, seeds, int(0.9 * n))
-            self.estimators_ = [m.fit(rows.map(prepare)) for m in members]
-        # the sample holds only rows the members trained on, as in memory
-        self._fit_reference(prepare(found.sample), seeds[0])
-        self._calibrate(X_cal, threshold)
-        self.n_train_samples_ = int(found.moments.count)
+        self.n_train_samples_ = int(data.n_rows)
         self.fit_seconds_ = time.perf_counter() - started
         return self
-
-    def _combine(self, raw: np.ndarray) -> np.ndarray:
-        z = (raw - self.score_center_[:, None]) / self.score_scale_[:, None]
-        weights = getattr(self, "part_weights_", None)
-        if weights is None:  # saved before the views were weighted: all parts equal
-            weights = np.full(len(z), 1.0 / len(z))
-        # Elementwise, part by part: each row's score is the same sum in the same order
-        # whatever the batch (a matrix-vector product rounds differently for one row).
-        score = weights[0] * z[0]
-        for w, part in zip(weights[1:], z[1:], strict=True):
-            score += w * part
-        return score
 
     # ------------------------------------------------------------------ scoring
     def anomaly_score(self, X: Any) -> np.ndarray:
         """Anomaly score per row, higher = more anomalous; deterministic."""
-        with single_threaded_blas():
-            return self._combine(self._raw_errors(self._scaled(X)))
+        xs = self.scaled(X)
+        return self.scorer_.score(xs)
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean over members of the per-row squared error (scaled space)."""
-        Xs = self._scaled(X)
-        return np.mean([m.reconstruction_error(Xs) for m in self.estimators_], axis=0)
+        xs = self.scaled(X)
+        return np.mean(self.scorer_.member_mse(xs), axis=0)
 
     def score_samples(self, X: Any) -> np.ndarray:
         """``-anomaly_score``: lower is more abnormal (scikit-learn's sign)."""
@@ -575,32 +314,44 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def feature_contributions(self, X: Any) -> np.ndarray:
         """Each feature's share of each row's squared reconstruction error, rows sum to 1.
 
-        Averaged over the ensemble, in the scaled space. Shape (n_samples, n_features).
+        Summed over the ensemble, in the scaled space. Shape (n_samples, n_features).
         """
-        Xs = self._scaled(X)
-        total = np.zeros_like(Xs)
-        for m in self.estimators_:
-            total += (m.reconstruct(Xs) - Xs) ** 2
-        return error_shares(total)
+        xs = self.scaled(X)
+        return self.scorer_.feature_shares(xs)
 
     def top_features(self, X: Any, n: int = 3) -> list[list[tuple[str, float]]]:
         """The ``n`` features contributing most to each row's error, with their shares."""
         shares = self.feature_contributions(X)
-        names = list(getattr(self, "feature_names_in_", [f"x{j}" for j in range(shares.shape[1])]))
+        names = self.input_spec_.column_names()
         order = np.argsort(-shares, axis=1, kind="stable")[:, :n]
         return [[(names[j], float(shares[i, j])) for j in row] for i, row in enumerate(order)]
 
+    def latent_codes(self, X: Any) -> np.ndarray:
+        """Latent codes of the ensemble's widest member, shape (n_samples, its latent_dim)."""
+        xs = self.scaled(X)
+        members = self.scorer_.members
+        widest = max(range(len(members)), key=lambda k: int(members[k].latent_dim))
+        return self.scorer_.codes(xs, widest)
+
+    def error_map(self, X: Any) -> np.ndarray:
+        """Squared reconstruction error of every pixel, averaged over the ensemble.
+
+        Same shape as ``X`` for images, (n_samples, n_features) for tables; in the scaled
+        space. Bright regions are where an image departs from what the models learned.
+        """
+        Xs = self.scaled(X)
+        rows = np.mean([m.error_map(Xs) for m in self.estimators_], axis=0)
+        return self.input_spec_.shaped_like(rows, X)
+
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
-        from aekit.persistence import save
-
-        save(self, path)
+        """Save to directory ``path`` (safetensors + JSON; atomic). Load with ``aekit.load``."""
+        write_model(self, path)
 
     def _weights(self) -> dict[str, torch.Tensor]:
         weights = {f"member{i}.{k}": v for i, m in enumerate(self.estimators_)
                    for k, v in m.module_.state_dict().items()}
-        if self._uses_density():
-            weights["density.reference"] = torch.from_numpy(self.reference_)
+        weights.update({f"scorer.{k}": v for k, v in self.scorer_.tensors().items()})
         return weights
 
     def _history_dict(self) -> dict[str, Any]:
@@ -614,15 +365,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def _fitted_state(self) -> dict[str, Any]:
         return {
-            **input_schema_state(self),
+            "input": self.input_spec_.to_dict(),
             "members": [{"params": {k: (list(v) if isinstance(v, tuple) else v)
                                     for k, v in m.get_params().items()},
                          "fitted": m._fitted_state()} for m in self.estimators_],
-            "score_center_": self.score_center_.tolist(),
-            "score_scale_": self.score_scale_.tolist(),
-            "latent_stats_": [[m.tolist(), p.tolist()] for m, p in getattr(self, "latent_stats_", [])],
-            "part_weights_": self.part_weights_.tolist(),
-            "n_neighbors_": self.n_neighbors_ if self._uses_density() else None,
+            "scorer": self.scorer_.state(),
             "threshold": self.threshold_obj_.to_dict(),
             "fit_seconds_": float(self.fit_seconds_),
             "n_train_samples_": int(self.n_train_samples_),
@@ -630,9 +377,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def _restore_fitted_state(self, state: dict[str, Any], weights: dict[str, torch.Tensor],
                               history: dict[str, Any]) -> None:
-        restore_input_schema(self, state)
+        self.input_spec_ = InputSpec.from_dict(state["input"])
         cls = VAE if self.model == "vae" else Autoencoder
-        histories = history.get("members", [{}] * len(state["members"]))
+        histories = history.get("members", [])
         members = []
         for i, spec in enumerate(state["members"]):
             params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in spec["params"].items()}
@@ -642,18 +389,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             member._restore_fitted_state(spec["fitted"], member_weights,
                                          histories[i] if i < len(histories) else {})
             members.append(member)
-        self.estimators_ = members
-        self.score_center_ = np.asarray(state["score_center_"], dtype=np.float64)
-        self.score_scale_ = np.asarray(state["score_scale_"], dtype=np.float64)
-        self.latent_stats_ = [(np.asarray(m, dtype=np.float64), np.asarray(p, dtype=np.float64))
-                              for m, p in state.get("latent_stats_", [])]
-        weights_list = state.get("part_weights_")
-        self.part_weights_ = None if weights_list is None else np.asarray(weights_list, dtype=np.float64)
-        self.n_neighbors_ = state.get("n_neighbors_")
-        self.reference_ = None
-        if self.n_neighbors_ is not None:
-            self.reference_ = np.ascontiguousarray(
-                weights["density.reference"].numpy(), dtype=np.float64)
+        tensors = {k[len("scorer."):]: v for k, v in weights.items() if k.startswith("scorer.")}
+        self.scorer_ = Scorer.from_state(state["scorer"], members, tensors)
         self.threshold_obj_ = threshold_from_dict(state["threshold"])
         self.threshold_ = float(self.threshold_obj_.threshold_)
         self.offset_ = -self.threshold_

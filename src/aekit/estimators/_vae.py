@@ -117,14 +117,15 @@ class VAE(BaseAutoencoder):
                 "scaling='none' with [0, 1] data, or likelihood='gaussian'.")
         return None
 
-    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode_scaled(self, x: torch.Tensor) -> torch.Tensor:
+        """The posterior mean of scaled rows ``x``."""
         return self.module_.encode(x)[0]
 
     def _after_fit(self, X_train: torch.Tensor) -> None:
         with torch.inference_mode():
             self.module_.eval()
             kl = torch.zeros(int(self.latent_dim), dtype=torch.float64)
-            step = self._inference_chunk()
+            step = self.inference_rows
             for i in range(0, X_train.shape[0], step):
                 mu, logvar = self.module_.encode(X_train[i:i + step])
                 kl += (0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)).double().sum(dim=0)

@@ -94,18 +94,6 @@ class MLPAutoencoder(nn.Module):
         z = self.encode(x)
         return AEOutput(recon=self._decoder_output(z), z=z)
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # noqa: ANN001
-        """Read weights saved before the affine maps joined the first layers (aekit <= 0.x
-        kept them as ``encoder_linear`` and ``decoder_linear``)."""
-        for side in ("encoder", "decoder"):
-            old = f"{prefix}{side}_linear."
-            if old + "weight" in state_dict and self.linear_path:
-                for name in ("weight", "bias"):
-                    first = f"{prefix}{side}.0.{name}"
-                    state_dict[first] = torch.cat([state_dict[first],
-                                                   state_dict.pop(old + name)])
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
 
 @torch.no_grad()
 def set_affine_to_pca(enc_w: Tensor, enc_b: Tensor, dec_w: Tensor, dec_b: Tensor,

@@ -60,8 +60,7 @@ def model_scores(model: Any, X: Any) -> tuple[np.ndarray, float | None, str]:
 def model_latent(model: Any, X: Any) -> np.ndarray:
     """Latent codes; for a detector, those of its widest member."""
     if is_detector(model):
-        widest = max(model.estimators_, key=lambda m: int(m.latent_dim))
-        return widest.transform(model._scaled(X))
+        return model.latent_codes(X)
     return model.transform(X)
 
 

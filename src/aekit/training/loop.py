@@ -9,18 +9,17 @@ bit-identical on CPU without changing the caller's random state.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
 import math
-import os
 import time
 from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
+from aekit import _threads
+from aekit._progress import progress
 from aekit.training import distributed
 from aekit.training.batches import BatchSource, TensorBatches
 from aekit.training.checkpoint import Checkpoint, TrainState
@@ -39,48 +38,6 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-# Rows x parameters of a forward pass at inference below which one CPU thread beats
-# several: synchronising intra-op threads costs more than it saves on small work (measured
-# 5x slower with 2 threads at batch 32 on a 1k-parameter model); a 4,096-row chunk of a
-# 4k-parameter MLP (17M) already runs 1.7x faster on two.
-SINGLE_THREAD_WORK = 2_000_000
-# The same for a training step (forward, backward, optimizer): its many small kernels
-# keep one thread ahead for longer. Measured on 2 idle cores, one thread against two:
-# 0.73-0.82x the time at 1-4M (a 4k-parameter MLP at batch 256-1024), 0.78-0.92x at
-# 3.5-14M, 1.15x slower at 46M, 2x slower at 180M (a 174k-parameter MLP at batch 1024).
-TRAINING_SINGLE_THREAD_WORK = 32_000_000
-
-
-@contextlib.contextmanager
-def cpu_threads(n: int | None):
-    """Temporarily use ``n`` intra-op threads on CPU (None: leave as is); always restored."""
-    previous = torch.get_num_threads()
-    if n is not None and n != previous:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != previous:
-            torch.set_num_threads(previous)
-
-
-def step_threads(module: nn.Module, batch_size: int, device: torch.device,
-                 single_thread_work: int = SINGLE_THREAD_WORK) -> int | None:
-    """One thread for small steps on CPU (fewer than ``single_thread_work`` rows x
-    parameters), or when other processes already load the CPUs (intra-op threads then
-    spin against them: measured 10x slower); else torch's default."""
-    if device.type != "cpu":
-        return None
-    work = batch_size * sum(p.numel() for p in module.parameters())
-    if work < single_thread_work:
-        return 1
-    try:
-        busy = os.getloadavg()[0] > torch.get_num_threads() - 0.5
-    except OSError:  # not available on this platform
-        busy = False
-    return 1 if busy else None
 
 
 def _make_optimizer(module: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -174,7 +131,8 @@ def train(
     """
     data = TensorBatches(X_train) if isinstance(X_train, Tensor) else X_train
     batch_size = max(1, min(cfg.batch_size, data.n_rows))
-    with cpu_threads(step_threads(module, batch_size, data.device, TRAINING_SINGLE_THREAD_WORK)):
+    with _threads.torch_threads(_threads.step_threads(module, batch_size, data.device,
+                                                      training=True)):
         return _train(module, loss_fn, data, X_val, cfg, corrupt=corrupt,
                       on_epoch_end=on_epoch_end, checkpoint=checkpoint)
 
@@ -287,17 +245,16 @@ def _train(
     sharded = world > 1 and getattr(data, "sharded", False)  # batches are already per rank
     row_bars = (cfg.verbose > 0 and distributed.is_main_process()
                 and not isinstance(data, TensorBatches))
-    bar = tqdm(range(start_epoch, cfg.max_epochs), desc=cfg.desc, unit="epoch",
-               disable=cfg.verbose <= 0 or not distributed.is_main_process(),
-               leave=False, dynamic_ncols=True)
+    bar = progress(range(start_epoch, cfg.max_epochs), desc=cfg.desc, unit="epoch",
+                   enabled=cfg.verbose > 0 and distributed.is_main_process())
     for epoch in bar:
         module.train()
         epoch_loss = torch.zeros((), device=device)
         seen = 0
         batches = data.epoch(batch_size, epoch)
         if row_bars:  # a streamed epoch can take minutes: show its rows as they go
-            batches = tqdm(batches, total=-(-data.n_rows // batch_size), unit="batch",
-                           desc=f"epoch {epoch + 1}", leave=False, dynamic_ncols=True)
+            batches = progress(batches, total=-(-data.n_rows // batch_size), unit="batch",
+                               desc=f"epoch {epoch + 1}")
         for target in batches:
             if world > 1 and not sharded:  # every rank holds the global batch: take a slice
                 if target.shape[0] < world:  # a last batch too small to give each rank a row

@@ -1,0 +1,208 @@
+"""The input contract of a fitted model: what it accepts and how that becomes network input.
+
+An :class:`InputSpec` is learned from the training data and saved with the model. It owns
+
+- the columns: their number, names and order (or, for images, the shape of one image);
+- validation of new input against them, with the precise errors of
+  :mod:`aekit.data.validation` (file, column, row);
+- the encoding into the scaled rows the networks see (per-feature scaling, optional
+  clipping) and the decoding of network output back to the input's units and layout.
+
+Every estimator and every path (in-memory and streamed fit, transform, scoring, streaming
+scoring, export) goes through it, so a new kind of column is taught here once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aekit.data.images import looks_like_images as _images_by_ndim
+from aekit.data.images import to_image_array
+from aekit.data.preprocessing import AffineScaler, RunningMoments
+from aekit.data.validation import align_columns, check_features
+from aekit.exceptions import DataError
+
+
+def looks_like_images(X: Any) -> bool:
+    """3-D ``(N, H, W)`` or 4-D ``(N, C, H, W)`` arrays (or nested lists) are images.
+
+    Reads ``X.ndim`` rather than calling ``np.ndim``, so array-likes that only convert on
+    request (``__array__``) are not converted here; DataFrames are never images.
+    """
+    if isinstance(X, (list, tuple)):
+        return _images_by_ndim(X)
+    return getattr(X, "ndim", None) in (3, 4) and not hasattr(X, "columns")
+
+
+def _named_columns(X: Any, columns: list[str] | None) -> tuple[str, ...] | None:
+    """Column names worth checking later: a DataFrame's, when every name is a string."""
+    if columns is not None and all(isinstance(c, str) for c in getattr(X, "columns", [])):
+        return tuple(columns)
+    return None
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What a fitted model expects as input and how it is encoded for the network.
+
+    Attributes
+    ----------
+    n_features : int
+        Columns, or pixels per image (channels * height * width).
+    feature_names : tuple of str or None
+        Column names seen in fit (DataFrames with string names), matched by name later.
+    image_shape : tuple of int or None
+        One training image's shape as passed to fit, (H, W) or (C, H, W); None for tables.
+    scaler : AffineScaler or None
+        Per-feature scaling; None until :meth:`with_scaling` is called.
+    clip : float or None
+        Scaled values are clipped to [-clip, clip] by :meth:`encode`.
+    """
+
+    n_features: int
+    feature_names: tuple[str, ...] | None = None
+    image_shape: tuple[int, ...] | None = None
+    scaler: AffineScaler | None = None
+    clip: float | None = None
+
+    # ---------------------------------------------------------------- learning it
+    @classmethod
+    def from_training_data(cls, X: Any, *, source: str = "X",
+                           estimator_name: str = "the model",
+                           min_samples: int = 2) -> tuple[InputSpec, np.ndarray]:
+        """The contract of training input ``X`` and ``X`` as float64 rows (images flattened)."""
+        if looks_like_images(X):
+            rows = _image_rows(X, source)
+            if rows.shape[0] < min_samples:
+                raise DataError(f"{source}: got {rows.shape[0]} image; at least {min_samples} "
+                                "are needed to fit.")
+            shape = tuple(int(s) for s in np.shape(X)[1:])
+            return cls(rows.shape[1], image_shape=shape), rows
+        rows, columns = check_features(X, source=source, min_samples=min_samples,
+                                       estimator_name=estimator_name)
+        return cls(rows.shape[1], feature_names=_named_columns(X, columns)), rows
+
+    @classmethod
+    def from_columns(cls, columns: list[str] | tuple[str, ...]) -> InputSpec:
+        """The contract of a table with these named columns (e.g. Parquet files)."""
+        return cls(len(columns), feature_names=tuple(str(c) for c in columns))
+
+    def with_scaling(self, kind: str, rows: np.ndarray | None = None, *,
+                     moments: RunningMoments | None = None, sample: np.ndarray | None = None,
+                     clip: float | None = None) -> InputSpec:
+        """This contract with scaling of ``kind`` fitted on ``rows`` (exact), or on streamed
+        ``moments`` and a ``sample`` of rows (see :meth:`AffineScaler.from_moments`)."""
+        scaler = (AffineScaler.fit(rows, kind) if rows is not None
+                  else AffineScaler.from_moments(moments, kind, sample))
+        return replace(self, scaler=scaler, clip=clip)
+
+    # ---------------------------------------------------------------- using it
+    @property
+    def is_images(self) -> bool:
+        return self.image_shape is not None
+
+    @property
+    def image_chw(self) -> tuple[int, int, int]:
+        """(channels, height, width) of one training image."""
+        shape = tuple(self.image_shape)
+        return (1, *shape) if len(shape) == 2 else shape
+
+    def rows(self, X: Any, *, source: str = "X", estimator_name: str = "the model") -> np.ndarray:
+        """Check new input against the contract; return it as float64 rows in fit's order."""
+        if self.is_images and looks_like_images(X):
+            images = to_image_array(X, source=source)
+            if images.shape[1:] != self.image_chw:
+                raise DataError(
+                    f"{source}: images of shape {tuple(np.shape(X)[1:])} (one image), but "
+                    f"{estimator_name} was fitted on images of shape {self.image_shape}. "
+                    "Resize or crop them to the training size.")
+            return images.reshape(images.shape[0], -1).astype(np.float64)
+        names = self.feature_names if hasattr(X, "columns") else None
+        values, _ = check_features(
+            X, source=source, feature_names=list(names) if names is not None else None,
+            n_features=self.n_features, estimator_name=estimator_name)
+        return values
+
+    def select_columns(self, available: list[str], *, source: str,
+                       estimator_name: str = "the model") -> list[str]:
+        """Which of a file's columns to read, in fit's order: fit's names (the file's order
+        may differ), or for a model fitted on unnamed columns, all of them by position."""
+        if self.feature_names is not None:
+            # the rule and message of in-memory data: every fitted column, no extra ones
+            return list(align_columns(pd.DataFrame(columns=available),
+                                      list(self.feature_names), source).columns)
+        if len(available) != self.n_features:
+            raise DataError(f"{source}: X has {len(available)} features, but "
+                            f"{estimator_name} is expecting {self.n_features} "
+                            "features as input. Pass the same columns as in fit.")
+        return list(available)
+
+    def encode(self, rows: np.ndarray) -> np.ndarray:
+        """Scaled (and clipped) float64 rows."""
+        scaled = self.scaler.transform(rows)
+        return scaled if self.clip is None else np.clip(scaled, -self.clip, self.clip)
+
+    def encode_float32(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`encode` rounded to float32, computed a block of rows at a time."""
+        if self.clip is None:
+            return self.scaler.transform_float32(rows)
+        return self.encode(rows).astype(np.float32)
+
+    def decode(self, scaled: np.ndarray) -> np.ndarray:
+        """Network output (scaled rows) back in the data's units."""
+        return self.scaler.inverse_transform(scaled)
+
+    def shaped_like(self, rows: np.ndarray, X: Any) -> np.ndarray:
+        """Per-feature results ``(n, n_features)`` in the layout of input ``X``: images in,
+        images out; tables stay rows."""
+        if self.is_images and looks_like_images(X):
+            return rows.reshape(np.shape(X)[0], *np.shape(X)[1:])
+        return rows
+
+    def as_images(self, rows: np.ndarray) -> np.ndarray:
+        """Rows ``(n, n_features)`` as training-shaped images ``(n, *image_shape)``."""
+        return rows.reshape(rows.shape[0], *self.image_shape)
+
+    def column_names(self) -> list[str]:
+        """Names for per-feature output: fit's column names, else x0, x1, ..."""
+        if self.feature_names is not None:
+            return list(self.feature_names)
+        return [f"x{j}" for j in range(self.n_features)]
+
+    # ---------------------------------------------------------------- saving it
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_features": int(self.n_features),
+                "feature_names": None if self.feature_names is None else list(self.feature_names),
+                "image_shape": None if self.image_shape is None else list(self.image_shape),
+                "scaler": self.scaler.to_dict(), "clip": self.clip}
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> InputSpec:
+        """Inverse of :meth:`to_dict`, checking that the parts agree."""
+        n = int(state["n_features"])
+        names = state.get("feature_names")
+        shape = state.get("image_shape")
+        spec = cls(n, feature_names=None if names is None else tuple(str(c) for c in names),
+                   image_shape=None if shape is None else tuple(int(v) for v in shape),
+                   scaler=AffineScaler.from_dict(state["scaler"]),
+                   clip=None if state.get("clip") is None else float(state["clip"]))
+        if spec.scaler.center.shape != (n,):
+            raise ValueError("scaler size does not match n_features")
+        if names is not None and len(names) != n:
+            raise ValueError("feature_names do not match n_features")
+        if shape is not None and (len(shape) not in (2, 3) or math.prod(shape) != n):
+            raise ValueError("image_shape does not match n_features")
+        return spec
+
+
+def _image_rows(X: Any, source: str) -> np.ndarray:
+    images = to_image_array(X, source=source)  # (N, C, H, W) float32 in [0, 1]
+    return images.reshape(images.shape[0], -1).astype(np.float64)
+
+
+__all__ = ["InputSpec", "looks_like_images"]

@@ -1,0 +1,373 @@
+"""The anomaly detector's fitted scoring state and the one way its score is computed.
+
+A :class:`Scorer` holds everything a score needs: the fitted ensemble members, the latent
+statistics, the density reference rows, and each part's calibration centre and scale and
+weight. In-memory scoring, streaming scoring and ONNX export all call it; nothing else
+reads its state. Its input is the detector's encoded rows (scaled and clipped, float64),
+as :meth:`aekit.data.schema.InputSpec.encode` gives them.
+
+The score has up to three views, each normalised on held-out calibration rows:
+
+- *reconstruction* (or *elbo* for a VAE ensemble): how far a row is off what each member
+  learned, its root mean squared reconstruction error (its negative ELBO);
+- *latent*: how unusual its position on it is, the Mahalanobis distance of each member's
+  code from the calibration codes (Hotelling's T^2 next to the Q statistic);
+- *density*: how sparse its neighbourhood is, the mean distance to its ``k`` nearest
+  reference rows (a small random subsample of the training rows).
+
+Each part ``p`` becomes ``(p - median) / IQR`` over the calibration rows; the views get
+equal weight, split equally among their parts.
+
+A row's score never depends on which other rows it is scored with (a single event, a chunk
+of a file, or a whole table): forward passes and matrix products see at least
+``MIN_INFERENCE_ROWS`` rows (fewer are zero-padded; BLAS picks other kernels for one or two
+rows), the density view multiplies fixed blocks of ``DENSITY_BLOCK`` rows, and parts are
+combined element by element.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from aekit import _threads
+from aekit.estimators._base import MIN_INFERENCE_ROWS, at_least_rows
+
+VIEWS = ("reconstruction", "elbo", "latent", "density")
+# Reference rows for the density view: small on purpose, as IsolationForest's
+# max_samples=256 (Liu et al. 2008): clustered anomalies mask each other less in a small
+# subsample (BENCHMARKS.md section 2).
+MAX_REFERENCE_ROWS = 256
+MAX_REFERENCE_VALUES = 2**22  # and at most this many values (32 MiB as float64)
+DENSITY_BLOCK = 256  # query rows per distance block (always padded to this size)
+FORWARD_ROWS = 16_384  # rows per forward pass: a member's activations stay in cache
+
+
+def mahalanobis(Z: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    """sqrt(z' P z) for each centred row z of ``Z``, as one matrix product."""
+    n = len(Z)
+    if n < MIN_INFERENCE_ROWS:
+        Z = np.concatenate([Z, np.zeros((MIN_INFERENCE_ROWS - n, Z.shape[1]))])
+    return np.sqrt(np.maximum(((Z @ precision) * Z).sum(axis=1), 0.0))[:n]
+
+
+def error_shares(squared_errors: np.ndarray) -> np.ndarray:
+    """Each feature's share of its row's summed squared error (rows sum to 1; a row
+    without error gets equal shares)."""
+    sums = squared_errors.sum(axis=1, keepdims=True)
+    return np.divide(squared_errors, sums, where=sums > 0,
+                     out=np.full_like(squared_errors, 1.0 / squared_errors.shape[1]))
+
+
+def scoring_views(scoring: str, density: bool) -> tuple[str, ...]:
+    """The views a detector's ``scoring`` parameter asks for, in the order of the parts."""
+    if scoring == "elbo":
+        return ("elbo",)
+    views = []
+    if scoring != "latent":
+        views.append("reconstruction")
+    if scoring in ("latent", "combined"):
+        views.append("latent")
+    if scoring == "combined" and density:
+        views.append("density")
+    return tuple(views)
+
+
+@dataclass
+class Scorer:
+    """Fitted scoring state of an :class:`~aekit.AnomalyDetector` (see the module docstring).
+
+    Attributes
+    ----------
+    members : list of fitted Autoencoder or VAE
+        Fitted on the detector's encoded rows (their own scaling is the identity).
+    views : tuple of str
+        Views scored, in order: each member's part per network view, then the density.
+    center, scale, part_weights : ndarray of shape (n_parts,)
+        Calibration median, IQR (or std where the IQR is 0) and weight of each part.
+    latent_stats : list of (mean, precision) per member, for the latent view
+    reference : ndarray of shape (n_ref, n_features) or None
+        Encoded training rows for the density view; note that they are copies of data.
+    n_neighbors : int or None
+    image_shape : tuple of int or None
+        Members are convolutional and take images of this shape.
+    """
+
+    members: list
+    views: tuple[str, ...]
+    center: np.ndarray
+    scale: np.ndarray
+    part_weights: np.ndarray
+    latent_stats: list
+    reference: np.ndarray | None = None
+    n_neighbors: int | None = None
+    image_shape: tuple[int, ...] | None = None
+
+    # ---------------------------------------------------------------- fitting
+    @classmethod
+    def fit(cls, members: list, views: tuple[str, ...], X_cal: np.ndarray, *,
+            reference_pool: np.ndarray | None = None, n_neighbors: int | None = None,
+            seed: int = 0, image_shape: tuple[int, ...] | None = None) -> tuple[Scorer, np.ndarray]:
+        """Calibrate on ``X_cal`` (encoded rows the members did not fit); return the scorer
+        and the calibration rows' scores. The density reference is a seeded subsample of
+        ``reference_pool`` (rows the members did fit)."""
+        scorer = cls(members, tuple(views), np.zeros(0), np.ones(0), np.zeros(0), [],
+                     image_shape=image_shape)
+        if "density" in views:
+            bound = max(MAX_REFERENCE_VALUES // max(reference_pool.shape[1], 1), 2)
+            n_ref = min(len(reference_pool), MAX_REFERENCE_ROWS, bound)
+            rows = np.sort(np.random.default_rng(seed).permutation(len(reference_pool))[:n_ref])
+            scorer.reference = np.ascontiguousarray(reference_pool[rows], dtype=np.float64)
+            scorer.n_neighbors = min(int(n_neighbors), len(scorer.reference))
+        if "latent" in views:
+            for codes in scorer._codes(X_cal):
+                cov = np.atleast_2d(np.cov(codes, rowvar=False))
+                # ridge relative to the average variance keeps collapsed dimensions harmless
+                ridge = 1e-3 * max(float(np.trace(cov)) / len(cov), 1e-12)
+                scorer.latent_stats.append(
+                    (codes.mean(axis=0), np.linalg.inv(cov + ridge * np.eye(len(cov)))))
+        scorer.part_weights = scorer._weights()
+        raw = scorer.parts(X_cal)
+        center = np.median(raw, axis=1)
+        q75, q25 = np.percentile(raw, [75, 25], axis=1)
+        spread = q75 - q25
+        scorer.center = center
+        scorer.scale = np.where(spread > 1e-12, spread, np.maximum(raw.std(axis=1), 1e-12))
+        return scorer, scorer.combine(raw)
+
+    def _weights(self) -> np.ndarray:
+        sizes = [1 if view == "density" else len(self.members) for view in self.views]
+        return np.concatenate([np.full(size, 1.0 / (size * len(sizes))) for size in sizes])
+
+    # ---------------------------------------------------------------- scoring
+    def score(self, xs: np.ndarray, *, single_thread: bool = False) -> np.ndarray:
+        """Anomaly score of encoded rows ``xs``, shape (n,); higher = more anomalous.
+
+        ``single_thread``: run the networks on one thread (a file scored in chunks, beside
+        the reader's thread); otherwise on aekit's inference thread rule (:mod:`aekit._threads`).
+        """
+        return self.combine(self.parts(xs, single_thread=single_thread))
+
+    def combine(self, raw: np.ndarray) -> np.ndarray:
+        """Normalise each part and add them with their weights, element by element."""
+        z = (raw - self.center[:, None]) / self.scale[:, None]
+        score = self.part_weights[0] * z[0]
+        for w, part in zip(self.part_weights[1:], z[1:], strict=True):
+            score += w * part
+        return score
+
+    def parts(self, xs: np.ndarray, *, single_thread: bool = False) -> np.ndarray:
+        """(n_parts, n): per view, each member's part (the density view has one)."""
+        with _threads.scoring(), ThreadPoolExecutor(1, thread_name_prefix="aekit-density") as pool:
+            # the density view needs nothing from the networks: it runs on another core
+            # meanwhile (torch and NumPy release the GIL)
+            density = pool.submit(self._density, xs) if "density" in self.views else None
+            network = self._network_parts(xs, single_thread=single_thread)
+            parts = [network[view] for view in self.views if view != "density"]
+            if density is not None:
+                parts.append(density.result()[None, :])
+        return np.concatenate(parts)
+
+    def member_mse(self, xs: np.ndarray) -> np.ndarray:
+        """(n_members, n): each member's mean squared reconstruction error."""
+        return self._network_parts(xs, views=("mse",))["mse"]
+
+    def feature_shares(self, xs: np.ndarray, *, single_thread: bool = False) -> np.ndarray:
+        """Each feature's share of a row's squared reconstruction error summed over the
+        members, shape (n, n_features); rows sum to 1."""
+        total = np.zeros_like(xs)
+        x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
+        with torch.inference_mode():
+            for m in self.members:
+                step = m.inference_rows
+                with self._member_threads(m, len(xs), single_thread):
+                    for i in range(0, x.shape[0], step):
+                        rows = slice(i, i + step)
+                        recon = at_least_rows(m.reconstruct_scaled, x[rows]).double().numpy()
+                        total[rows] += (recon - xs[rows]) ** 2
+        return error_shares(total)
+
+    def codes(self, xs: np.ndarray, member: int) -> np.ndarray:
+        """Member ``member``'s latent codes of encoded rows ``xs``, shape (n, latent_dim)."""
+        return self._codes(xs, only=member)[0]
+
+    def _member_threads(self, member: Any, n_rows: int, single_thread: bool):
+        if single_thread:
+            return _threads.torch_threads(1)
+        return _threads.torch_threads(_threads.inference_threads(
+            member.module_, n_rows, conv=self.image_shape is not None,
+            chunk_rows=member.inference_rows))
+
+    def _step(self, member: Any, single_thread: bool) -> int:
+        """Rows per forward pass: with one thread any size gives the same bits, and cache-
+        sized passes are faster; otherwise the member's own (the split among threads
+        depends on it)."""
+        return min(FORWARD_ROWS, member.inference_rows) if single_thread else member.inference_rows
+
+    def _codes(self, xs: np.ndarray, only: int | None = None) -> list[np.ndarray]:
+        chosen = range(len(self.members)) if only is None else [only]
+        x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
+        out = []
+        with torch.inference_mode():
+            for k in chosen:
+                m = self.members[k]
+                step = self._step(m, False)
+                with self._member_threads(m, len(xs), False):
+                    out.append(torch.cat([at_least_rows(m.encode_scaled, x[i:i + step]).flatten(1)
+                                          for i in range(0, x.shape[0], step)]).double().numpy())
+        return out
+
+    def _network_parts(self, xs: np.ndarray, views: tuple[str, ...] | None = None, *,
+                       single_thread: bool = False) -> dict[str, np.ndarray]:
+        """Each network view's (n_members, n) parts, from one encoder pass per chunk."""
+        views = self.views if views is None else views
+        n_rows, members = len(xs), self.members
+        out: dict[str, np.ndarray] = {}
+        if "elbo" in views:
+            out["elbo"] = np.stack([m.negative_elbo(xs, n_samples=0) for m in members])
+        errors = "reconstruction" in views or "mse" in views
+        latent = "latent" in views
+        if not (errors or latent):
+            return out
+        x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
+        mse = np.empty((len(members), n_rows))
+        distances = np.empty((len(members), n_rows))
+        with torch.inference_mode():
+            for k, m in enumerate(members):
+                codes = np.empty((n_rows, int(m.latent_dim))) if latent else None
+                step = self._step(m, single_thread)
+                with self._member_threads(m, n_rows, single_thread):
+                    for i in range(0, n_rows, step):
+                        chunk = x[i:i + step]
+                        z = at_least_rows(m.encode_scaled, chunk)  # one encoder pass serves both
+                        if errors:
+                            err = (at_least_rows(m.decode_scaled, z) - chunk).pow(2)
+                            mse[k, i:i + step] = err.flatten(1).mean(dim=1).double().numpy()
+                        if latent:
+                            codes[i:i + step] = z.flatten(1).double().numpy()
+                if latent:
+                    mean, precision = self.latent_stats[k]
+                    distances[k] = mahalanobis(codes - mean, precision)
+        if "mse" in views:
+            out["mse"] = mse
+        if "reconstruction" in views:
+            # RMSE rather than MSE: a sum of squares has a long right tail, its square root
+            # is close to Gaussian, which the mean + k*std and MAD thresholds assume
+            out["reconstruction"] = np.sqrt(mse)
+        if latent:
+            out["latent"] = distances
+        return out
+
+    def _density(self, xs: np.ndarray) -> np.ndarray:
+        """Mean Euclidean distance of each row to its ``n_neighbors`` nearest reference rows.
+
+        One product ``[q, 1] @ [-2 R^T; |r|^2]`` gives ``|r|^2 - 2 q.r``, which orders the
+        reference rows as the squared distance does (``|q|^2`` is the same for the whole
+        row, so it is added to the k nearest only). float64 throughout.
+        """
+        R = self.reference
+        n_features = R.shape[1]
+        affine = np.vstack([-2.0 * R.T, (R * R).sum(axis=1)[None, :]])  # (d + 1, n_ref)
+        k = int(self.n_neighbors)
+        X = np.asarray(xs, dtype=np.float64)
+        out = np.empty(len(X), dtype=np.float64)
+        block = np.ones((DENSITY_BLOCK, n_features + 1))
+        for start in range(0, len(X), DENSITY_BLOCK):
+            q = X[start:start + DENSITY_BLOCK]
+            m = len(q)
+            block[:m, :n_features] = q
+            block[m:, :n_features] = 0.0
+            nearest = np.sort(block @ affine, axis=1)[:m, :k]
+            nearest += np.einsum("ij,ij->i", q, q)[:, None]
+            out[start:start + m] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
+        return out
+
+    # ---------------------------------------------------------------- export
+    def torch_module(self) -> nn.Module:
+        """The same score as an ``nn.Module`` on encoded float64 rows (for ONNX export);
+        the networks compute in float32, everything else in float64."""
+        if "elbo" in self.views:
+            raise ValueError("the 'elbo' view samples nothing but is not exportable: use "
+                             "scoring 'reconstruction', 'latent' or 'combined'.")
+        return _TorchScore(self)
+
+    # ---------------------------------------------------------------- saving
+    def state(self) -> dict[str, Any]:
+        """Everything but the members and the reference rows, as JSON."""
+        return {"views": list(self.views), "center": self.center.tolist(),
+                "scale": self.scale.tolist(), "part_weights": self.part_weights.tolist(),
+                "latent_stats": [[m.tolist(), p.tolist()] for m, p in self.latent_stats],
+                "n_neighbors": self.n_neighbors,
+                "image_shape": None if self.image_shape is None else list(self.image_shape)}
+
+    def tensors(self) -> dict[str, Tensor]:
+        return {} if self.reference is None else {"reference": torch.from_numpy(self.reference)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], members: list,
+                   tensors: dict[str, Tensor]) -> Scorer:
+        views = tuple(str(v) for v in state["views"])
+        if not set(views) <= set(VIEWS):
+            raise ValueError(f"unknown scoring views {views}")
+        as_array = lambda v: np.asarray(v, dtype=np.float64)  # noqa: E731
+        scorer = cls(members, views, as_array(state["center"]), as_array(state["scale"]),
+                     as_array(state["part_weights"]),
+                     [(as_array(m), as_array(p)) for m, p in state["latent_stats"]],
+                     n_neighbors=state.get("n_neighbors"),
+                     image_shape=(None if state.get("image_shape") is None
+                                  else tuple(int(v) for v in state["image_shape"])))
+        if "density" in views:
+            scorer.reference = np.ascontiguousarray(tensors["reference"].numpy(), dtype=np.float64)
+        n_parts = len(scorer._weights())
+        if not (len(scorer.center) == len(scorer.scale) == len(scorer.part_weights) == n_parts):
+            raise ValueError("the calibration state does not match the scoring views")
+        return scorer
+
+
+class _TorchScore(nn.Module):
+    """:meth:`Scorer.score` in torch: encoded float64 rows (B, D) -> scores (B,) float64."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        super().__init__()
+        self.views = scorer.views
+        self.networks = nn.ModuleList(m.module_ for m in scorer.members)
+        self._members = list(scorer.members)  # a list hides them from nn.Module's attributes
+        for k, (mean, precision) in enumerate(scorer.latent_stats):
+            self.register_buffer(f"mean{k}", torch.as_tensor(mean, dtype=torch.float64))
+            self.register_buffer(f"precision{k}", torch.as_tensor(precision, dtype=torch.float64))
+        if scorer.reference is not None:
+            reference = torch.as_tensor(scorer.reference, dtype=torch.float64)
+            self.register_buffer("reference", reference)
+            self.register_buffer("reference_sq", (reference ** 2).sum(dim=1))
+            self.k = int(scorer.n_neighbors)
+        self.register_buffer("center", torch.as_tensor(scorer.center, dtype=torch.float64))
+        self.register_buffer("spread", torch.as_tensor(scorer.scale, dtype=torch.float64))
+        self.register_buffer("weights", torch.as_tensor(scorer.part_weights, dtype=torch.float64))
+
+    def forward(self, xs: Tensor) -> Tensor:  # (B, D) float64 -> (B,) float64
+        x = xs.float()
+        parts = []
+        codes = [m.encode_scaled(x) for m in self._members]
+        if "reconstruction" in self.views:
+            parts += [(m.decode_scaled(z) - x).pow(2).flatten(1).mean(dim=1).double().sqrt()
+                      for m, z in zip(self._members, codes, strict=True)]
+        if "latent" in self.views:
+            for k, z in enumerate(codes):
+                centred = z.flatten(1).double() - getattr(self, f"mean{k}")
+                precision = getattr(self, f"precision{k}")
+                parts.append(((centred @ precision) * centred).sum(dim=1).clamp(min=0).sqrt())
+        if "density" in self.views:
+            d2 = (xs * xs).sum(dim=1, keepdim=True) + self.reference_sq[None, :] \
+                - 2.0 * (xs @ self.reference.T)
+            nearest = torch.topk(d2, self.k, dim=1, largest=False).values
+            parts.append(nearest.clamp(min=0).sqrt().mean(dim=1))
+        raw = torch.stack(parts)  # (n_parts, B), the order of Scorer.parts
+        return self.weights @ ((raw - self.center[:, None]) / self.spread[:, None])
+
+
+__all__ = ["Scorer", "error_shares", "mahalanobis", "scoring_views"]
