@@ -74,7 +74,7 @@ def run(datasets: list[Path], wanted: list[str], fresh: set[str], runs: Path = R
     done = pd.read_csv(runs) if runs.exists() else pd.DataFrame(
         columns=["dataset", "seed", "method", "roc_auc", "ap", "fit_s", "score_s"])
     done = done[~done["method"].isin(fresh)]
-    have = set(zip(done["dataset"], done["seed"], done["method"]))
+    have = set(zip(done["dataset"], done["seed"], done["method"], strict=True))
     rows = done.to_dict("records")
     for path in datasets:
         with np.load(path, allow_pickle=False) as npz:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import aekit
 from aekit import AnomalyDetector, Autoencoder, _progress, _threads
 
 
@@ -41,14 +42,14 @@ def test_the_thread_context_restores_after_an_error(threads_set_to_two):
 def test_switching_the_policy_off_never_changes_a_thread_count(threads_set_to_two, monkeypatch):
     calls = []
     monkeypatch.setattr(torch, "set_num_threads", lambda n: calls.append(n))
-    _threads.set_enabled(False)
+    aekit.set_thread_policy(False)
     try:
         with _threads.torch_threads(1):
             pass
         X = np.random.default_rng(0).normal(size=(100, 3))
         Autoencoder(2, hidden_dims=(4,), max_epochs=1, random_state=0).fit(X).transform(X)
     finally:
-        _threads.set_enabled(True)
+        aekit.set_thread_policy(True)
     assert calls == []
 
 

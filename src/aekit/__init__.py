@@ -17,6 +17,7 @@ from aekit._version import __version__
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load on first use
     from aekit import metrics
+    from aekit._threads import set_enabled as set_thread_policy
     from aekit.data.parquet_rows import ParquetRows
     from aekit.estimators import VAE, AnomalyDetector, Autoencoder, DenoisingAutoencoder
     from aekit.persistence import load, save
@@ -36,12 +37,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "load": ("aekit.persistence", "load"),
     "save": ("aekit.persistence", "save"),
     "metrics": ("aekit.metrics", None),
+    "set_thread_policy": ("aekit._threads", "set_enabled"),
 }
 
 __all__ = [
     "AnomalyDetector", "AutoEncoder", "Autoencoder", "DenoisingAutoEncoder",
     "DenoisingAutoencoder", "ParquetRows", "ReconstructionAnomalyDetector", "VAE",
-    "VariationalAutoEncoder", "__version__", "load", "metrics", "save",
+    "VariationalAutoEncoder", "__version__", "load", "metrics", "save", "set_thread_policy",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

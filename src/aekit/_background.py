@@ -1,7 +1,7 @@
 """Run a producer (reading and decoding files) on a background thread.
 
 Parquet/CSV decoding and NumPy conversions release the GIL, so while the main thread
-trains or scores one chunk, the next chunks are read on the other core.
+trains or scores one chunk, the next chunks are read on another core.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ afterwards: ``torch.get_num_threads()`` and the BLAS thread count are the same a
 aekit call as before it. BENCHMARKS.md (sections 1 and 5) has the measurements behind the
 thresholds below.
 
-Users who manage threads themselves opt out with :func:`set_enabled` (``False``) or the
-environment variable ``AEKIT_THREAD_POLICY=off``; aekit then never changes a thread count.
+Users who manage threads themselves opt out with ``aekit.set_thread_policy(False)``
+(:func:`set_enabled`) or the environment variable ``AEKIT_THREAD_POLICY=off``; aekit then
+never changes a thread count.
 """
 
 from __future__ import annotations

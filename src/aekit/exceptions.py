@@ -27,7 +27,7 @@ class ParameterError(AekitError, ValueError):
 
 def _not_fitted_error() -> type:
     # Built on first use: it derives from scikit-learn's NotFittedError (so sklearn's own
-    # checks recognise it), and importing scikit-learn takes most of a second.
+    # checks recognise it), and importing scikit-learn is slow.
     from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 
     class NotFittedError(AekitError, SklearnNotFittedError):

@@ -46,7 +46,7 @@ def format_top_features(names: list[str], shares: np.ndarray, n: int = TOP_FEATU
     order = np.argsort(-shares, axis=1, kind="stable")[:, :n]
     top = np.take_along_axis(shares, order, axis=1)
     # "%.2f" % v is exactly f"{v:.2f}", and faster than np.char.mod
-    shares_text = np.array(["%.2f" % v for v in top.ravel().tolist()], dtype=object)
+    shares_text = np.array(["%.2f" % v for v in top.ravel().tolist()], dtype=object)  # noqa: UP031
     text = names[order] + ":" + shares_text.reshape(top.shape)
     out = text[:, 0]
     for k in range(1, text.shape[1]):
@@ -168,12 +168,13 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
         estimator_name=type(detector).__name__)
     n_rows = n_flagged = 0
     kept: dict[str, list[np.ndarray]] = {"scores": [], "flags": [], "labels": []}
-    with atomic_file(out_path) as tmp, _threads.scoring():
+    # one thread for the networks for the whole file, set once (beside the reader's thread)
+    with atomic_file(out_path) as tmp, _threads.scoring(), _threads.torch_threads(1):
         writer = _Writer(out_path, tmp)
         try:
             with progress_bar(total=reader.n_rows, unit="row", unit_scale=True, desc="scoring",
                               enabled=progress) as bar:
-                # reading and validating run one chunk ahead on the second core
+                # reading and validating run one chunk ahead on another core
                 chunks = read_chunks(reader, features, extra, str(in_path))
                 for _, X, extras in read_ahead(chunks, depth=2):
                     scores, flags, top = score_chunk(detector, X)

@@ -319,3 +319,11 @@ def test_any_finite_scores_give_a_finite_json_safe_threshold(scores, name):
     np.testing.assert_array_equal(thr.predict(scores), scores > thr.threshold_)
     restored = threshold_from_dict(json.loads(json.dumps(thr.to_dict(), allow_nan=False)))
     assert restored.threshold_ == thr.threshold_
+
+
+def test_every_threshold_name_the_cli_offers_builds_a_threshold():
+    from aekit.choices import THRESHOLDS
+
+    scores = np.random.default_rng(0).normal(size=500)
+    for name in THRESHOLDS:
+        assert make_threshold(name).fit(scores).to_dict()["name"] == name

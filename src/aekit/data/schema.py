@@ -144,8 +144,8 @@ class InputSpec:
 
     def encode(self, rows: np.ndarray) -> np.ndarray:
         """Scaled (and clipped) float64 rows."""
-        scaled = self.scaler.transform(rows)
-        return scaled if self.clip is None else np.clip(scaled, -self.clip, self.clip)
+        scaled = self.scaler.transform(rows)  # a new array: clipped in place
+        return scaled if self.clip is None else np.clip(scaled, -self.clip, self.clip, out=scaled)
 
     def encode_float32(self, rows: np.ndarray) -> np.ndarray:
         """:meth:`encode` rounded to float32, computed a block of rows at a time."""

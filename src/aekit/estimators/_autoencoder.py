@@ -59,18 +59,16 @@ class Autoencoder(BaseAutoencoder):
     max_epochs : int or "auto", default="auto"
         Upper bound; early stopping on the validation loss usually ends training sooner.
         "auto": a budget of about 600,000 rows seen, i.e. 200 epochs for up to 3,000
-        training rows and ``600,000 / n`` for more (at least 3): on 200,000 rows, 3
-        epochs reach about a third of the held-out error of PyOD's AutoEncoder in about
-        1/40 of its fit time (BENCHMARKS.md section 1), and a 10-million-row Parquet
-        stream trains 3 epochs rather than up to 200. Pass an int (e.g. 200) to train
-        large data to full convergence.
+        training rows and ``600,000 / n`` for more (at least 3), so large data trains a
+        few long epochs rather than hundreds (BENCHMARKS.md section 1). Pass an int
+        (e.g. 200) to train large data to full convergence.
     batch_size : int or "auto", default="auto"
         "auto" uses about n/32 rows, a power of two between 32 and 1024.
     lr : float or "auto", default="auto"
         Adam learning rate, halved whenever the validation loss plateaus. "auto": 3e-3
         for batches up to 256 rows, times ``sqrt(batch_size / 256)`` for larger ones
         (6e-3 at 1024, at most 1e-2): fewer, larger steps per epoch take larger steps.
-        Convolutional networks keep 3e-3 (measured better at batch 1024).
+        Convolutional networks keep 3e-3, which trains them better.
     weight_decay : float, default=0.0
     optimizer : {"adam", "adamw"}, default="adam"
     lr_schedule : {"plateau", "cosine", "constant"}, default="plateau"
@@ -94,6 +92,9 @@ class Autoencoder(BaseAutoencoder):
         The trained network, on CPU, in eval mode.
     history_ : aekit.training.History
         Train and validation loss per epoch, best epoch, seconds.
+    input_spec_ : aekit.data.schema.InputSpec
+        The input contract (columns or image shape, scaling); the attributes below are
+        read from it.
     scaler_ : aekit.data.preprocessing.AffineScaler
     n_features_in_ : int
         Features, or pixels per image (channels * height * width).

@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from torch import nn
 
 from aekit import _threads
+from aekit.anomaly.attribution import error_shares
 from aekit.choices import SCALINGS
 from aekit.data.schema import InputSpec
 from aekit.data.validation import check_features
@@ -39,7 +40,7 @@ from aekit.training import History, TrainConfig, resolve_device, train
 
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
 # Images per forward pass for convolutional networks: their activations are ~100x larger
-# than the input, and on CPU 2k-image chunks ran ~2x faster per image than 8k ones.
+# than the input, so smaller chunks bound memory and run faster per image on CPU.
 CONV_INFERENCE_CHUNK = 2048
 
 COMMON_CONSTRAINTS: dict[str, Constraint] = {
@@ -74,20 +75,16 @@ def auto_batch_size(n_train: int) -> int:
     """Batch size for ``batch_size="auto"``: about n/32 rows, a power of two in [32, 1024].
 
     Small data still gets ~32 optimizer steps per epoch; large data gets batches big enough
-    that the per-step Python overhead is amortised and both CPU cores stay busy.
+    that the per-step Python overhead is amortised and the CPU cores stay busy.
     """
     if n_train <= 64:
         return max(8, n_train // 4) if n_train >= 32 else max(1, n_train)
     return int(min(1024, max(32, 2 ** math.floor(math.log2(n_train / 32)))))
 
 
-# Rows seen in training (epochs x training rows) that max_epochs="auto" allows an
-# autoencoder: about half a second for a small MLP on one core. Small tables (up to 3,000
-# rows) keep the full 200 epochs, where early stopping decides; large ones get fewer,
-# longer epochs (200,000 rows: 3) instead of hundreds of epochs of diminishing returns.
-# Measured (BENCHMARKS.md section 1): with the batch-scaled learning rate, 3 epochs on
-# 200,000 rows land within 9% of the held-out error of the former 11-epoch default in
-# under a third of its time (4 epochs: within 5%, 30% slower than 3).
+# Rows seen in training (epochs x training rows) that max_epochs="auto" allows: small tables
+# keep 200 epochs for early stopping to end; large ones get a few long epochs, beyond which
+# returns diminish (BENCHMARKS.md section 1).
 EPOCH_BUDGET_ROWS = 600_000
 MIN_AUTO_EPOCHS, MAX_AUTO_EPOCHS = 3, 200
 
@@ -98,12 +95,9 @@ def auto_max_epochs(n_train: int, budget_rows: int = EPOCH_BUDGET_ROWS) -> int:
                        MAX_AUTO_EPOCHS))
 
 
-# lr="auto" for MLPs: BASE_LR up to batches of BASE_LR_BATCH rows, growing with the square
-# root of the batch size above it (the square-root rule for Adam, Malladi et al. 2022),
-# at most MAX_AUTO_LR: batch 1024 gets 6e-3. Larger batches mean fewer steps per epoch;
-# measured on 200k x 20 rows the larger rate reaches a lower held-out error at every epoch
-# budget tried (3 to 11), on ADBench campaign too. Convolutional networks keep BASE_LR:
-# on MNIST at batch 1024, 6e-3 ended 13% above 3e-3's held-out error (conv AE, 8 epochs).
+# lr="auto" for MLPs: BASE_LR up to BASE_LR_BATCH rows, then growing with sqrt(batch size)
+# up to MAX_AUTO_LR (Adam's square-root rule, Malladi et al. 2022): fewer, larger steps per
+# epoch need a larger rate. Convolutional networks keep BASE_LR: larger ones trained worse.
 BASE_LR, BASE_LR_BATCH, MAX_AUTO_LR = 3e-3, 256, 1e-2
 
 
@@ -374,6 +368,12 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         x = self._scaled_tensor(X)
         rows = self._map_chunks(lambda c: (self.reconstruct_scaled(c) - c).pow(2), x)
         return self.input_spec_.shaped_like(rows, X)
+
+    def feature_contributions(self, X: Any) -> np.ndarray:
+        """Each feature's share of each row's squared reconstruction error (scaled space),
+        shape (n_samples, n_features); rows sum to 1."""
+        x = self._scaled_tensor(X)
+        return error_shares(self._map_chunks(lambda c: (self.reconstruct_scaled(c) - c).pow(2), x))
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared error per sample in the scaled space, shape (n_samples,).

@@ -64,8 +64,8 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
     model : {"ae", "vae"}, default="ae"
     n_estimators : int, default=3
         Autoencoders in the ensemble, each with its own seed and bottleneck width. More
-        members give slightly steadier scores at proportionally more fit time; 3 keeps the
-        fit time at or below PyOD's AutoEncoder's on ADBench (BENCHMARKS.md).
+        members give slightly steadier scores at proportionally more fit time; 3 keeps
+        fitting quick (BENCHMARKS.md section 2).
     latent_dim : int or "auto", default="auto"
         "auto" spreads widths from about n_features/8 to n_features/2 across members.
     hidden_dims : sequence of int or "auto", default="auto"
@@ -109,11 +109,11 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
     clip : float or None, default=20.0
         Scaled values are clipped to [-clip, clip] before the networks see them.
     max_epochs : int, default=20
-        Per member. Members start at PCA and only refine it: on ADBench, 20 epochs gave
-        0.823 mean ROC-AUC in 11 s in all, 50 epochs 0.825 in 22 s (BENCHMARKS.md).
+        Most epochs each member trains; early stopping usually ends it sooner. Members
+        start at PCA and only refine it, so few epochs suffice (BENCHMARKS.md section 2).
     batch_size : int or "auto", default="auto"
         "auto": about n/8 rows per batch, a power of two in [32, 512] (members start at PCA
-        and only refine it, so large batches lose nothing and train several times faster).
+        and only refine it, so large batches lose nothing and train faster).
     lr, patience, random_state, verbose, device :
         As in :class:`aekit.Autoencoder`, applied to each member.
 
@@ -123,12 +123,20 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
 
     Attributes
     ----------
+    input_spec_ : aekit.data.schema.InputSpec
+        The input contract: columns (or image shape), robust scaling and clipping.
+    scorer_ : aekit.estimators._scorer.Scorer
+        The fitted scoring state (members, calibration, latent statistics, reference rows).
     estimators_ : list of Autoencoder or VAE
+        The members (``scorer_.members``).
     threshold_ : float
         Anomaly-score threshold; rows above it are outliers.
     offset_ : float
         ``-threshold_``, so ``decision_function = score_samples - offset_``.
-    scaler_, n_features_in_, feature_names_in_
+    calibration_scores_ : ndarray
+        Scores of the calibration rows the threshold was fitted on (not saved with the model).
+    scaler_, n_features_in_, feature_names_in_, image_shape_
+        Read from ``input_spec_``.
     """
 
     _constraints = {
@@ -267,12 +275,9 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         if data.held_out is None:  # members hold out their own validation rows
             n_member_rows -= HoldOutRule(0.1).in_memory(data.n_train)
         members = self._members(spec.n_features, seeds, n_member_rows)
-        as_members_see = (lambda rows: rows) if not spec.is_images else (
-            lambda rows: rows if not isinstance(rows, np.ndarray)
-            else spec.as_images(rows).astype(np.float32))
-        train, held = as_members_see(data.train), data.held_out
+        train, held = data.as_input(data.train), data.as_input(data.held_out)
         for m in members:
-            m.fit(train, X_val=None if held is None else as_members_see(held))
+            m.fit(train, X_val=held)
         views = scoring_views(self.scoring, density=self.n_neighbors is not None)
         self.scorer_, self.calibration_scores_ = Scorer.fit(
             members, views, data.calibration_rows, reference_pool=data.sample,

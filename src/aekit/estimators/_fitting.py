@@ -103,6 +103,13 @@ class TrainingData:
             return StreamBatches(self.train, self.n_train, seed, device)
         return torch.from_numpy(np.ascontiguousarray(self.train, dtype=np.float32)).to(device)
 
+    def as_input(self, rows: np.ndarray | ParquetRows | None) -> Any:
+        """Encoded rows in the form an estimator takes them: training-shaped float32 images
+        for image input (so a member builds a convolutional network), else as they are."""
+        if rows is None or not self.spec.is_images or isinstance(rows, ParquetRows):
+            return rows
+        return self.spec.as_images(rows).astype(np.float32)
+
     @property
     def calibration_rows(self) -> np.ndarray:
         """The held-out rows, or the training rows kept in memory when none were."""

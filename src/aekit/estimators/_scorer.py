@@ -36,6 +36,7 @@ import torch
 from torch import Tensor, nn
 
 from aekit import _threads
+from aekit.anomaly.attribution import error_shares
 from aekit.estimators._base import MIN_INFERENCE_ROWS, at_least_rows
 
 VIEWS = ("reconstruction", "elbo", "latent", "density")
@@ -54,14 +55,6 @@ def mahalanobis(Z: np.ndarray, precision: np.ndarray) -> np.ndarray:
     if n < MIN_INFERENCE_ROWS:
         Z = np.concatenate([Z, np.zeros((MIN_INFERENCE_ROWS - n, Z.shape[1]))])
     return np.sqrt(np.maximum(((Z @ precision) * Z).sum(axis=1), 0.0))[:n]
-
-
-def error_shares(squared_errors: np.ndarray) -> np.ndarray:
-    """Each feature's share of its row's summed squared error (rows sum to 1; a row
-    without error gets equal shares)."""
-    sums = squared_errors.sum(axis=1, keepdims=True)
-    return np.divide(squared_errors, sums, where=sums > 0,
-                     out=np.full_like(squared_errors, 1.0 / squared_errors.shape[1]))
 
 
 def scoring_views(scoring: str, density: bool) -> tuple[str, ...]:
@@ -370,4 +363,4 @@ class _TorchScore(nn.Module):
         return self.weights @ ((raw - self.center[:, None]) / self.spread[:, None])
 
 
-__all__ = ["Scorer", "error_shares", "mahalanobis", "scoring_views"]
+__all__ = ["Scorer", "mahalanobis", "scoring_views"]

@@ -54,10 +54,8 @@ class VAE(BaseAutoencoder):
         Number of dimensions with ``kl_per_dim_`` above 0.01 nats.
     """
 
-    # A VAE learns more slowly (its latent code is noisy) and does not take larger rates:
-    # on ADBench campaign, lr 6e-3 instead of 3e-3 ended at -4.9 instead of -6.4 nats of
-    # held-out negative ELBO, 8.5e-3 at +1.9. So its "auto" budget stays at 2M rows seen
-    # (200,000 rows: 11 epochs) and lr="auto" is a constant 3e-3.
+    # A VAE learns more slowly (its latent code is noisy) and larger rates worsen its ELBO,
+    # so it keeps a larger "auto" budget and a constant 3e-3 (BENCHMARKS.md section 1).
     _epoch_budget_rows = 2_000_000
 
     def _auto_lr(self, batch_size: int) -> float:

@@ -27,8 +27,7 @@ class MLPAutoencoder(nn.Module):
     instead of having to rediscover it from random weights. ``A`` shares one matrix
     product with the first layer of ``f`` (the last ``latent_dim`` outputs of
     ``encoder[0]`` are ``A x``; likewise ``decoder[0]`` yields ``B z``): two layers fewer
-    to run forward and backward, ~9% of a small network's training step on CPU. Without
-    hidden layers the affine map alone is the network.
+    to run forward and backward. Without hidden layers the affine map alone is the network.
 
     With ``logits=True`` the decoder's raw output is a logit (train with binary
     cross-entropy on [0, 1] data): ``forward`` returns the logits in ``recon``, ``decode``

@@ -35,11 +35,10 @@ def channels_last(module: nn.Module) -> nn.Module:
     """Store ``module``'s convolution weights channels-last (NHWC); return it.
 
     PyTorch's convolutions then run in that layout whatever the input's (NCHW input is
-    converted once per layer), oneDNN's preferred one on CPU. Measured on the (32, 64)-
-    channel MNIST VAE, one thread, 2 epochs: 2.29-2.55 s instead of 2.46-2.62 s (3-7%),
-    float32 throughout; the estimators build every convolutional network this way. Saved
-    weights are made contiguous (safetensors), and loading copies them back into the
-    channels-last parameters.
+    converted once per layer), oneDNN's preferred one on CPU, which makes epochs a little
+    faster (BENCHMARKS.md section 4); the estimators build every convolutional network this
+    way. Saved weights are made contiguous (safetensors), and loading copies them back into
+    the channels-last parameters.
     """
     return module.to(memory_format=torch.channels_last)
 

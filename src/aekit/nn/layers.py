@@ -27,7 +27,7 @@ def mlp(widths: Sequence[int], activation: str = "relu", *, dropout: float = 0.0
     """
     act = ACTIVATIONS[activation]
     layers: list[nn.Module] = []
-    for i, (w_in, w_out) in enumerate(zip(widths[:-1], widths[1:])):
+    for i, (w_in, w_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
         layers.append(nn.Linear(w_in, w_out))
         last = i == len(widths) - 2
         if not last or activate_last:

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from aekit._version import __version__
-from aekit.data.validation import check_features
 from aekit.exceptions import DataError
 from aekit.report import plots
 from aekit.report.html import (
@@ -44,10 +43,7 @@ def is_detector(model: Any) -> bool:
 
 
 def feature_names(model: Any) -> list[str]:
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        return [str(n) for n in names]
-    return [f"x{j}" for j in range(int(model.n_features_in_))]
+    return model.input_spec_.column_names()
 
 
 def model_scores(model: Any, X: Any) -> tuple[np.ndarray, float | None, str]:
@@ -66,14 +62,7 @@ def model_latent(model: Any, X: Any) -> np.ndarray:
 
 def error_shares(model: Any, X: Any) -> np.ndarray:
     """Each feature's share of each row's squared error (scaled space), rows sum to 1."""
-    if is_detector(model):
-        return model.feature_contributions(X)
-    values, _ = check_features(X, source="data", n_features=int(model.n_features_in_))
-    scaled = model.scaler_.transform(values)
-    squared = (model.scaler_.transform(model.reconstruct(X)) - scaled) ** 2
-    sums = squared.sum(axis=1, keepdims=True)
-    return np.divide(squared, sums, out=np.full_like(squared, 1 / squared.shape[1]),
-                     where=sums > 0)
+    return model.feature_contributions(X)
 
 
 def binary_labels(y: Any) -> np.ndarray | None:
@@ -124,7 +113,8 @@ def model_card_section(report: Report, model: Any, X: Any = None, *, source: str
              heading_html("Input schema")]
     names = feature_names(model)
     if X is not None:
-        values, _ = check_features(X, source=source or "data", n_features=len(names))
+        values = model.input_spec_.rows(X, source=source or "data",
+                                        estimator_name=type(model).__name__)
         rows = [(i, name, float(np.min(values[:, i])), float(np.mean(values[:, i])),
                  float(np.max(values[:, i]))) for i, name in enumerate(names[:MAX_SCHEMA_ROWS])]
         parts.append(table_html(rows, ("#", "feature", "min", "mean", "max")))
@@ -252,7 +242,7 @@ def image_sections(report: Report, model: Any, X: Any, image_shape: tuple[int, .
     """Reconstructions for any model; samples and interpolation strips for a VAE."""
     from aekit.latent import interpolate
 
-    values, _ = check_features(X, source="data", n_features=int(model.n_features_in_))
+    values = model.input_spec_.rows(X, source="data", estimator_name=type(model).__name__)
     lo, hi = float(values.min()), float(values.max())
 
     def as_images(rows: np.ndarray) -> np.ndarray:

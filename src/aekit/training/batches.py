@@ -46,8 +46,8 @@ class TensorBatches:
 
     def epoch(self, batch_size: int, epoch: int) -> Iterator[Tensor]:
         perm = torch.randperm(self.n_rows, device=self.device)
-        # One buffer for every epoch: a fresh copy of X each epoch costs its page faults
-        # again (measured ~1 ms per MiB on CPU), and the last epoch's batches are done with.
+        # One buffer for every epoch: a fresh copy of X each epoch would pay its page faults
+        # again, and the last epoch's batches are done with.
         if self._shuffled is None:
             self._shuffled = torch.empty_like(self.X)
         shuffled = torch.index_select(self.X, 0, perm, out=self._shuffled)
@@ -98,11 +98,9 @@ class StreamBatches:
         if world == 1:
             yield from self._shuffled(order, batch_size, rng)
             return
-        # Rank r reads row groups order[r::world] and yields batches of batch_size / world
-        # rows, so the global batch keeps its size. All ranks must take the same number of
-        # steps (DDP synchronises every backward pass): the count of the rank with the
-        # fewest rows, computed alike everywhere from the row counts; the few rows beyond
-        # it wait for another epoch, in which the order differs.
+        # Rank r reads row groups order[r::world] in batches of batch_size / world rows, so
+        # the global batch keeps its size. DDP syncs every backward pass, so all ranks take
+        # the step count of the rank with the fewest rows; the rest wait for another epoch.
         local = max(1, batch_size // world)
         steps = min(int(self._kept[order[r::world]].sum()) // local for r in range(world))
         mine = order[distributed.rank()::world]

@@ -140,7 +140,7 @@ def all_gather_rows(X: np.ndarray) -> np.ndarray:
     padded[:local.shape[0]] = local
     gathered = [torch.zeros_like(padded) for _ in sizes]
     dist.all_gather(gathered, padded)
-    return torch.cat([g[:n] for g, n in zip(gathered, sizes)]).cpu().numpy()
+    return torch.cat([g[:n] for g, n in zip(gathered, sizes, strict=True)]).cpu().numpy()
 
 
 def gather_scan(found: Scan) -> Scan:

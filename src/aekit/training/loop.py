@@ -42,9 +42,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 def _make_optimizer(module: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-    # fused: one kernel for the whole update (on CPU 0.35 vs 0.49 ms a step for a detector
-    # member, foreach's per-op dispatch dominating small models); foreach where a build or
-    # device has no fused kernel.
+    # fused: one kernel for the whole update, as per-op dispatch dominates small models;
+    # foreach where a build or device has no fused kernel.
     try:
         return cls(module.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     except (RuntimeError, TypeError, ValueError):
@@ -147,8 +146,8 @@ class Gradients:
 
     With ``flat=True`` every parameter's ``.grad`` is a view into one flat buffer, which
     backward accumulates into in place: zeroing is one fill and clipping one norm and one
-    multiply, where ``clip_grad_norm_`` runs a norm and a multiply per parameter (on CPU
-    that was ~10% of a small model's step). Same result as ``clip_grad_norm_``: the
+    multiply, where ``clip_grad_norm_`` runs a norm and a multiply per parameter (a
+    noticeable share of a small model's step). Same result as ``clip_grad_norm_``: the
     gradient is scaled by ``min(1, max_norm / (norm + 1e-6))``. DDP manages its own
     gradient buckets, so with ``flat=False`` the usual calls are made.
     """
