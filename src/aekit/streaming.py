@@ -175,7 +175,8 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
             with progress_bar(total=reader.n_rows, unit="row", unit_scale=True, desc="scoring",
                               enabled=progress) as bar:
                 # reading and validating run one chunk ahead on another core
-                chunks = read_chunks(reader, features, extra, str(in_path))
+                chunks = read_chunks(reader, features, extra, str(in_path),
+                                     to_rows=detector.input_spec_.batch_rows)
                 for _, X, extras in read_ahead(chunks, depth=2):
                     scores, flags, top = score_chunk(detector, X)
                     writer.write(scores, flags, top)

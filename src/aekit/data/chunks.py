@@ -9,7 +9,7 @@ data (:mod:`aekit.data.validation`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,15 +164,20 @@ def iter_chunks(path: str | os.PathLike, columns: list[str] | None = None,
     yield from read_chunks(reader, list(columns), extra, str(path))
 
 
-def read_chunks(reader: TableReader, columns: list[str], extra: list[str],
-                source: str) -> Iterator[tuple[int, np.ndarray, dict]]:
-    """``(first_row, X, extras)`` per chunk of ``reader``: ``columns`` as validated float64,
-    ``extra`` columns as they are."""
+BatchToRows = Callable[[Any, list[str], str, int], np.ndarray]
+
+
+def read_chunks(reader: TableReader, columns: list[str], extra: list[str], source: str,
+                to_rows: BatchToRows | None = None) -> Iterator[tuple[int, np.ndarray, dict]]:
+    """``(first_row, X, extras)`` per chunk of ``reader``: ``columns`` converted by
+    ``to_rows(batch, columns, source, first_row)`` (default :func:`batch_to_float`; a
+    model's :meth:`InputSpec.batch_rows`), ``extra`` columns as they are."""
+    to_rows = batch_to_float if to_rows is None else to_rows
     row = 0
     for batch in reader.batches(columns + extra):
         if batch.num_rows == 0:
             continue
-        X = batch_to_float(batch.select(list(range(len(columns)))), columns, source, row)
+        X = to_rows(batch.select(list(range(len(columns)))), columns, source, row)
         extras = {name: batch.column(len(columns) + k).to_numpy(zero_copy_only=False)
                   for k, name in enumerate(extra)}
         yield row, X, extras

@@ -23,7 +23,7 @@ import numpy as np
 
 from aekit._background import read_ahead
 from aekit._progress import progress as progress_bar
-from aekit.data.chunks import CHUNK_ROWS, batch_to_float
+from aekit.data.chunks import CHUNK_ROWS, BatchToRows, batch_to_float
 from aekit.data.paths import parquet_files
 from aekit.data.preprocessing import RunningMoments
 from aekit.exceptions import DataError
@@ -102,6 +102,7 @@ class ParquetRows:
     transform: Callable[[np.ndarray], np.ndarray] | None = field(default=None, compare=False)
     held_out: HoldOut | None = None
     identity: tuple = ()
+    to_rows: BatchToRows | None = field(default=None, compare=False)  # None: batch_to_float
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, columns: list[str] | None = None,
@@ -167,6 +168,11 @@ class ParquetRows:
         fn = transform if inner is None else (lambda X: transform(inner(X)))
         return replace(self, transform=fn)
 
+    def converted_by(self, to_rows: BatchToRows) -> ParquetRows:
+        """The same rows, each record batch turned into float rows by ``to_rows(batch,
+        columns, source, first_row)`` (a model's :meth:`InputSpec.batch_rows`)."""
+        return replace(self, to_rows=to_rows)
+
     def without(self, held_out: HoldOut) -> ParquetRows:
         """The same files without the rows ``held_out`` selects."""
         if self.held_out is not None:
@@ -180,11 +186,12 @@ class ParquetRows:
 
         piece = self.pieces[index]
         row = piece.file_row
+        to_rows = batch_to_float if self.to_rows is None else self.to_rows
         with pq.ParquetFile(piece.path, pre_buffer=False) as pf:
             for batch in pf.iter_batches(batch_size=chunk_rows, row_groups=[piece.row_group],
                                          columns=list(self.columns)):
                 if batch.num_rows:
-                    yield batch_to_float(batch, list(self.columns), piece.path, row)
+                    yield to_rows(batch, list(self.columns), piece.path, row)
                     row += batch.num_rows
 
     def read(self, index: int, chunk_rows: int = CHUNK_ROWS) -> Iterator[np.ndarray]:

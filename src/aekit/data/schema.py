@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aekit.data.chunks import batch_to_float
 from aekit.data.images import looks_like_images as _images_by_ndim
 from aekit.data.images import to_image_array
 from aekit.data.preprocessing import AffineScaler, RunningMoments
@@ -141,6 +142,12 @@ class InputSpec:
                             f"{estimator_name} is expecting {self.n_features} "
                             "features as input. Pass the same columns as in fit.")
         return list(available)
+
+    def batch_rows(self, batch: Any, columns: list[str], source: str,
+                   row_offset: int) -> np.ndarray:
+        """A record batch of a file, holding ``columns`` (:meth:`select_columns`), as
+        validated float64 rows; errors name the file's row (``row_offset``: rows before)."""
+        return batch_to_float(batch, columns, source, row_offset)
 
     def encode(self, rows: np.ndarray) -> np.ndarray:
         """Scaled (and clipped) float64 rows."""

@@ -169,6 +169,10 @@ def _streamed(rows: ParquetRows, scaling: Callable[[InputSpec], str], hold_out: 
               seed: int, clip: float | None, X_val: Any, estimator_name: str,
               progress: bool) -> TrainingData:
     spec = InputSpec.from_columns(rows.columns)
+    # The contract reads every record batch; a detector's members get rows that the
+    # detector's contract already reads.
+    if rows.to_rows is None:
+        rows = rows.converted_by(spec.batch_rows)
     n, d = rows.n_rows, rows.n_features
     mask = hold_out.streamed(n, d, seed) if X_val is None else None
     # under torchrun each rank reads its share of the row groups once, then they merge
