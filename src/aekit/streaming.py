@@ -127,7 +127,7 @@ class _Writer:
 
 def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.PathLike, *,
                chunk_rows: int = CHUNK_ROWS, labels: str | None = None,
-               progress: bool = True) -> ScoreSummary:
+               progress: bool = True, encoding: str | None = None) -> ScoreSummary:
     """Score every row of a Parquet/CSV file with ``detector``; write ``out_path`` atomically.
 
     Parameters
@@ -145,6 +145,9 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
         for metrics.
     progress : bool
         Show a progress bar with rows/s on stderr.
+    encoding : str, optional
+        Of a CSV/TSV input that is not UTF-8 (e.g. "cp1252"); the delimiter and decimal
+        mark are detected.
     """
     detector._check_is_fitted()
     in_path, out_path = Path(in_path), Path(out_path)
@@ -158,7 +161,7 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
                         ".csv/.tsv files. Convert the data or score it in memory.")
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be >= 1. Got {chunk_rows!r} instead.")
-    reader = TableReader(in_path, int(chunk_rows))
+    reader = TableReader(in_path, int(chunk_rows), encoding=encoding)
     extra = [labels] if labels is not None else []
     if labels is not None and labels not in reader.columns:
         raise DataError(f"{in_path}: no labels column {labels!r}; columns are "

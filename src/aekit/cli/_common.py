@@ -94,6 +94,12 @@ def build_detector(args: argparse.Namespace):
                            verbose=0 if getattr(args, "quiet", False) else 1)
 
 
+def add_encoding(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--encoding", default=None, metavar="CODEC",
+                        help="text encoding of a CSV/TSV input that is not UTF-8, e.g. cp1252 "
+                             "or latin-1 (the delimiter and decimal mark are detected)")
+
+
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 

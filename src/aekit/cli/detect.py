@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from aekit.cli._common import add_detector_options, add_quiet, add_subparser, build_detector
+from aekit.cli._common import (
+    add_detector_options,
+    add_encoding,
+    add_quiet,
+    add_subparser,
+    build_detector,
+)
 from aekit.exceptions import DataError
 
 
@@ -19,6 +25,7 @@ def add_parser(subparsers) -> None:
                     "Options not given take the library's defaults (help(aekit.AnomalyDetector)).",
         example="aekit detect transactions.csv --labels is_fraud --threshold pot --out scores.csv")
     p.add_argument("data", help="data file (CSV/TSV, Parquet, .npy, .npz)")
+    add_encoding(p)
     p.add_argument("--labels", default=None, help="column with 0/1 labels (1 = anomaly)")
     add_detector_options(p)
     p.add_argument("--out", required=True, metavar="SCORES", help="output .csv/.tsv/.parquet/.npy")
@@ -60,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from aekit.streaming import score_table
 
     detector = build_detector(args)
-    data = read_data(args.data, labels=args.labels)
+    data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     if data.y is not None and args.labels is not None:
         labels_as_binary(data.y, args.data)  # fail before training, not after
     detector.fit(data.X)

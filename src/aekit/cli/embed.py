@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_out, add_subparser, write_output
+from aekit.cli._common import add_encoding, add_out, add_subparser, write_output
 
 
 def add_parser(subparsers) -> None:
@@ -14,6 +14,7 @@ def add_parser(subparsers) -> None:
                       example="aekit embed model data.csv --out codes.parquet")
     p.add_argument("model", help="model directory from 'aekit fit'")
     p.add_argument("data", help="data file with the columns the model was fitted on")
+    add_encoding(p)
     p.add_argument("--labels", default=None, help="a labels column to drop before encoding")
     add_out(p, "the codes")
     p.set_defaults(run=run)
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from aekit.persistence import load
 
     estimator = load(args.model)
-    data = read_data(args.data, labels=args.labels)
+    data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     Z = estimator.transform(data.X)
     write_output(args.out, Z, [f"z{i}" for i in range(Z.shape[1])])
     print(f"wrote {Z.shape[0]} codes of size {Z.shape[1]} to {args.out}")

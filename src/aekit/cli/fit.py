@@ -16,6 +16,7 @@ from aekit.choices import (
 )
 from aekit.cli._common import (
     add_detector_options,
+    add_encoding,
     add_quiet,
     add_subparser,
     build_detector,
@@ -46,6 +47,7 @@ def add_parser(subparsers) -> None:
         example="aekit fit data.csv --model vae --latent-dim 4 --hidden 64,32 --epochs 100 "
                 "--seed 0 --out model")
     p.add_argument("data", help="training data file")
+    add_encoding(p)
     p.add_argument("--model", choices=MODELS, default="ae",
                    help="ae: MLP autoencoder; linear: linear (PCA-equivalent); dae: denoising; vae")
     p.add_argument("--latent-dim", type=int, default=None, help="bottleneck width")
@@ -174,7 +176,7 @@ def _fit(args: argparse.Namespace) -> int:
     if should_stream(args.data, args.stream):
         X = ParquetRows.open(args.data, exclude=[args.labels] if args.labels else ())
     else:
-        X = read_data(args.data, labels=args.labels).X
+        X = read_data(args.data, labels=args.labels, encoding=args.encoding).X
     if checkpoint is not None:
         estimator.fit(X, checkpoint=checkpoint)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_grid, add_subparser
+from aekit.cli._common import add_encoding, add_grid, add_subparser
 from aekit.exceptions import DataError
 
 
@@ -20,6 +20,7 @@ def add_parser(subparsers) -> None:
                               "--method slerp --out path.csv")
     p.add_argument("model", help="model directory (ae, dae or vae)")
     p.add_argument("data", help="data file with the model's columns")
+    add_encoding(p)
     p.add_argument("--from", dest="start", type=int, required=True, help="row index (0-based)")
     p.add_argument("--to", dest="end", type=int, required=True, help="row index (0-based)")
     p.add_argument("--steps", type=int, default=8, help="number of points, ends included")
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from aekit.persistence import load
 
     model = load(args.model)
-    data = read_data(args.data, labels=args.labels)
+    data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     X = data.X
     n = len(X)
     for name, row in (("--from", args.start), ("--to", args.end)):

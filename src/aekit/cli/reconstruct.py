@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_grid, add_out, add_subparser, write_output
+from aekit.cli._common import add_encoding, add_grid, add_out, add_subparser, write_output
 
 
 def add_parser(subparsers) -> None:
@@ -16,6 +16,7 @@ def add_parser(subparsers) -> None:
                       example="aekit reconstruct model noisy.csv --out denoised.csv")
     p.add_argument("model", help="model directory from 'aekit fit'")
     p.add_argument("data", help="data file with the columns the model was fitted on")
+    add_encoding(p)
     p.add_argument("--labels", default=None, help="a labels column to drop first")
     add_out(p, "the reconstructions")
     add_grid(p, "the first 8 inputs over their reconstructions")
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from aekit.persistence import load
 
     estimator = load(args.model)
-    data = read_data(args.data, labels=args.labels)
+    data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     X_hat = estimator.reconstruct(data.X)
     names = getattr(estimator, "feature_names_in_", None)
     write_output(args.out, X_hat, list(names) if names is not None else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_subparser
+from aekit.cli._common import add_encoding, add_subparser
 
 
 def image_shape(text: str) -> tuple[int, ...]:
@@ -30,6 +30,7 @@ def add_parser(subparsers) -> None:
         example="aekit report model data.csv --labels is_fraud --out report.html")
     p.add_argument("model", help="model directory written by 'aekit fit' or 'aekit detect'")
     p.add_argument("data", help="data file (CSV/TSV, Parquet, .npy, .npz, images)")
+    add_encoding(p)
     p.add_argument("--labels", default=None, metavar="COLUMN",
                    help="labels column: colours the latent map; 0/1 labels (1 = anomaly) "
                         "add ROC and precision-recall curves")
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from aekit.report.sections import load_sweep, model_report
 
     model = load(args.model)
-    data = read_data(args.data, labels=args.labels)
+    data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     sweep = load_sweep(args.sweep) if args.sweep else None
     report = model_report(model, data.X, data.y, source=args.data,
                           labels_name=args.labels or "label", sweep=sweep,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_quiet, add_subparser
+from aekit.cli._common import add_encoding, add_quiet, add_subparser
 from aekit.cli.detect import summary
 from aekit.exceptions import ModelFileError
 
@@ -18,6 +18,7 @@ def add_parser(subparsers) -> None:
                       example="aekit score detector new.csv --out scores.parquet")
     p.add_argument("model", help="detector directory")
     p.add_argument("data", help="data file with the columns the detector was fitted on")
+    add_encoding(p)
     p.add_argument("--labels", default=None, help="0/1 labels column: excluded, used for metrics")
     p.add_argument("--out", required=True, metavar="SCORES", help="output .csv/.tsv/.parquet/.npy")
     p.add_argument("--chunk-rows", type=int, default=None,
@@ -39,10 +40,10 @@ def run(args: argparse.Namespace) -> int:
     if can_stream(args.data, args.out):
         chunking = {"chunk_rows": args.chunk_rows} if args.chunk_rows is not None else {}
         result = score_file(detector, args.data, args.out, labels=args.labels,
-                            progress=not args.quiet, **chunking)
+                            progress=not args.quiet, encoding=args.encoding, **chunking)
         print(summary(detector, result.flags, result.scores, result.labels, args.data))
         return 0
-    data = read_data(args.data, labels=args.labels)
+    data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     frame = score_table(detector, data.X)
     write_table(args.out, frame)
     print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aekit.cli._common import add_quiet, add_subparser, int_list
+from aekit.cli._common import add_encoding, add_quiet, add_subparser, int_list
 
 
 def add_parser(subparsers) -> None:
@@ -18,6 +18,7 @@ def add_parser(subparsers) -> None:
                     "decoder's span and PCA's subspace. --out DIR gets sweep.csv and sweep.png.",
         example="aekit sweep data.csv --latent-dims 1,2,3,5,10 --model ae --out sweep")
     p.add_argument("data", help="data file")
+    add_encoding(p)
     p.add_argument("--latent-dims", type=int_list, default=(1, 2, 3, 5, 10), help="sizes to try")
     p.add_argument("--model", choices=("ae", "linear", "dae", "vae"), default="ae")
     p.add_argument("--labels", default=None, help="a labels column to exclude")
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from aekit.data.io import read_data, write_table
     from aekit.sweep import bottleneck_sweep, plot_sweep
 
-    data = read_data(args.data, labels=args.labels)
+    data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     out = Path(args.out) if args.out else None
     if out is not None:
         out.mkdir(parents=False, exist_ok=True)

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aekit.data.paths import is_parquet, parquet_files, table_suffix
+from aekit.data.dialect import sniff_csv
+from aekit.data.paths import is_parquet, parquet_files
 from aekit.data.validation import FLOAT32_LIMIT, check_features, check_finite
 from aekit.exceptions import DataError
 
@@ -26,10 +27,10 @@ CHUNK_ROWS = 65_536  # rows per chunk: 10 MiB of float64 at 20 columns
 class TableReader:
     """Column names and record batches of a Parquet file/directory or a CSV/TSV file."""
 
-    def __init__(self, path: Path, chunk_rows: int) -> None:
+    def __init__(self, path: Path, chunk_rows: int, *, encoding: str | None = None) -> None:
         import pyarrow as pa
 
-        self.path, self.chunk_rows = Path(path), chunk_rows
+        self.path, self.chunk_rows, self.encoding = Path(path), chunk_rows, encoding
         self.n_rows: int | None = None
         self._files: list[Path] = []
         try:
@@ -66,11 +67,14 @@ class TableReader:
     def _open_csv(self) -> None:
         import pyarrow.csv as pcsv
 
-        delimiter = "\t" if table_suffix(self.path) == ".tsv" else ","
+        self.dialect = sniff_csv(self.path, encoding=self.encoding)
         # Every column as text first: the cast to float64 below is as fast, and a cell that
         # is not a number is then reported by row instead of pyarrow's row-less message.
-        read = pcsv.ReadOptions(block_size=1 << 24)
-        parse = pcsv.ParseOptions(delimiter=delimiter)
+        # (Arrow skips a UTF-8 byte-order mark itself.)
+        encoding = self.dialect.encoding
+        read = pcsv.ReadOptions(block_size=1 << 24, encoding="utf8" if encoding in (
+            "utf-8", "utf-8-sig") else encoding)
+        parse = pcsv.ParseOptions(delimiter=self.dialect.delimiter)
         header = pcsv.open_csv(str(self.path), read_options=read, parse_options=parse)
         names = [n.strip() for n in header.schema.names]
         header.close()
@@ -102,9 +106,23 @@ class TableReader:
                                convert_options=convert)
         with reader:
             for batch in reader:
-                batch = batch.select(raw)
+                batch = self._decimal_points(batch.select(raw))
                 for start in range(0, batch.num_rows, self.chunk_rows):
                     yield batch.slice(start, self.chunk_rows)
+
+    def _decimal_points(self, batch: Any) -> Any:
+        """Numbers written ``1.234,5`` as ``1234.5``, for a file with a decimal comma."""
+        if self.dialect.decimal == ".":
+            return batch
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        columns = []
+        for column in batch.columns:
+            if self.dialect.thousands:
+                column = pc.replace_substring(column, self.dialect.thousands, "")
+            columns.append(pc.replace_substring(column, self.dialect.decimal, "."))
+        return pa.record_batch(columns, names=batch.schema.names)
 
 
 def batch_to_float(batch: Any, names: list[str], source: str, row_offset: int) -> np.ndarray:
@@ -146,15 +164,15 @@ def batch_to_float(batch: Any, names: list[str], source: str, row_offset: int) -
 
 
 def iter_chunks(path: str | os.PathLike, columns: list[str] | None = None,
-                chunk_rows: int = CHUNK_ROWS, *,
-                extra: list[str] | None = None) -> Iterator[tuple[int, np.ndarray, dict]]:
+                chunk_rows: int = CHUNK_ROWS, *, extra: list[str] | None = None,
+                encoding: str | None = None) -> Iterator[tuple[int, np.ndarray, dict]]:
     """Yield ``(first_row, X, extras)`` for consecutive chunks of at most ``chunk_rows`` rows.
 
     ``X`` is a validated float64 array of ``columns`` (default: every column not in
     ``extra``); ``extras`` maps each ``extra`` column (e.g. labels) to a NumPy array.
     ``first_row`` is the 0-based position of the chunk's first row in the file.
     """
-    reader = TableReader(Path(path), int(chunk_rows))
+    reader = TableReader(Path(path), int(chunk_rows), encoding=encoding)
     extra = list(extra or [])
     for name in extra:
         if name not in reader.columns:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from aekit._atomic import atomic_file
+from aekit.data.dialect import CsvDialect, not_utf8_message, sniff_csv
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
 
@@ -46,23 +47,24 @@ def _check_gzip(path: Path) -> None:
             )
 
 
-def _read_header(path: Path, sep: str) -> list[str]:
+def _read_header(path: Path, dialect: CsvDialect) -> list[str]:
     opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        for row in csv.reader(fh, delimiter=sep):
+    with opener(path, "rt", encoding=dialect.encoding, newline="") as fh:
+        for row in csv.reader(fh, delimiter=dialect.delimiter):
             return row
     return []
 
 
-def _read_delimited(path: Path, sep: str) -> pd.DataFrame:
+def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """A CSV/TSV file in its own dialect (:func:`aekit.data.dialect.sniff_csv`)."""
     _check_gzip(path)
+    dialect = sniff_csv(path, encoding=encoding)
+    kind = "TSV" if dialect.delimiter == "\t" else "CSV"
     try:
-        header = _read_header(path, sep)
+        header = _read_header(path, dialect)
     except UnicodeDecodeError as err:
-        raise DataError(
-            f"{path}: not valid UTF-8 text (byte {err.object[err.start:err.start + 1]!r} "
-            f"at offset {err.start} of the first line). Save the file as UTF-8."
-        ) from None
+        raise DataError(not_utf8_message(path, err.object[err.start:err.start + 1], err.start,
+                                         " of the first line")) from None
     except (OSError, EOFError, gzip.BadGzipFile) as err:
         raise DataError(f"{path}: cannot read the file ({err}).") from None
     if not header:
@@ -75,17 +77,21 @@ def _read_delimited(path: Path, sep: str) -> pd.DataFrame:
             "Give every column a unique name."
         )
     try:
-        df = pd.read_csv(path, sep=sep, encoding="utf-8", skipinitialspace=True)
+        df = pd.read_csv(path, sep=dialect.delimiter, decimal=dialect.decimal,
+                         thousands=dialect.thousands, encoding=dialect.encoding,
+                         skipinitialspace=True)
     except UnicodeDecodeError as err:
         raise DataError(
-            f"{path}: not valid UTF-8 text (byte offset {err.start} in a read block). "
-            "Save the file as UTF-8."
+            f"{path}: not valid {dialect.encoding} text (byte offset {err.start} in a read "
+            "block). Save the file as UTF-8, or name its encoding if it is a single-byte one "
+            "such as Windows-1252 or Latin-1 (--encoding cp1252, or read_data(..., "
+            "encoding='cp1252'))."
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty. Pass a file with a header and rows.") from None
     except pd.errors.ParserError as err:
         raise DataError(
-            f"{path}: malformed {'TSV' if sep == chr(9) else 'CSV'} ({err}). "
+            f"{path}: malformed {kind} ({err}; read with {dialect.describe()}). "
             "Every row needs the same number of fields as the header."
         ) from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
@@ -164,7 +170,8 @@ def _array_frame(arr: np.ndarray, path: Path) -> pd.DataFrame | np.ndarray:
     return arr  # no column names: matched to the model by position and width
 
 
-def read_data(path: str | os.PathLike, *, labels: str | None = None) -> Dataset:
+def read_data(path: str | os.PathLike, *, labels: str | None = None,
+              encoding: str | None = None) -> Dataset:
     """Read features (and labels, if any) from ``path``.
 
     Parameters
@@ -173,6 +180,9 @@ def read_data(path: str | os.PathLike, *, labels: str | None = None) -> Dataset:
     labels : str, optional
         Name of a column holding labels (y=1 anomaly). It is removed from the features.
         For ``.npz`` files, the ``y`` array is used when present.
+    encoding : str, optional
+        Of a CSV/TSV file, when not UTF-8 (e.g. "cp1252"). The delimiter (``,`` ``;`` tab
+        ``|``) and the decimal mark are detected (:mod:`aekit.data.dialect`).
     """
     path = Path(path)
     source = str(path)
@@ -209,7 +219,7 @@ def read_data(path: str | os.PathLike, *, labels: str | None = None) -> Dataset:
     if kind is PathKind.PARQUET:
         df = _read_parquet(path)
     else:
-        df = _read_delimited(path, "\t" if kind is PathKind.TSV else ",")
+        df = _read_delimited(path, encoding)
     y = None
     if labels is not None:
         if labels not in df.columns:

@@ -1,0 +1,170 @@
+"""How a delimited text file is written: its delimiter, decimal mark and encoding.
+
+Read from a sample of the file (its first MiB) before parsing it, so that a semicolon
+file with decimal commas (common where the comma is the decimal mark) is read as the
+table it is, never as one column of text. The rules:
+
+- delimiter: the one of ``,`` ``;`` tab ``|`` that splits the most sampled lines (quotes
+  respected) into the same number of fields, more than one; then the most fields, then
+  that order. A ``.tsv`` file is tab-separated. A file whose lines split on none of them
+  is one column, unless its header holds a delimiter: that file is refused, never read as
+  one column of text.
+- decimal mark: a comma when the delimiter is not one and the numbers in the sample are
+  written ``3,14`` (none ``3.14``); then ``.`` between digit groups (``1.234,5``) is a
+  thousands separator.
+- encoding: UTF-8, with or without a byte-order mark. Other encodings (Windows-1252,
+  Latin-1, ...) are read only when named (``encoding=``, ``--encoding``): their bytes are
+  valid in many encodings, so guessing would silently change text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from aekit.data.paths import table_suffix
+from aekit.exceptions import DataError
+
+DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_BYTES = 1 << 20
+SAMPLE_LINES = 200
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+([eE][+-]?\d+)?$")
+_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_NAMES = {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    delimiter: str = ","
+    decimal: str = "."
+    thousands: str | None = None
+    encoding: str = "utf-8"
+
+    def describe(self) -> str:
+        parts = [f"delimiter {_NAMES.get(self.delimiter, repr(self.delimiter))}"]
+        if self.decimal != ".":
+            parts.append(f"decimal mark {self.decimal!r}")
+        if self.thousands:
+            parts.append(f"thousands separator {self.thousands!r}")
+        return ", ".join(parts) + f", {self.encoding}"
+
+
+def _raw_sample(path: Path) -> bytes:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read(SAMPLE_BYTES)
+    except (OSError, EOFError) as err:
+        raise DataError(f"{path}: cannot read the file ({err}).") from None
+
+
+def not_utf8_message(path: Path, byte: bytes, offset: int, where: str) -> str:
+    return (f"{path}: not valid UTF-8 text (byte {byte!r} at offset {offset}{where}). "
+            "Save the file as UTF-8, or name its encoding if it is a single-byte one such "
+            "as Windows-1252 or Latin-1 (--encoding cp1252, or read_data(..., "
+            "encoding='cp1252')).")
+
+
+def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
+    """(text of the sample, the encoding to read the file with)."""
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise DataError(f"{path}: unknown encoding {encoding!r}. Use a Python codec name "
+                            "such as utf-8, cp1252 or latin-1.") from None
+        try:
+            return raw.decode(encoding, errors="strict"), encoding
+        except UnicodeDecodeError as err:
+            raise DataError(f"{path}: not valid {encoding} text (byte offset {err.start}). "
+                            "Check the file's encoding.") from None
+    if raw.startswith(codecs.BOM_UTF8):
+        encoding, raw = "utf-8-sig", raw[len(codecs.BOM_UTF8):]
+    else:
+        encoding = "utf-8"
+    try:
+        # a full sample may end inside a multi-byte character: "ignore" drops only that
+        text = raw.decode("utf-8", errors="strict" if len(raw) < SAMPLE_BYTES else "ignore")
+        if len(raw) >= SAMPLE_BYTES:
+            raw[:len(raw) - 4].decode("utf-8")  # strict on all but the last bytes
+    except UnicodeDecodeError as err:
+        first_line = raw.find(b"\n")
+        where = " of the first line" if first_line < 0 or err.start < first_line else ""
+        raise DataError(not_utf8_message(path, err.object[err.start:err.start + 1], err.start,
+                                         where)) from None
+    return text, encoding
+
+
+def _lines(text: str, truncated: bool) -> list[str]:
+    lines = text.splitlines()
+    if truncated and lines:
+        lines = lines[:-1]  # the last sampled line may be cut short
+    return [line for line in lines if line.strip()][:SAMPLE_LINES]
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    return [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+
+
+def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
+    """The dialect of a CSV/TSV file (see the module docstring)."""
+    path = Path(path)
+    raw = _raw_sample(path)
+    text, encoding = _decode(path, raw, encoding)
+    lines = _lines(text, truncated=len(raw) >= SAMPLE_BYTES)
+    if table_suffix(path) == ".tsv":
+        delimiter = "\t"
+    else:
+        delimiter = _delimiter(path, lines)
+    decimal, thousands = _decimal_mark(lines[1:], delimiter)
+    return CsvDialect(delimiter, decimal, thousands, encoding)
+
+
+def _delimiter(path: Path, lines: list[str]) -> str:
+    if not lines:
+        return ","
+    best, best_key = ",", (0.0, 1)
+    for candidate in DELIMITERS:
+        counts = _field_counts(lines, candidate)
+        modal = max(set(counts), key=lambda c: (counts.count(c), c))
+        # the share of lines with the modal number of fields, then that number
+        key = (counts.count(modal) / len(counts), modal)
+        if modal > 1 and key > best_key:
+            best, best_key = candidate, key
+    if best_key[1] == 1:
+        present = [d for d in DELIMITERS if d in lines[0]]
+        if present:
+            sep = present[0]
+            counts = _field_counts(lines, sep)
+            bad = next((i for i, c in enumerate(counts) if c != counts[0]), 0)
+            raise DataError(
+                f"{path}: malformed CSV: the header holds {_NAMES[sep]} but the rows do not "
+                f"split on it (line 1 has {counts[0]} fields, line {bad + 1} has "
+                f"{counts[bad]}), nor on any of ',', ';', tab, '|'. Every row needs the same "
+                "number of fields as the header; quote fields that contain the delimiter.")
+    return best
+
+
+def _decimal_mark(rows: list[str], delimiter: str) -> tuple[str, str | None]:
+    if delimiter == ",":
+        return ".", None
+    comma = point = thousands = 0
+    for row in csv.reader(rows, delimiter=delimiter):
+        for cell in row:
+            cell = cell.strip()
+            if _DECIMAL_COMMA.match(cell):
+                comma += 1
+                thousands += bool(_THOUSANDS_DOT.match(cell))
+            elif _DECIMAL_POINT.match(cell):
+                point += 1
+    if comma and not point:
+        return ",", "." if thousands else None
+    return ".", None
+
+
+__all__ = ["CsvDialect", "DELIMITERS", "not_utf8_message", "sniff_csv"]

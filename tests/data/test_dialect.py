@@ -1,0 +1,106 @@
+"""CSV files are read in their own dialect: delimiter, decimal mark and encoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aekit import AnomalyDetector
+from aekit.cli.main import main
+from aekit.data.dialect import sniff_csv
+from aekit.data.io import read_data
+from aekit.exceptions import DataError
+from aekit.streaming import score_file
+
+
+@pytest.fixture
+def frame():
+    rng = np.random.default_rng(0)
+    values = np.round(rng.normal(size=(300, 4)) * 100, 3)
+    values[::30] *= 8
+    return pd.DataFrame(values, columns=["alpha", "beta", "gamma", "delta"])
+
+
+def _european(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, sep=";", decimal=",")
+
+
+def test_a_semicolon_file_with_decimal_commas_reads_as_the_comma_version(tmp_path, frame):
+    (tmp_path / "eu.csv").write_text(_european(frame))
+    frame.to_csv(tmp_path / "us.csv", index=False)
+    dialect = sniff_csv(tmp_path / "eu.csv")
+    assert (dialect.delimiter, dialect.decimal) == (";", ",")
+    pd.testing.assert_frame_equal(read_data(tmp_path / "eu.csv").X, read_data(tmp_path / "us.csv").X)
+
+
+def test_a_semicolon_file_scores_as_the_comma_version_in_memory_and_streamed(tmp_path, frame):
+    (tmp_path / "eu.csv").write_text(_european(frame))
+    frame.to_csv(tmp_path / "us.csv", index=False)
+    det = AnomalyDetector(n_estimators=2, max_epochs=2, random_state=0).fit(
+        read_data(tmp_path / "eu.csv").X)
+    expected = det.anomaly_score(read_data(tmp_path / "us.csv").X)
+    score_file(det, tmp_path / "eu.csv", tmp_path / "s.parquet", chunk_rows=64, progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet").score, expected)
+
+
+def test_thousands_separators_with_a_decimal_comma(tmp_path):
+    (tmp_path / "t.csv").write_text("a;b\n1.234,5;2\n10,25;3\n-7,5;4\n")
+    dialect = sniff_csv(tmp_path / "t.csv")
+    assert (dialect.delimiter, dialect.decimal, dialect.thousands) == (";", ",", ".")
+    assert read_data(tmp_path / "t.csv").X["a"].tolist() == [1234.5, 10.25, -7.5]
+
+
+@pytest.mark.parametrize("sep", ["\t", "|", ","])
+def test_tab_pipe_and_comma_delimiters_are_detected(tmp_path, frame, sep):
+    (tmp_path / "t.csv").write_text(frame.to_csv(index=False, sep=sep))
+    assert sniff_csv(tmp_path / "t.csv").delimiter == sep
+    pd.testing.assert_frame_equal(read_data(tmp_path / "t.csv").X, frame)
+
+
+def test_quoted_delimiters_do_not_mislead_the_sniffer(tmp_path):
+    (tmp_path / "t.csv").write_text('a,b\n"1;2",3\n"4;5",6\n')
+    assert sniff_csv(tmp_path / "t.csv").delimiter == ","
+
+
+def test_a_header_with_a_delimiter_over_unsplittable_rows_is_refused(tmp_path):
+    (tmp_path / "t.csv").write_text("a;b;c\n1\n2\n3\n")
+    with pytest.raises(DataError, match=r"t\.csv: malformed CSV: the header holds ';'"):
+        read_data(tmp_path / "t.csv")
+
+
+def test_a_single_column_file_is_still_a_table(tmp_path):
+    (tmp_path / "t.csv").write_text("value\n1.5\n2.5\n")
+    assert read_data(tmp_path / "t.csv").X.columns.tolist() == ["value"]
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_name(tmp_path, frame):
+    (tmp_path / "t.csv").write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False).encode())
+    assert read_data(tmp_path / "t.csv").X.columns[0] == "alpha"
+    det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(frame)
+    score_file(det, tmp_path / "t.csv", tmp_path / "s.csv", progress=False)
+    assert len(pd.read_csv(tmp_path / "s.csv")) == len(frame)
+
+
+def test_a_windows_1252_file_is_refused_with_the_fix_and_read_when_named(tmp_path, frame):
+    renamed = frame.rename(columns={"alpha": "température"})
+    (tmp_path / "t.csv").write_bytes(renamed.to_csv(index=False).encode("cp1252"))
+    with pytest.raises(DataError, match=r"not valid UTF-8 text .*--encoding cp1252"):
+        read_data(tmp_path / "t.csv")
+    assert read_data(tmp_path / "t.csv", encoding="cp1252").X.columns[0] == "température"
+    with pytest.raises(DataError, match=r"unknown encoding 'nope'"):
+        read_data(tmp_path / "t.csv", encoding="nope")
+
+
+def test_the_cli_reads_a_named_encoding_in_fit_and_streamed_score(tmp_path, frame, capsys):
+    renamed = frame.rename(columns={"alpha": "température"})
+    (tmp_path / "t.csv").write_bytes(_european(renamed).encode("cp1252"))
+    assert main(["fit", str(tmp_path / "t.csv"), "--detector", "--n-estimators", "1",
+                 "--epochs", "1", "--seed", "0", "--out", str(tmp_path / "det"), "-q"]) == 2
+    assert "--encoding cp1252" in capsys.readouterr().err
+    assert main(["fit", str(tmp_path / "t.csv"), "--encoding", "cp1252", "--detector",
+                 "--n-estimators", "1", "--epochs", "1", "--seed", "0",
+                 "--out", str(tmp_path / "det"), "-q"]) == 0
+    assert main(["score", str(tmp_path / "det"), str(tmp_path / "t.csv"), "--encoding",
+                 "cp1252", "--out", str(tmp_path / "s.parquet"), "-q"]) == 0
+    assert f"rows: {len(frame)}" in capsys.readouterr().out
