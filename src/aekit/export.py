@@ -108,6 +108,12 @@ class _Decoder(nn.Module):
 def export_module(estimator: Any, part: Part = "score") -> tuple[nn.Module, str, str, int]:
     """The ``nn.Module`` exported for ``part``, its input/output names and input width."""
     estimator._check_is_fitted()
+    columns = estimator.input_spec_.columns or ()
+    encoded = [f"{c.name!r} ({c.role})" for c in columns if c.is_feature and c.role != "numeric"]
+    if encoded:
+        raise ParameterError(
+            "ONNX export takes numeric columns; this model also encodes "
+            + ", ".join(encoded) + ". Encode those columns yourself before fitting to export it.")
     if part not in PARTS:
         raise ParameterError(f"part must be one of {PARTS}. Got {part!r} instead.")
     is_detector = hasattr(estimator, "scorer_")

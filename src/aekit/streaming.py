@@ -66,8 +66,9 @@ def score_chunk(detector: Any, X: np.ndarray, *,
     top = np.full(len(scores), "", dtype=object)
     rows = np.flatnonzero(flags)
     if len(rows):
-        shares = scorer.feature_shares(xs[rows], single_thread=single_thread)
-        top[rows] = format_top_features(spec.column_names(), shares)
+        names, shares = spec.per_input_column(
+            scorer.feature_shares(xs[rows], single_thread=single_thread))
+        top[rows] = format_top_features(names, shares)
     return scores, flags, top
 
 
@@ -78,7 +79,12 @@ def score_table(detector: Any, X: Any) -> pd.DataFrame:
     rows = detector.input_spec_.rows(X, estimator_name=type(detector).__name__)
     with _threads.scoring():
         scores, flags, top = score_chunk(detector, rows, single_thread=False)
-    return pd.DataFrame({"score": scores, "flag": flags, "top_features": top})
+    out = pd.DataFrame({"score": scores, "flag": flags, "top_features": top})
+    frame = X if isinstance(X, pd.DataFrame) else None
+    ids = [c for c in detector.input_spec_.identifiers if frame is not None and c in frame]
+    for k, name in enumerate(ids):  # identifier columns first, as in the input's row order
+        out.insert(k, name, frame[name].to_numpy())
+    return out
 
 
 @dataclass
@@ -97,31 +103,46 @@ class ScoreSummary:
 
 
 class _Writer:
-    def __init__(self, path: Path, tmp: Path) -> None:
+    """Appends ``[identifier columns...,] score, flag, top_features`` to a Parquet/CSV file."""
+
+    def __init__(self, path: Path, tmp: Path, ids: list[str]) -> None:
+        self.path, self.tmp, self.ids = path, tmp, ids
+        self.suffix = path.suffix.lower()
+        self.schema = None
+        self._writer = None
+
+    def _open(self, id_arrays: list) -> None:
         import pyarrow as pa
 
-        self.schema = pa.schema([("score", pa.float64()), ("flag", pa.int64()),
+        self.schema = pa.schema([*((name, a.type) for name, a in zip(self.ids, id_arrays,
+                                                                    strict=True)),
+                                 ("score", pa.float64()), ("flag", pa.int64()),
                                  ("top_features", pa.string())])
-        self.suffix = path.suffix.lower()
         if self.suffix in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
-            self._writer = pq.ParquetWriter(str(tmp), self.schema)
+            self._writer = pq.ParquetWriter(str(self.tmp), self.schema)
         else:
             import pyarrow.csv as pcsv
 
             options = pcsv.WriteOptions(delimiter="\t" if self.suffix == ".tsv" else ",",
                                         quoting_style="needed")
-            self._writer = pcsv.CSVWriter(str(tmp), self.schema, write_options=options)
+            self._writer = pcsv.CSVWriter(str(self.tmp), self.schema, write_options=options)
 
-    def write(self, scores: np.ndarray, flags: np.ndarray, top: np.ndarray) -> None:
+    def write(self, scores: np.ndarray, flags: np.ndarray, top: np.ndarray,
+              ids: dict[str, np.ndarray] | None = None) -> None:
         import pyarrow as pa
 
+        if self.schema is None:
+            self._open([pa.array(ids[name]) for name in self.ids])
+        id_arrays = [pa.array(ids[name], type=self.schema.field(name).type) for name in self.ids]
         self._writer.write_batch(pa.record_batch(
-            [pa.array(scores), pa.array(flags), pa.array(top, type=pa.string())],
+            [*id_arrays, pa.array(scores), pa.array(flags), pa.array(top, type=pa.string())],
             schema=self.schema))
 
     def close(self) -> None:
+        if self._writer is None:  # no rows: still a valid (empty) file
+            self._open([])  # (only reached without identifier columns)
         self._writer.close()
 
 
@@ -166,14 +187,17 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
     if labels is not None and labels not in reader.columns:
         raise DataError(f"{in_path}: no labels column {labels!r}; columns are "
                         f"{reader.columns[:20]}. Pass one of them to --labels.")
-    features = detector.input_spec_.select_columns(
-        [c for c in reader.columns if c not in extra], source=str(in_path),
-        estimator_name=type(detector).__name__)
+    spec = detector.input_spec_
+    chosen = spec.select_columns([c for c in reader.columns if c not in extra],
+                                 source=str(in_path), estimator_name=type(detector).__name__)
+    ids = [c for c in spec.identifiers if c in chosen and c not in extra]
+    features = [c for c in chosen if c not in ids]
+    extra = ids + extra
     n_rows = n_flagged = 0
     kept: dict[str, list[np.ndarray]] = {"scores": [], "flags": [], "labels": []}
     # one thread for the networks for the whole file, set once (beside the reader's thread)
     with atomic_file(out_path) as tmp, _threads.scoring(), _threads.torch_threads(1):
-        writer = _Writer(out_path, tmp)
+        writer = _Writer(out_path, tmp, ids)
         try:
             with progress_bar(total=reader.n_rows, unit="row", unit_scale=True, desc="scoring",
                               enabled=progress) as bar:
@@ -182,7 +206,7 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
                                      to_rows=detector.input_spec_.batch_rows)
                 for _, X, extras in read_ahead(chunks, depth=2):
                     scores, flags, top = score_chunk(detector, X)
-                    writer.write(scores, flags, top)
+                    writer.write(scores, flags, top, extras)
                     n_rows += len(scores)
                     n_flagged += int(flags.sum())
                     kept["flags"].append(flags.astype(np.int8))

@@ -90,8 +90,46 @@ def add_detector_options(p: argparse.ArgumentParser, *, with_training: bool = Tr
 def build_detector(args: argparse.Namespace):
     from aekit.estimators import AnomalyDetector
 
-    return AnomalyDetector(**given(args, DETECTOR_OPTIONS),
+    return AnomalyDetector(**given(args, DETECTOR_OPTIONS), column_roles=column_roles(args),
                            verbose=0 if getattr(args, "quiet", False) else 1)
+
+
+def names_list(text: str) -> list[str]:
+    """Parse "a,b" into ["a", "b"]."""
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
+    return names
+
+
+def add_column_roles(p: argparse.ArgumentParser) -> None:
+    """``--id``, ``--ignore``, ``--categorical``, ``--numeric``: roles of named columns."""
+    group = p.add_argument_group("columns")
+    group.add_argument("--id", type=names_list, default=None, metavar="COL[,COL...]",
+                       help="columns that name rows: no features, carried into the outputs "
+                            "(an index column 'Unnamed: 0' and unique text are found anyway)")
+    group.add_argument("--ignore", type=names_list, default=None, metavar="COL[,COL...]",
+                       help="columns to leave out")
+    group.add_argument("--categorical", type=names_list, default=None, metavar="COL[,COL...]",
+                       help="columns to one-hot encode (e.g. integer codes)")
+    group.add_argument("--numeric", type=names_list, default=None, metavar="COL[,COL...]",
+                       help="columns to treat as numbers")
+
+
+def column_roles(args: argparse.Namespace) -> dict[str, str] | None:
+    roles: dict[str, str] = {}
+    for option, role in (("numeric", "numeric"), ("categorical", "categorical"),
+                         ("ignore", "ignore"), ("id", "id")):
+        for name in getattr(args, option, None) or ():
+            roles[name] = role
+    return roles or None
+
+
+def print_schema(estimator) -> None:
+    """The input contract, one line per column, as fit/detect learned it."""
+    print("columns:")
+    for line in estimator.input_spec_.describe():
+        print(f"  {line}")
 
 
 def add_encoding(parser: argparse.ArgumentParser) -> None:

@@ -6,11 +6,13 @@ import argparse
 from typing import Any
 
 from aekit.cli._common import (
+    add_column_roles,
     add_detector_options,
     add_encoding,
     add_quiet,
     add_subparser,
     build_detector,
+    print_schema,
 )
 from aekit.exceptions import DataError
 
@@ -28,6 +30,7 @@ def add_parser(subparsers) -> None:
     add_encoding(p)
     p.add_argument("--labels", default=None, help="column with 0/1 labels (1 = anomaly)")
     add_detector_options(p)
+    add_column_roles(p)
     p.add_argument("--out", required=True, metavar="SCORES", help="output .csv/.tsv/.parquet/.npy")
     add_quiet(p)
     p.set_defaults(run=run)
@@ -71,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if data.y is not None and args.labels is not None:
         labels_as_binary(data.y, args.data)  # fail before training, not after
     detector.fit(data.X)
+    if detector.input_spec_.columns is not None:
+        print_schema(detector)
     frame = score_table(detector, data.X)
     write_table(args.out, frame)
     print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),

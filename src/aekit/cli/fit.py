@@ -15,14 +15,17 @@ from aekit.choices import (
     SCALINGS,
 )
 from aekit.cli._common import (
+    add_column_roles,
     add_detector_options,
     add_encoding,
     add_quiet,
     add_subparser,
     build_detector,
+    column_roles,
     given,
     int_list,
     number_or_auto,
+    print_schema,
 )
 from aekit.exceptions import ParameterError
 
@@ -75,6 +78,7 @@ def add_parser(subparsers) -> None:
                    help="fit an anomaly detector (an ensemble of ae or vae) instead of one "
                         "model; its options are below")
     add_detector_options(p)
+    add_column_roles(p)
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="save the training state to MODEL_DIR.checkpoint every N epochs "
@@ -103,6 +107,7 @@ def build_estimator(args: argparse.Namespace):
 
     params = given(args, {**COMMON_OPTIONS, **KIND_OPTIONS[args.model]})
     params["verbose"] = 0 if args.quiet else 1
+    params["column_roles"] = column_roles(args)
     if args.model == "dae":
         return DenoisingAutoencoder(**params)
     if args.model == "vae":
@@ -189,6 +194,8 @@ def _fit(args: argparse.Namespace) -> int:
 
         shutil.rmtree(checkpoint.path)
     h = estimator.history_
+    if estimator.input_spec_.columns is not None:
+        print_schema(estimator)
     if is_detector:
         print(f"fitted AnomalyDetector ({len(estimator.estimators_)} x {estimator.model}) on "
               f"{estimator.n_features_in_} features in {estimator.fit_seconds_:.1f}s; threshold "

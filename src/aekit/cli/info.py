@@ -31,6 +31,9 @@ def describe(path: str) -> str:
     shape = getattr(estimator, "image_shape_", None)
     if shape is not None:
         schema = f"images of shape {tuple(shape)}"
+    if estimator.input_spec_.columns is not None:
+        lines += ["columns:"] + [f"  {line}" for line in estimator.input_spec_.describe()]
+        schema = f"{len(estimator.input_spec_.feature_names)} columns, encoded"
     lines += [f"input: {estimator.n_features_in_} features: {schema}",
               f"scaling: {estimator.scaler_.kind}",
               f"trained on {estimator.n_train_samples_} rows in {estimator.fit_seconds_:.1f}s, "

@@ -60,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {args.steps} decoded images to {args.out}")
             return 0
         decoded = decoded.reshape(decoded.shape[0], -1)
-    names = getattr(model, "feature_names_in_", None)
-    columns = list(names) if names is not None else [f"x{j}" for j in range(decoded.shape[1])]
+    columns = model.input_spec_.column_names() if decoded.shape[1] == model.input_spec_.n_features \
+        else [f"x{j}" for j in range(decoded.shape[1])]
     frame = pd.concat([
         pd.DataFrame({"step": np.arange(args.steps), "t": np.linspace(0, 1, args.steps)}),
         pd.DataFrame(path, columns=[f"z{i}" for i in range(path.shape[1])]),

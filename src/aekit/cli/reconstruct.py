@@ -30,8 +30,7 @@ def run(args: argparse.Namespace) -> int:
     estimator = load(args.model)
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     X_hat = estimator.reconstruct(data.X)
-    names = getattr(estimator, "feature_names_in_", None)
-    write_output(args.out, X_hat, list(names) if names is not None else None)
+    write_output(args.out, X_hat, estimator.input_spec_.column_names())
     print(f"wrote {X_hat.shape[0]} reconstructed rows to {args.out}")
     if args.grid:
         from aekit.grids import reconstruction_grid

@@ -33,8 +33,7 @@ def run(args: argparse.Namespace) -> int:
         raise ModelFileError(f"{args.model}: holds a {type(model).__name__}; sampling needs a "
                              "VAE (fit one with 'aekit fit DATA --model vae').")
     X = model.sample(args.n, random_state=args.seed)
-    names = getattr(model, "feature_names_in_", None)
-    write_output(args.out, X, list(names) if names is not None else None)
+    write_output(args.out, X, model.input_spec_.column_names())
     print(f"wrote {args.n} samples to {args.out}")
     if args.grid:
         from aekit.data.images import save_image_grid

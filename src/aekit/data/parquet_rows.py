@@ -103,6 +103,7 @@ class ParquetRows:
     held_out: HoldOut | None = None
     identity: tuple = ()
     to_rows: BatchToRows | None = field(default=None, compare=False)  # None: batch_to_float
+    width: int | None = None  # columns of the converted rows (None: one per column)
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, columns: list[str] | None = None,
@@ -160,7 +161,8 @@ class ParquetRows:
 
     @property
     def n_features(self) -> int:
-        return len(self.columns)
+        """Columns of the rows read (after conversion: e.g. one-hot levels)."""
+        return len(self.columns) if self.width is None else self.width
 
     def map(self, transform: Callable[[np.ndarray], np.ndarray]) -> ParquetRows:
         """The same rows with ``transform`` applied after the current one."""
@@ -168,10 +170,20 @@ class ParquetRows:
         fn = transform if inner is None else (lambda X: transform(inner(X)))
         return replace(self, transform=fn)
 
-    def converted_by(self, to_rows: BatchToRows) -> ParquetRows:
-        """The same rows, each record batch turned into float rows by ``to_rows(batch,
-        columns, source, first_row)`` (a model's :meth:`InputSpec.batch_rows`)."""
-        return replace(self, to_rows=to_rows)
+    def converted_by(self, to_rows: BatchToRows, width: int | None = None) -> ParquetRows:
+        """The same rows, each record batch turned into ``width`` float columns by
+        ``to_rows(batch, columns, source, first_row)`` (a model's :meth:`InputSpec.batch_rows`)."""
+        return replace(self, to_rows=to_rows, width=width)
+
+    def head_frame(self, max_rows: int = CHUNK_ROWS):
+        """The first rows of the files (up to ``max_rows``), as a pandas DataFrame."""
+        import pyarrow.parquet as pq
+
+        piece = self.pieces[0]
+        with pq.ParquetFile(piece.path, pre_buffer=False) as pf:
+            batch = next(pf.iter_batches(batch_size=max_rows, row_groups=[piece.row_group],
+                                         columns=list(self.columns)))
+        return batch.to_pandas()
 
     def without(self, held_out: HoldOut) -> ParquetRows:
         """The same files without the rows ``held_out`` selects."""

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from aekit.data.chunks import batch_to_float
+from aekit.data.columns import Column, check_roles, encode_column, infer_column, needs_roles
 from aekit.data.images import looks_like_images as _images_by_ndim
 from aekit.data.images import to_image_array
 from aekit.data.preprocessing import AffineScaler, RunningMoments
@@ -63,6 +64,11 @@ class InputSpec:
         Per-feature scaling; None until :meth:`with_scaling` is called.
     clip : float or None
         Scaled values are clipped to [-clip, clip] by :meth:`encode`.
+    columns : tuple of Column or None
+        For a table with more than numbers (text, dates, identifiers, ...): every input
+        column with its role and encoding (:mod:`aekit.data.columns`). ``n_features`` then
+        counts the encoded columns the network sees, ``feature_names`` the input columns
+        that are features. None: every column is a number, encoded as itself.
     """
 
     n_features: int
@@ -70,13 +76,26 @@ class InputSpec:
     image_shape: tuple[int, ...] | None = None
     scaler: AffineScaler | None = None
     clip: float | None = None
+    columns: tuple[Column, ...] | None = None
 
     # ---------------------------------------------------------------- learning it
     @classmethod
     def from_training_data(cls, X: Any, *, source: str = "X",
-                           estimator_name: str = "the model",
-                           min_samples: int = 2) -> tuple[InputSpec, np.ndarray]:
-        """The contract of training input ``X`` and ``X`` as float64 rows (images flattened)."""
+                           estimator_name: str = "the model", min_samples: int = 2,
+                           column_roles: dict[str, str] | None = None
+                           ) -> tuple[InputSpec, np.ndarray]:
+        """The contract of training input ``X`` and ``X`` as float64 rows (images flattened).
+
+        ``column_roles`` (name -> role) overrides the roles inferred for a DataFrame's
+        columns (see :mod:`aekit.data.columns`).
+        """
+        declared = check_roles(column_roles, estimator_name)
+        frame = _as_frame(X)
+        if frame is not None and needs_roles(frame, declared):
+            return cls.from_frame(frame, declared, source=source, min_samples=min_samples)
+        if declared:
+            raise DataError(f"{source}: column_roles names columns, but X has no column "
+                            "names. Pass a DataFrame.")
         if looks_like_images(X):
             rows = _image_rows(X, source)
             if rows.shape[0] < min_samples:
@@ -87,6 +106,33 @@ class InputSpec:
         rows, columns = check_features(X, source=source, min_samples=min_samples,
                                        estimator_name=estimator_name)
         return cls(rows.shape[1], feature_names=_named_columns(X, columns)), rows
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, declared: dict[str, str], *, source: str = "X",
+                   min_samples: int = 2) -> tuple[InputSpec, np.ndarray]:
+        """The contract of a table with roles, and the table encoded."""
+        names = [str(c) for c in frame.columns]
+        duplicated = sorted({c for c in names if names.count(c) > 1})
+        if duplicated:
+            raise DataError(f"{source}: duplicated column names {duplicated}. "
+                            "Give every column a unique name.")
+        unknown = sorted(set(declared) - set(names))
+        if unknown:
+            raise DataError(f"{source}: column_roles names columns {unknown} that X does not "
+                            f"have; its columns are {names[:20]}.")
+        if len(frame) < min_samples:
+            raise DataError(f"{source}: got {len(frame)} sample (n_samples={len(frame)}); at "
+                            f"least {min_samples} samples are needed to fit. Pass more rows.")
+        columns = tuple(infer_column(name, frame.iloc[:, j], declared.get(name), source)
+                        for j, name in enumerate(names))
+        features = [c for c in columns if c.is_feature]
+        if not features:
+            raise DataError(f"{source}: no feature columns: "
+                            + ", ".join(f"{c.name!r} is {c.role}" for c in columns)
+                            + ". Declare some with column_roles (--numeric, --categorical).")
+        width = sum(len(c.encoded_names) for c in features)
+        spec = cls(width, feature_names=tuple(c.name for c in features), columns=columns)
+        return spec, spec.rows(frame, source=source)
 
     @classmethod
     def from_columns(cls, columns: list[str] | tuple[str, ...]) -> InputSpec:
@@ -100,6 +146,11 @@ class InputSpec:
         ``moments`` and a ``sample`` of rows (see :meth:`AffineScaler.from_moments`)."""
         scaler = (AffineScaler.fit(rows, kind) if rows is not None
                   else AffineScaler.from_moments(moments, kind, sample))
+        if self.columns is not None:  # 0/1 and cyclic encodings keep their own units
+            keep = np.concatenate([np.full(len(c.encoded_names), c.scaled)
+                                   for c in self.columns if c.is_feature])
+            scaler = AffineScaler(scaler.kind, np.where(keep, scaler.center, 0.0),
+                                  np.where(keep, scaler.scale, 1.0))
         return replace(self, scaler=scaler, clip=clip)
 
     # ---------------------------------------------------------------- using it
@@ -113,8 +164,21 @@ class InputSpec:
         shape = tuple(self.image_shape)
         return (1, *shape) if len(shape) == 2 else shape
 
-    def rows(self, X: Any, *, source: str = "X", estimator_name: str = "the model") -> np.ndarray:
+    def rows(self, X: Any, *, source: str = "X", estimator_name: str = "the model",
+             row_offset: int = 0) -> np.ndarray:
         """Check new input against the contract; return it as float64 rows in fit's order."""
+        if self.columns is not None:
+            frame = _as_frame(X)
+            if frame is None:
+                raise DataError(f"{source}: {estimator_name} was fitted on a table with named "
+                                "columns of several kinds; pass a DataFrame (or a file) with "
+                                "those columns.")
+            self.select_columns([str(c) for c in frame.columns], source=source)
+            frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
+            if len(frame) == 0:
+                raise DataError(f"{source}: empty input (0 rows). Pass at least 1 rows.")
+            return np.hstack([encode_column(c, frame[c.name], source, row_offset)
+                              for c in self.columns if c.is_feature])
         if self.is_images and looks_like_images(X):
             images = to_image_array(X, source=source)
             if images.shape[1:] != self.image_chw:
@@ -133,6 +197,15 @@ class InputSpec:
                        estimator_name: str = "the model") -> list[str]:
         """Which of a file's columns to read, in fit's order: fit's names (the file's order
         may differ), or for a model fitted on unnamed columns, all of them by position."""
+        if self.columns is not None:
+            known = {c.name for c in self.columns}
+            required = [c.name for c in self.columns if c.is_feature]
+            missing = [c for c in required if c not in available]
+            unexpected = [c for c in available if c not in known]
+            if missing or unexpected:
+                align_columns(pd.DataFrame(columns=[c for c in available if c in required]
+                                           + unexpected), required, source)  # raises
+            return [c.name for c in self.columns if c.name in available]
         if self.feature_names is not None:
             # the rule and message of in-memory data: every fitted column, no extra ones
             return list(align_columns(pd.DataFrame(columns=available),
@@ -147,6 +220,10 @@ class InputSpec:
                    row_offset: int) -> np.ndarray:
         """A record batch of a file, holding ``columns`` (:meth:`select_columns`), as
         validated float64 rows; errors name the file's row (``row_offset``: rows before)."""
+        if self.columns is not None:
+            frame = batch.to_pandas()
+            frame.columns = list(columns)
+            return self.rows(frame, source=source, row_offset=row_offset)
         return batch_to_float(batch, columns, source, row_offset)
 
     def encode(self, rows: np.ndarray) -> np.ndarray:
@@ -176,17 +253,63 @@ class InputSpec:
         return rows.reshape(rows.shape[0], *self.image_shape)
 
     def column_names(self) -> list[str]:
-        """Names for per-feature output: fit's column names, else x0, x1, ..."""
+        """Names of the encoded columns (per-feature output): fit's column names (one-hot
+        levels as ``column=level``, calendar parts as ``column:part_sin``), else x0, ..."""
+        if self.columns is not None:
+            return [name for c in self.columns for name in c.encoded_names]
         if self.feature_names is not None:
             return list(self.feature_names)
         return [f"x{j}" for j in range(self.n_features)]
+
+    def feature_groups(self) -> tuple[list[str], np.ndarray | None]:
+        """The input feature columns, and for each encoded column the index of the input
+        column it belongs to (None: one encoded column per input column)."""
+        if self.columns is None:
+            return self.column_names(), None
+        features = [c for c in self.columns if c.is_feature]
+        owner = np.concatenate([np.full(len(c.encoded_names), k)
+                                for k, c in enumerate(features)])
+        return [c.name for c in features], owner
+
+    def per_input_column(self, shares: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Per-encoded-column shares ``(n, n_features)`` summed per input column."""
+        names, owner = self.feature_groups()
+        if owner is None:
+            return names, shares
+        grouped = np.zeros((shares.shape[0], len(names)))
+        for k in range(len(names)):
+            grouped[:, k] = shares[:, owner == k].sum(axis=1)
+        return names, grouped
+
+    @property
+    def identifiers(self) -> list[str]:
+        """Input columns that name rows (carried into outputs, no features)."""
+        return [c.name for c in self.columns or () if c.role == "identifier"]
+
+    def describe(self) -> list[str]:
+        """One line per input column: name, role, encoding (compact for wide tables)."""
+        if self.columns is None:
+            if self.is_images:
+                return [f"images of shape {self.image_shape}"]
+            names = self.column_names()
+            shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
+            return [f"{len(names)} numeric columns, scaled: {shown}"]
+        width = max(len(c.name) for c in self.columns)
+        lines = [f"{c.name:<{width}}  {c.describe()}" for c in self.columns[:40]]
+        if len(self.columns) > 40:
+            rest = self.columns[40:]
+            roles = {r: sum(c.role == r for c in rest) for r in {c.role for c in rest}}
+            lines.append(f"... and {len(rest)} more: "
+                         + ", ".join(f"{n} {r}" for r, n in sorted(roles.items())))
+        return lines
 
     # ---------------------------------------------------------------- saving it
     def to_dict(self) -> dict[str, Any]:
         return {"n_features": int(self.n_features),
                 "feature_names": None if self.feature_names is None else list(self.feature_names),
                 "image_shape": None if self.image_shape is None else list(self.image_shape),
-                "scaler": self.scaler.to_dict(), "clip": self.clip}
+                "scaler": self.scaler.to_dict(), "clip": self.clip,
+                "columns": None if self.columns is None else [c.to_dict() for c in self.columns]}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> InputSpec:
@@ -197,14 +320,25 @@ class InputSpec:
         spec = cls(n, feature_names=None if names is None else tuple(str(c) for c in names),
                    image_shape=None if shape is None else tuple(int(v) for v in shape),
                    scaler=AffineScaler.from_dict(state["scaler"]),
-                   clip=None if state.get("clip") is None else float(state["clip"]))
+                   clip=None if state.get("clip") is None else float(state["clip"]),
+                   columns=None if state.get("columns") is None else tuple(
+                       Column.from_dict(c) for c in state["columns"]))
         if spec.scaler.center.shape != (n,):
             raise ValueError("scaler size does not match n_features")
-        if names is not None and len(names) != n:
+        widths = None if spec.columns is None else sum(
+            len(c.encoded_names) for c in spec.columns if c.is_feature)
+        if (widths if widths is not None else len(names) if names is not None else n) != n:
             raise ValueError("feature_names do not match n_features")
         if shape is not None and (len(shape) not in (2, 3) or math.prod(shape) != n):
             raise ValueError("image_shape does not match n_features")
         return spec
+
+
+def _as_frame(X: Any) -> pd.DataFrame | None:
+    """A pandas DataFrame for DataFrame-like input (pandas, polars), else None."""
+    if type(X).__module__.startswith("polars") and hasattr(X, "to_pandas"):
+        return X.to_pandas()
+    return X if isinstance(X, pd.DataFrame) else None
 
 
 def _image_rows(X: Any, source: str) -> np.ndarray:

@@ -85,6 +85,10 @@ class Autoencoder(BaseAutoencoder):
         1 shows a progress bar with the live loss.
     device : str, default="auto"
         "auto" trains on CUDA when available, else CPU. The fitted module is kept on CPU.
+    column_roles : dict or None, default=None
+        For DataFrames: column name -> role, overriding the inferred ones: "numeric",
+        "categorical", "boolean", "datetime", "id" (names rows; carried into outputs, no
+        feature) or "ignore". See :mod:`aekit.data.columns` for what each role encodes.
 
     Attributes
     ----------
@@ -123,7 +127,7 @@ class Autoencoder(BaseAutoencoder):
                  channels=(32, 64), loss="mse", linear=False, init="pca", activation="relu",
                  scaling="auto", max_epochs="auto", batch_size="auto", lr="auto", weight_decay=0.0,
                  optimizer="adam", lr_schedule="plateau", patience=10, validation_fraction=0.1,
-                 grad_clip=5.0, random_state=None, verbose=0, device="auto"):
+                 grad_clip=5.0, random_state=None, verbose=0, device="auto", column_roles=None):
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.architecture = architecture
@@ -145,6 +149,7 @@ class Autoencoder(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.column_roles = column_roles
 
     def _pca_init(self) -> bool:
         return self.init == "pca" and self.loss == "mse"
@@ -212,14 +217,14 @@ class DenoisingAutoencoder(Autoencoder):
                  activation="relu", scaling="auto", max_epochs="auto", batch_size="auto", lr="auto",
                  weight_decay=0.0, optimizer="adam", lr_schedule="plateau", patience=10,
                  validation_fraction=0.1, grad_clip=5.0, random_state=None, verbose=0,
-                 device="auto"):
+                 device="auto", column_roles=None):
         super().__init__(
             latent_dim, hidden_dims=hidden_dims, architecture=architecture, channels=channels,
             loss=loss, linear=linear, init=init, activation=activation,
             scaling=scaling, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
             weight_decay=weight_decay, optimizer=optimizer, lr_schedule=lr_schedule,
             patience=patience, validation_fraction=validation_fraction, grad_clip=grad_clip,
-            random_state=random_state, verbose=verbose, device=device)
+            random_state=random_state, verbose=verbose, device=device, column_roles=column_roles)
         self.noise = noise
         self.noise_level = noise_level
 

@@ -61,6 +61,8 @@ COMMON_CONSTRAINTS: dict[str, Constraint] = {
     "random_state": (random_state_like, "None, an int >= 0 or a RandomState"),
     "verbose": (lambda v: isinstance(v, (bool, int)), "an int (0 = silent)"),
     "device": (lambda v: isinstance(v, (str, torch.device)), "'auto', 'cpu', 'cuda' or a torch.device"),
+    "column_roles": (lambda v: v is None or isinstance(v, dict),
+                     "None or a dict of column name -> role"),
 }
 
 # Parameters of the estimators that can take images (Autoencoder, DenoisingAutoencoder, VAE).
@@ -253,7 +255,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         data = prepare_training(
             X, scaling=self._scaling_for, hold_out=HoldOutRule(float(self.validation_fraction)),
             seed=seed, X_val=X_val, estimator_name=type(self).__name__,
-            progress=self.verbose > 0,
+            progress=self.verbose > 0, column_roles=self.column_roles,
             images="required" if getattr(self, "architecture", "mlp") == "conv" else "auto")
         self.input_spec_ = data.spec
         as_tensor = lambda rows: torch.from_numpy(  # noqa: E731
@@ -370,10 +372,11 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         return self.input_spec_.shaped_like(rows, X)
 
     def feature_contributions(self, X: Any) -> np.ndarray:
-        """Each feature's share of each row's squared reconstruction error (scaled space),
-        shape (n_samples, n_features); rows sum to 1."""
+        """Each input column's share of each row's squared reconstruction error (scaled
+        space; one-hot parts summed), shape (n_samples, n_input_columns); rows sum to 1."""
         x = self._scaled_tensor(X)
-        return error_shares(self._map_chunks(lambda c: (self.reconstruct_scaled(c) - c).pow(2), x))
+        squared = self._map_chunks(lambda c: (self.reconstruct_scaled(c) - c).pow(2), x)
+        return self.input_spec_.per_input_column(error_shares(squared))[1]
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean squared error per sample in the scaled space, shape (n_samples,).

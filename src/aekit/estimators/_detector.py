@@ -116,6 +116,8 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         and only refine it, so large batches lose nothing and train faster).
     lr, patience, random_state, verbose, device :
         As in :class:`aekit.Autoencoder`, applied to each member.
+    column_roles : dict or None, default=None
+        As in :class:`aekit.Autoencoder`: roles of a DataFrame's columns by name.
 
     Images (N, H, W) or (N, C, H, W), uint8 or floats in [0, 1], work too: the members
     are convolutional autoencoders, scores are per image, and :meth:`error_map` shows
@@ -161,13 +163,15 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         "random_state": (random_state_like, "None, an int >= 0 or a RandomState"),
         "verbose": (lambda v: isinstance(v, (bool, int)), "an int (0 = silent)"),
         "device": (lambda v: isinstance(v, (str, torch.device)), "'auto', 'cpu' or 'cuda'"),
+        "column_roles": (lambda v: v is None or isinstance(v, dict),
+                         "None or a dict of column name -> role"),
     }
 
     def __init__(self, *, model="ae", n_estimators=3, latent_dim="auto", hidden_dims="auto",
                  threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="combined",
                  n_neighbors=10, calibration_fraction=0.2, scaling="auto", clip=20.0,
                  max_epochs=20, batch_size="auto", lr=3e-3, patience=10, random_state=None,
-                 verbose=0, device="auto"):
+                 verbose=0, device="auto", column_roles=None):
         self.model = model
         self.n_estimators = n_estimators
         self.latent_dim = latent_dim
@@ -188,6 +192,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.column_roles = column_roles
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -269,7 +274,8 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         data = prepare_training(
             X, scaling=self._scaling_for, clip=self.clip, seed=seeds[0], dtype=np.float64,
             hold_out=HoldOutRule(float(self.calibration_fraction), "calibration"),
-            estimator_name=type(self).__name__, progress=self.verbose > 0)
+            estimator_name=type(self).__name__, progress=self.verbose > 0,
+            column_roles=self.column_roles)
         self.input_spec_ = spec = data.spec
         n_member_rows = data.n_train
         if data.held_out is None:  # members hold out their own validation rows
@@ -317,17 +323,18 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         return (self.decision_function(X) < 0).astype(np.int64)
 
     def feature_contributions(self, X: Any) -> np.ndarray:
-        """Each feature's share of each row's squared reconstruction error, rows sum to 1.
+        """Each input column's share of each row's squared reconstruction error, rows sum
+        to 1 (a categorical column's one-hot parts summed).
 
-        Summed over the ensemble, in the scaled space. Shape (n_samples, n_features).
+        Summed over the ensemble, in the scaled space. Shape (n_samples, n_input_columns).
         """
         xs = self.scaled(X)
-        return self.scorer_.feature_shares(xs)
+        return self.input_spec_.per_input_column(self.scorer_.feature_shares(xs))[1]
 
     def top_features(self, X: Any, n: int = 3) -> list[list[tuple[str, float]]]:
-        """The ``n`` features contributing most to each row's error, with their shares."""
+        """The ``n`` input columns contributing most to each row's error, with their shares."""
         shares = self.feature_contributions(X)
-        names = self.input_spec_.column_names()
+        names = self.input_spec_.feature_groups()[0]
         order = np.argsort(-shares, axis=1, kind="stable")[:, :n]
         return [[(names[j], float(shares[i, j])) for j in row] for i, row in enumerate(order)]
 

@@ -119,7 +119,8 @@ class TrainingData:
 def prepare_training(X: Any, *, scaling: Callable[[InputSpec], str], hold_out: HoldOutRule,
                      seed: int, clip: float | None = None, X_val: Any = None,
                      dtype: type = np.float32, estimator_name: str = "the model",
-                     progress: bool = False, images: str = "auto") -> TrainingData:
+                     progress: bool = False, images: str = "auto",
+                     column_roles: dict[str, str] | None = None) -> TrainingData:
     """Read training input ``X`` once and split it (see the module docstring).
 
     ``scaling(spec)`` names the scaling for the input's contract (it may refuse it, e.g.
@@ -131,14 +132,16 @@ def prepare_training(X: Any, *, scaling: Callable[[InputSpec], str], hold_out: H
         if images == "required":
             raise DataError(f"{X.path}: streaming from Parquet trains on table rows; "
                             "architecture='conv' needs image arrays in memory.")
-        return _streamed(X, scaling, hold_out, seed, clip, X_val, estimator_name, progress)
+        return _streamed(X, scaling, hold_out, seed, clip, X_val, estimator_name, progress,
+                         column_roles)
     if images == "required" and not looks_like_images(X):
         raise DataError(
             "X: architecture='conv' needs images of shape (n_samples, height, "
             "width) or (n_samples, channels, height, width); got an array of shape "
             f"{np.shape(X)}. Reshape flat pixels first, e.g. X.reshape(-1, 28, 28), "
             "or use architecture='mlp'.")
-    return _in_memory(X, scaling, hold_out, seed, clip, X_val, dtype, estimator_name)
+    return _in_memory(X, scaling, hold_out, seed, clip, X_val, dtype, estimator_name,
+                      column_roles)
 
 
 def _encoder(spec: InputSpec, dtype: type) -> Callable[[np.ndarray], np.ndarray]:
@@ -146,9 +149,10 @@ def _encoder(spec: InputSpec, dtype: type) -> Callable[[np.ndarray], np.ndarray]
 
 
 def _in_memory(X: Any, scaling: Callable[[InputSpec], str], hold_out: HoldOutRule, seed: int,
-               clip: float | None, X_val: Any, dtype: type,
-               estimator_name: str) -> TrainingData:
-    spec, values = InputSpec.from_training_data(X, estimator_name=estimator_name)
+               clip: float | None, X_val: Any, dtype: type, estimator_name: str,
+               column_roles: dict[str, str] | None) -> TrainingData:
+    spec, values = InputSpec.from_training_data(X, estimator_name=estimator_name,
+                                                column_roles=column_roles)
     spec = spec.with_scaling(scaling(spec), values, clip=clip)
     encode = _encoder(spec, dtype)
     encoded = encode(values)
@@ -166,13 +170,23 @@ def _in_memory(X: Any, scaling: Callable[[InputSpec], str], hold_out: HoldOutRul
 
 
 def _streamed(rows: ParquetRows, scaling: Callable[[InputSpec], str], hold_out: HoldOutRule,
-              seed: int, clip: float | None, X_val: Any, estimator_name: str,
-              progress: bool) -> TrainingData:
+              seed: int, clip: float | None, X_val: Any, estimator_name: str, progress: bool,
+              column_roles: dict[str, str] | None) -> TrainingData:
     spec = InputSpec.from_columns(rows.columns)
+    if rows.to_rows is not None:  # rows another contract encodes (a detector's members)
+        spec = InputSpec(rows.n_features)
+    else:
+        # roles and categories are learned from the files' first rows
+        head = rows.head_frame()
+        head_spec, _ = InputSpec.from_training_data(head, source=rows.path,
+                                                    estimator_name=estimator_name,
+                                                    column_roles=column_roles, min_samples=1)
+        if head_spec.columns is not None:
+            spec = head_spec
     # The contract reads every record batch; a detector's members get rows that the
     # detector's contract already reads.
     if rows.to_rows is None:
-        rows = rows.converted_by(spec.batch_rows)
+        rows = rows.converted_by(spec.batch_rows, width=spec.n_features)
     n, d = rows.n_rows, rows.n_features
     mask = hold_out.streamed(n, d, seed) if X_val is None else None
     # under torchrun each rank reads its share of the row groups once, then they merge

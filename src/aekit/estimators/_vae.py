@@ -73,7 +73,7 @@ class VAE(BaseAutoencoder):
                  hidden_dims=(64, 32), architecture="auto", channels=(32, 64), activation="relu",
                  scaling="auto", max_epochs="auto", batch_size="auto", lr=3e-3, weight_decay=0.0,
                  optimizer="adam", lr_schedule="plateau", patience=10, validation_fraction=0.1,
-                 grad_clip=5.0, random_state=None, verbose=0, device="auto"):
+                 grad_clip=5.0, random_state=None, verbose=0, device="auto", column_roles=None):
         self.latent_dim = latent_dim
         self.beta = beta
         self.likelihood = likelihood
@@ -95,6 +95,7 @@ class VAE(BaseAutoencoder):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.column_roles = column_roles
 
     def _build_module(self, n_features: int) -> nn.Module:
         if self._use_conv():

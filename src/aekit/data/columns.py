@@ -1,0 +1,293 @@
+"""What each column of a table is, and how it becomes numbers for the network.
+
+Roles, inferred at fit from the values (and overridable by name):
+
+- ``numeric``: ints and floats, and text columns whose every cell is a number. Encoded
+  as itself, then scaled.
+- ``boolean``: bool dtype, and text columns with two values such as yes/no, true/false,
+  y/n, t/f. Encoded 0/1 (a missing cell 0.5), not scaled.
+- ``categorical``: text (object, string, category, pyarrow string, polars Utf8) with at
+  most ``MAX_CATEGORIES`` distinct values, repeated enough to be categories (at most half
+  as many values as cells). One-hot encoded, not scaled; a missing cell is a level of its
+  own when fit saw one; a value fit never saw encodes as all zeros, which every level's
+  reconstruction then contradicts, so it scores as surprising.
+- ``datetime``: datetime dtypes, and text of ISO dates (``2024-05-01``, ``2024-05-01
+  13:45``, with ``T`` and offsets), so CSV, Parquet and DataFrames agree. Never a raw
+  epoch number: the calendar, as cyclic (sine, cosine) pairs of the day of the week and
+  the month, and of the hour when the column has times. Anomaly detection then sees an
+  unusual weekday or season rather than a date's distance from 1970; a column whose
+  order matters (a time stamp that names the row) is better declared an identifier.
+- ``identifier``: names a row and is no feature: the pandas index column ``Unnamed: 0``
+  (and an unnamed first column), columns declared so, integer row counters (0, 1, 2, ...
+  or 1, 2, 3, ...) and text that is unique in (nearly) every row. Carried into outputs.
+- ``text``: text with too many distinct values to be categories (free text, long names).
+  No feature.
+- ``constant``: a text column with one value. No feature. (A constant numeric column is
+  kept, as scaling makes it harmless.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aekit.data.validation import check_finite
+from aekit.exceptions import DataError, ParameterError
+
+ROLES = ("numeric", "boolean", "categorical", "datetime", "identifier", "text", "constant",
+         "ignored")
+# what users may ask for by name (``column_roles``); "id" and "ignore" are short forms
+DECLARABLE = {"numeric": "numeric", "boolean": "boolean", "categorical": "categorical",
+              "datetime": "datetime", "id": "identifier", "identifier": "identifier",
+              "ignore": "ignored", "ignored": "ignored"}
+FEATURE_ROLES = ("numeric", "boolean", "categorical", "datetime")
+MAX_CATEGORIES = 100
+MOSTLY_NUMBERS = 0.5  # a text column with at least this share of numbers is a numeric one
+MISSING_LEVEL = "(missing)"
+INDEX_NAMES = ("Unnamed: 0", "")
+_TRUE = ("yes", "true", "y", "t", "1")
+_FALSE = ("no", "false", "n", "f", "0")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+                       r"(Z|[+-]\d{2}:?\d{2})?$")
+_CYCLES = {"hour": 24, "dayofweek": 7, "month": 12}
+_ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month"}
+OTHER_LEVEL = "(other)"  # the one-hot slot of values fit never saw
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input column: its name, role and what its encoding learned at fit."""
+
+    name: str
+    role: str
+    levels: tuple[str, ...] = ()  # categorical: the known values; boolean: (false, true)
+    parts: tuple[str, ...] = ()  # datetime: the calendar parts encoded
+
+    @property
+    def is_feature(self) -> bool:
+        return self.role in FEATURE_ROLES
+
+    @property
+    def encoded_names(self) -> list[str]:
+        if self.role == "categorical":
+            return [f"{self.name}={level}" for level in (*self.levels, OTHER_LEVEL)]
+        if self.role == "datetime":
+            return [f"{self.name}:{part}_{f}" for part in self.parts for f in ("sin", "cos")]
+        return [self.name] if self.is_feature else []
+
+    @property
+    def scaled(self) -> bool:
+        """Whether the column is scaled (only numeric ones: the others are 0/1 or in [-1, 1])."""
+        return self.role == "numeric"
+
+    def describe(self) -> str:
+        if self.role == "categorical":
+            shown = ", ".join(self.levels[:6]) + (", ..." if len(self.levels) > 6 else "")
+            return f"categorical, one-hot over {len(self.levels)} values ({shown})"
+        if self.role == "boolean":
+            return f"boolean, {self.levels[0]} = 0 / {self.levels[1]} = 1"
+        if self.role == "datetime":
+            return "datetime, cyclic " + ", ".join(self.parts)
+        if self.role == "numeric":
+            return "numeric, scaled"
+        return f"{self.role}, not a feature"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role, "levels": list(self.levels),
+                "parts": list(self.parts)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Column:
+        if d["role"] not in ROLES:
+            raise ValueError(f"unknown column role {d['role']!r}")
+        return cls(str(d["name"]), str(d["role"]), tuple(str(v) for v in d.get("levels", ())),
+                   tuple(str(v) for v in d.get("parts", ())))
+
+
+def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:
+    """``column_roles`` (name -> role) checked, with the short forms expanded."""
+    if column_roles is None:
+        return {}
+    if not isinstance(column_roles, Mapping):
+        raise ParameterError(f"The 'column_roles' parameter of {owner} must be None or a dict "
+                             "of column name -> role. Got "
+                             f"{type(column_roles).__name__} instead.")
+    out = {}
+    for name, role in column_roles.items():
+        if role not in DECLARABLE:
+            raise ParameterError(
+                f"The 'column_roles' parameter of {owner}: column {name!r} has role {role!r}; "
+                f"expected one of {sorted(DECLARABLE)}.")
+        out[str(name)] = DECLARABLE[role]
+    return out
+
+
+def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
+    """Whether a DataFrame needs more than the plain numeric contract."""
+    if declared:
+        return True
+    for j, name in enumerate(frame.columns):
+        col = frame.iloc[:, j]
+        if str(name) in INDEX_NAMES or pd.api.types.is_datetime64_any_dtype(col.dtype):
+            return True
+        if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
+            if pd.to_numeric(col, errors="coerce").notna().sum() != col.notna().sum():
+                return True  # text that is not all numbers
+    return False
+
+
+def _text(col: pd.Series) -> pd.Series:
+    """Non-missing cells as stripped strings (categories are compared as text)."""
+    return col.dropna().astype(str).str.strip()
+
+
+def _is_counter(col: pd.Series) -> bool:
+    if not pd.api.types.is_integer_dtype(col.dtype) or len(col) < 3:
+        return False
+    values = col.to_numpy()
+    return bool(values[0] in (0, 1) and (np.diff(values) == 1).all())
+
+
+def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -> Column:
+    """The role of one column (see the module docstring) and what its encoding needs."""
+    if declared in ("ignored", "identifier"):
+        return Column(name, declared)
+    if declared is None and name in INDEX_NAMES:
+        return Column(name, "identifier")
+    dtype = col.dtype
+    if col.isna().all() and declared is None:
+        raise DataError(f"{source}: column {name!r} is entirely missing. Drop it, or declare "
+                        "it with column_roles={...: 'ignore'} (--ignore).")
+    if declared == "numeric" or (declared is None and (
+            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))):
+        if declared is None and _is_counter(col):
+            return Column(name, "identifier")
+        return Column(name, "numeric")
+    if declared == "datetime" or pd.api.types.is_datetime64_any_dtype(dtype):
+        return Column(name, "datetime", parts=_calendar_parts(_as_datetime(col, name, source)))
+    if pd.api.types.is_bool_dtype(dtype) and declared in (None, "boolean"):
+        return Column(name, "boolean", levels=("False", "True"))
+    text = _text(col)
+    numbers = pd.to_numeric(text, errors="coerce").notna()
+    if declared is None and len(text) and numbers.all():
+        return Column(name, "numeric")  # numbers written as text
+    if declared is None and len(text) and numbers.mean() >= MOSTLY_NUMBERS:
+        # mostly numbers: a typo or a marker such as "n/a", never silently a category
+        bad = col.notna() & pd.to_numeric(col, errors="coerce").isna()
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"{source}: column {name!r}, row {row + 1}: {col.iloc[row]!r} is not a number "
+            f"({int(bad.sum())} non-numeric cell(s) in this column, the rest numbers). "
+            "Fix or drop those cells, or declare the column with column_roles "
+            "(--categorical, --ignore).")
+    if declared is None and len(text) and text.map(lambda v: bool(_ISO_DATE.match(v))).all():
+        return Column(name, "datetime", parts=_calendar_parts(_as_datetime(col, name, source)))
+    levels = sorted(text.unique().tolist())
+    lowered = {v.lower() for v in levels}
+    if declared in (None, "boolean") and len(levels) == 2 and (
+            lowered <= set(_TRUE) | set(_FALSE)) and len(lowered & set(_TRUE)) == 1:
+        true = next(v for v in levels if v.lower() in _TRUE)
+        false = next(v for v in levels if v != true)
+        return Column(name, "boolean", levels=(false, true))
+    if declared == "boolean":
+        raise DataError(f"{source}: column {name!r} was declared boolean but holds "
+                        f"{len(levels)} values {levels[:5]}; a boolean column holds two.")
+    if declared is None and len(levels) == 1:
+        return Column(name, "constant")
+    repeated = len(levels) <= max(2, len(text) // 2)
+    if declared == "categorical" or (len(levels) <= MAX_CATEGORIES and repeated):
+        if col.isna().any():
+            levels.append(MISSING_LEVEL)
+        return Column(name, "categorical", levels=tuple(levels))
+    unique_share = len(levels) / max(len(text), 1)
+    return Column(name, "identifier" if unique_share >= 0.95 else "text")
+
+
+def _as_datetime(col: pd.Series, name: str, source: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        values = col
+    else:
+        values = pd.to_datetime(col, errors="coerce", utc=True, format="ISO8601")
+        bad = values.isna() & col.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(f"{source}: column {name!r}, row {row + 1}: {col.iloc[row]!r} is "
+                            "not a date (the column holds dates, written as ISO dates such as "
+                            "2024-05-01 or 2024-05-01 13:45).")
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values
+
+
+def _calendar_parts(values: pd.Series) -> tuple[str, ...]:
+    has_time = bool((values.dropna().dt.floor("D") != values.dropna()).any())
+    return (("hour",) if has_time else ()) + ("dayofweek", "month")
+
+
+def encode_column(column: Column, col: pd.Series, source: str, row_offset: int = 0) -> np.ndarray:
+    """(n, width) float64 encoding of one feature column."""
+    if column.role == "numeric":
+        values = pd.to_numeric(col, errors="coerce") if not (
+            pd.api.types.is_numeric_dtype(col.dtype)) else col
+        bad = values.isna() & col.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{source}: column {column.name!r}, row {row_offset + row + 1}: "
+                f"{col.iloc[row]!r} is not a number, but the column was numeric in fit "
+                f"({int(bad.sum())} such cell(s)). Pass the same kind of values as in fit.")
+        out = values.to_numpy(dtype=np.float64, na_value=np.nan)[:, None]
+        missing = np.isnan(out[:, 0])
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise DataError(
+                f"{source}: column {column.name!r} has {int(missing.sum())} missing cell(s), "
+                f"the first at row {row_offset + row + 1}; aekit does not model missing "
+                "numbers yet. Impute or drop them, or declare the column with "
+                "column_roles={...: 'ignore'} (--ignore).")
+        check_finite(out, [column.name], source, row_offset)
+        return out
+    if column.role == "boolean":
+        if pd.api.types.is_bool_dtype(col.dtype):
+            return col.to_numpy(dtype=np.float64, na_value=0.5)[:, None]
+        text = col.astype(str).str.strip()
+        known = (text.isin(column.levels) | col.isna()).to_numpy()
+        if not known.all():
+            row = int(np.flatnonzero(~known)[0])
+            raise DataError(f"{source}: column {column.name!r}, row {row_offset + row + 1}: "
+                            f"{col.iloc[row]!r} is neither {column.levels[0]!r} nor "
+                            f"{column.levels[1]!r}, the column's two values in fit.")
+        out = np.where((text == column.levels[1]).to_numpy(), 1.0, 0.0)
+        return np.where(col.isna().to_numpy(), 0.5, out)[:, None]
+    if column.role == "categorical":
+        text = col.astype(str).str.strip().to_numpy(dtype=object)
+        if MISSING_LEVEL in column.levels:
+            text = np.where(col.isna().to_numpy(), MISSING_LEVEL, text)
+        index = {level: k for k, level in enumerate(column.levels)}
+        other = len(column.levels)
+        codes = np.array([index.get(v, other) for v in text.tolist()], dtype=np.int64)
+        out = np.zeros((len(col), other + 1))
+        out[np.arange(len(col)), codes] = 1.0
+        return out
+    if column.role == "datetime":
+        values = _as_datetime(col, column.name, source)
+        out = np.zeros((len(col), 2 * len(column.parts)))
+        missing = values.isna().to_numpy()
+        for k, part in enumerate(column.parts):
+            raw = getattr(values.dt, _ATTRIBUTES[part]).to_numpy(dtype=np.float64, na_value=0.0)
+            if part == "month":
+                raw = raw - 1
+            angle = 2 * np.pi * raw / _CYCLES[part]
+            out[:, 2 * k] = np.where(missing, 0.0, np.sin(angle))
+            out[:, 2 * k + 1] = np.where(missing, 0.0, np.cos(angle))
+        return out
+    raise ValueError(f"column {column.name!r} ({column.role}) is not a feature")
+
+
+__all__ = ["Column", "DECLARABLE", "FEATURE_ROLES", "ROLES", "check_roles", "encode_column",
+           "infer_column", "needs_roles"]

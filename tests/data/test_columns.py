@@ -1,0 +1,171 @@
+"""Tables with text, categories, dates and identifiers are read as what their columns are."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import aekit
+from aekit import AnomalyDetector, Autoencoder
+from aekit.cli.main import main
+from aekit.data.columns import encode_column, infer_column
+from aekit.exceptions import DataError, ParameterError
+from aekit.streaming import score_file, score_table
+
+
+def mixed_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    size = rng.normal(10, 2, n)
+    colour = rng.choice(["red", "green", "blue"], n, p=[0.5, 0.3, 0.2])
+    return pd.DataFrame({
+        "Unnamed: 0": np.arange(n),  # pandas' default index, written by to_csv()
+        "order": [f"ord-{i:05d}" for i in range(n)],
+        "when": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+        "colour": colour,
+        "express": rng.choice(["yes", "no"], n),
+        "size": size,
+        "price": size * np.where(colour == "red", 3.0, 5.0) + rng.normal(0, 0.5, n),
+    })
+
+
+def test_roles_are_inferred_from_the_values():
+    spec, _ = aekit.data.schema.InputSpec.from_training_data(mixed_table())
+    roles = {c.name: c.role for c in spec.columns}
+    assert roles == {"Unnamed: 0": "identifier", "order": "identifier", "when": "datetime",
+                     "colour": "categorical", "express": "boolean", "size": "numeric",
+                     "price": "numeric"}
+    assert spec.feature_names == ("when", "colour", "express", "size", "price")
+    assert spec.identifiers == ["Unnamed: 0", "order"]
+    assert spec.n_features == 4 + 4 + 1 + 1 + 1  # two cyclic pairs, three levels + other, ...
+    assert "colour      categorical, one-hot over 3 values (blue, green, red)" in spec.describe()
+
+
+def test_a_date_is_its_calendar_never_an_epoch_number():
+    column = infer_column("d", pd.Series(["2020-03-02", "2021-03-01"]), None, "X")
+    assert column.role == "datetime" and column.parts == ("dayofweek", "month")
+    both = encode_column(column, pd.Series(["2020-03-02", "2021-03-01"]), "X")
+    np.testing.assert_allclose(both[0], both[1], atol=1e-12)  # both a Monday in March
+    timed = infer_column("t", pd.Series(pd.to_datetime(["2024-01-01 10:00", "2024-01-02"],
+                                                        format="ISO8601")), None, "X")
+    assert timed.parts == ("hour", "dayofweek", "month")
+
+
+def test_declared_roles_override_the_inferred_ones():
+    table = mixed_table()
+    det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0, column_roles={
+        "size": "ignore", "express": "categorical", "when": "id"}).fit(table)
+    roles = {c.name: c.role for c in det.input_spec_.columns}
+    assert roles["size"] == "ignored" and roles["express"] == "categorical"
+    assert roles["when"] == "identifier"
+    with pytest.raises(ParameterError, match=r"column 'size' has role 'weird'"):
+        AnomalyDetector(column_roles={"size": "weird"}).fit(table)
+    with pytest.raises(DataError, match=r"names columns \['nope'\] that X does not have"):
+        AnomalyDetector(column_roles={"nope": "id"}).fit(table)
+
+
+@pytest.mark.parametrize("table, message", [
+    (pd.DataFrame({"a": ["1", "2", "3", "x"], "b": [1.0, 2, 3, 4]}),
+     r"column 'a', row 4: 'x' is not a number \(1 non-numeric cell"),
+    (pd.DataFrame({"a": [None, None, None], "b": ["u", "v", "u"]}),
+     r"column 'a' is entirely missing"),
+    (pd.DataFrame({"a": [1.0, None, 3], "b": ["u", "v", "u"]}),
+     r"column 'a' has 1 missing cell\(s\), the first at row 2"),
+])
+def test_columns_that_cannot_be_read_correctly_are_refused_by_name(table, message):
+    with pytest.raises(DataError, match=message):
+        AnomalyDetector(n_estimators=1, max_epochs=1).fit(table)
+
+
+def test_a_column_whose_kind_changes_after_fit_is_refused():
+    det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(mixed_table())
+    changed = mixed_table().assign(size="big")
+    with pytest.raises(DataError, match=r"column 'size', row 1: 'big' is not a number, but the "
+                                        r"column was numeric in fit"):
+        det.anomaly_score(changed)
+
+
+def test_planted_anomalies_raise_the_score_and_are_explained_by_their_column():
+    det = AnomalyDetector(random_state=0).fit(mixed_table(600, 0))
+    new = mixed_table(200, 1)
+    before = det.anomaly_score(new)
+    new.loc[5, "colour"] = "purple"  # never seen in fit
+    new.loc[9, "price"] = new["price"].max() * 6
+    scores = det.anomaly_score(new)
+    rank = np.argsort(np.argsort(-scores))
+    assert rank[9] == 0 and rank[5] < 10  # the top 5%
+    top = det.top_features(new.iloc[[5, 9]], n=1)
+    assert top[0][0][0] == "colour" and top[1][0][0] == "price"
+    assert scores[5] > before[5] + 1
+    assert det.feature_contributions(new).shape == (200, 5)  # per input column
+
+
+def test_pandas_pyarrow_polars_and_object_versions_score_alike():
+    polars = pytest.importorskip("polars")
+    table = mixed_table()
+    det = AnomalyDetector(n_estimators=2, max_epochs=2, random_state=0).fit(table)
+    expected = det.anomaly_score(table)
+    arrow = table.astype({c: "string[pyarrow]" for c in ("order", "when", "colour", "express")})
+    for version in (arrow, polars.from_pandas(table), table.astype(object)):
+        np.testing.assert_array_equal(det.anomaly_score(version), expected)
+
+
+def test_every_path_reads_the_table_alike(tmp_path):
+    table = mixed_table()
+    det = AnomalyDetector(n_estimators=2, max_epochs=2, random_state=0).fit(table)
+    expected = score_table(det, table)
+    assert list(expected.columns[:2]) == ["Unnamed: 0", "order"]  # identifiers first
+    table.to_csv(tmp_path / "t.csv", index=False)
+    table.to_parquet(tmp_path / "t.parquet", row_group_size=100)
+    for name in ("t.csv", "t.parquet"):
+        score_file(det, tmp_path / name, tmp_path / "s.parquet", chunk_rows=64, progress=False)
+        got = pd.read_parquet(tmp_path / "s.parquet")
+        assert list(got.columns) == list(expected.columns)
+        np.testing.assert_array_equal(got.score, expected.score)
+        assert got["order"].tolist() == table["order"].tolist()
+    aekit.save(det, tmp_path / "m")
+    np.testing.assert_array_equal(aekit.load(tmp_path / "m").anomaly_score(table), expected.score)
+    streamed = AnomalyDetector(n_estimators=2, max_epochs=2, random_state=0).fit(
+        aekit.ParquetRows.open(tmp_path / "t.parquet"))
+    assert streamed.input_spec_.columns == det.input_spec_.columns
+    assert np.isfinite(streamed.anomaly_score(table)).all()
+
+
+def test_autoencoders_take_mixed_tables_and_export_refuses_them_by_name(tmp_path):
+    table = mixed_table()
+    ae = Autoencoder(3, max_epochs=3, random_state=0).fit(table)
+    assert ae.transform(table).shape == (400, 3)
+    assert ae.reconstruct(table).shape == (400, ae.input_spec_.n_features)
+    assert ae.feature_contributions(table).shape == (400, 5)
+    pytest.importorskip("onnx")
+    from aekit.export import to_onnx
+
+    with pytest.raises(ParameterError, match=r"'when' \(datetime\), 'colour' \(categorical\)"):
+        to_onnx(ae, tmp_path / "m.onnx")
+
+
+def test_a_raw_mixed_csv_goes_through_the_cli(tmp_path, capsys):
+    table = mixed_table()
+    table.to_csv(tmp_path / "t.csv", index=False)
+    data = str(tmp_path / "t.csv")
+    assert main(["detect", data, "--n-estimators", "2", "--epochs", "2", "--seed", "0",
+                 "--out", str(tmp_path / "d.csv"), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "colour" in printed and "categorical, one-hot over 3 values" in printed
+    detected = pd.read_csv(tmp_path / "d.csv")
+    assert len(detected) == len(table) and np.isfinite(detected.score).all()
+    assert detected["order"].tolist() == table["order"].tolist()
+    assert main(["fit", data, "--detector", "--n-estimators", "2", "--epochs", "2", "--seed",
+                 "0", "--id", "when", "--out", str(tmp_path / "det"), "-q"]) == 0
+    assert main(["score", str(tmp_path / "det"), data, "--out", str(tmp_path / "s.csv"),
+                 "-q"]) == 0
+    assert list(pd.read_csv(tmp_path / "s.csv").columns[:3]) == ["Unnamed: 0", "order", "when"]
+    assert main(["info", str(tmp_path / "det")]) == 0
+    assert "when" in capsys.readouterr().out
+    assert main(["fit", data, "--latent-dim", "2", "--epochs", "2", "--seed", "0",
+                 "--out", str(tmp_path / "ae"), "-q"]) == 0
+    for command in ("embed", "reconstruct"):
+        out = tmp_path / f"{command}.csv"
+        assert main([command, str(tmp_path / "ae"), data, "--out", str(out)]) == 0
+        assert len(pd.read_csv(out)) == len(table)
+    assert main(["report", str(tmp_path / "det"), data, "--out", str(tmp_path / "r.html")]) == 0
