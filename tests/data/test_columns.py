@@ -135,7 +135,7 @@ def test_autoencoders_take_mixed_tables_and_export_refuses_them_by_name(tmp_path
     table = mixed_table()
     ae = Autoencoder(3, max_epochs=3, random_state=0).fit(table)
     assert ae.transform(table).shape == (400, 3)
-    assert ae.reconstruct(table).shape == (400, ae.input_spec_.n_features)
+    assert ae.reconstruct(table).shape == table.shape  # a DataFrame like the input
     assert ae.feature_contributions(table).shape == (400, 5)
     pytest.importorskip("onnx")
     from aekit.export import to_onnx
@@ -169,3 +169,19 @@ def test_a_raw_mixed_csv_goes_through_the_cli(tmp_path, capsys):
         assert main([command, str(tmp_path / "ae"), data, "--out", str(out)]) == 0
         assert len(pd.read_csv(out)) == len(table)
     assert main(["report", str(tmp_path / "det"), data, "--out", str(tmp_path / "r.html")]) == 0
+
+
+def test_reconstruct_gives_the_table_back_in_its_own_columns_and_kinds():
+    table = mixed_table().assign(count=lambda t: (t["size"] * 10).round().astype(int))
+    table["colour"] = table["colour"].astype("category")
+    ae = Autoencoder(4, max_epochs=30, random_state=0).fit(table)
+    new = table.copy()
+    new.loc[3, "colour"] = "red"
+    out = ae.reconstruct(new)
+    assert list(out.columns) == list(table.columns)
+    assert out["count"].dtype == table["count"].dtype
+    assert out["colour"].dtype == table["colour"].dtype
+    assert set(out["colour"]) <= {"blue", "green", "red"}
+    assert set(out["express"]) <= {"yes", "no"}
+    assert out["order"].tolist() == table["order"].tolist()  # identifiers as they were
+    assert (out["colour"] == table["colour"]).mean() > 0.9  # price tells the colour

@@ -30,7 +30,12 @@ def run(args: argparse.Namespace) -> int:
     estimator = load(args.model)
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     X_hat = estimator.reconstruct(data.X)
-    write_output(args.out, X_hat, estimator.input_spec_.column_names())
+    if hasattr(X_hat, "columns"):  # a table in its own columns and kinds
+        from aekit.data.io import write_table
+
+        write_table(args.out, X_hat)
+    else:
+        write_output(args.out, X_hat, estimator.input_spec_.column_names())
     print(f"wrote {X_hat.shape[0]} reconstructed rows to {args.out}")
     if args.grid:
         from aekit.grids import reconstruction_grid

@@ -289,5 +289,33 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
     raise ValueError(f"column {column.name!r} ({column.role}) is not a feature")
 
 
-__all__ = ["Column", "DECLARABLE", "FEATURE_ROLES", "ROLES", "check_roles", "encode_column",
+def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> pd.Series:
+    """A feature column's decoded values (``encoded``: its (n, width) block, in data units)
+    in the input column's form: numbers (ints where the input was integral), the boolean's
+    two values, the most likely training category (never "(other)" or "(missing)"); a
+    date cannot be recovered from its calendar parts, so the input's dates are kept."""
+    index = original.index
+    if column.role == "numeric":
+        values = encoded[:, 0]
+        if pd.api.types.is_integer_dtype(original.dtype):
+            return pd.Series(np.round(values).astype(original.dtype), index=index, name=column.name)
+        return pd.Series(values, index=index, name=column.name)
+    if column.role == "boolean":
+        on = encoded[:, 0] >= 0.5
+        if pd.api.types.is_bool_dtype(original.dtype):
+            return pd.Series(on, index=index, name=column.name)
+        return pd.Series(np.where(on, column.levels[1], column.levels[0]), index=index,
+                         name=column.name, dtype=object)
+    if column.role == "categorical":
+        real = [k for k, level in enumerate(column.levels) if level != MISSING_LEVEL]
+        labels = np.asarray(column.levels, dtype=object)[real]
+        picked = labels[np.argmax(encoded[:, real], axis=1)]
+        out = pd.Series(picked, index=index, name=column.name, dtype=object)
+        if isinstance(original.dtype, pd.CategoricalDtype):
+            out = out.astype(original.dtype)
+        return out
+    return original.copy()
+
+
+__all__ = ["Column", "decode_column", "DECLARABLE", "FEATURE_ROLES", "ROLES", "check_roles", "encode_column",
            "infer_column", "needs_roles"]

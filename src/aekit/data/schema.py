@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from aekit.data.chunks import batch_to_float
-from aekit.data.columns import Column, check_roles, encode_column, infer_column, needs_roles
+from aekit.data.columns import (
+    Column,
+    check_roles,
+    decode_column,
+    encode_column,
+    infer_column,
+    needs_roles,
+)
 from aekit.data.images import looks_like_images as _images_by_ndim
 from aekit.data.images import to_image_array
 from aekit.data.preprocessing import AffineScaler, RunningMoments
@@ -247,6 +254,26 @@ class InputSpec:
         if self.is_images and looks_like_images(X):
             return rows.reshape(np.shape(X)[0], *np.shape(X)[1:])
         return rows
+
+    def output_like(self, decoded: np.ndarray, X: Any) -> Any:
+        """Decoded rows (data units, ``(n, n_features)``) in the form of input ``X``: images
+        for images; for a table with roles given as a DataFrame, a DataFrame with ``X``'s
+        columns (features decoded by :func:`aekit.data.columns.decode_column`, the others
+        as they were); otherwise rows."""
+        frame = _as_frame(X) if self.columns is not None else None
+        if frame is None:
+            return self.shaped_like(decoded, X)
+        frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
+        out, start = frame.copy(), 0
+        for column in self.columns:
+            if not column.is_feature:
+                continue
+            width = len(column.encoded_names)
+            if column.name in out:
+                out[column.name] = decode_column(column, decoded[:, start:start + width],
+                                                 frame[column.name])
+            start += width
+        return out
 
     def as_images(self, rows: np.ndarray) -> np.ndarray:
         """Rows ``(n, n_features)`` as training-shaped images ``(n, *image_shape)``."""

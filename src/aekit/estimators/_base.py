@@ -354,11 +354,13 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
 
         For a denoising autoencoder this is the denoised data. For a model fitted on images,
         the output has the input's shape: (N, H, W) in, (N, H, W) out; (N, C, H, W) in,
-        (N, C, H, W) out.
+        (N, C, H, W) out. For a table with text, dates or identifiers given as a DataFrame,
+        a DataFrame with its columns: numbers, booleans and the most likely category in
+        their own form, the other columns as they were.
         """
         rows = self.input_spec_.decode(
             self._map_chunks(self.reconstruct_scaled, self._scaled_tensor(X)))
-        return self.input_spec_.shaped_like(rows, X)
+        return self.input_spec_.output_like(rows, X)
 
     def error_map(self, X: Any) -> np.ndarray:
         """Squared reconstruction error of every pixel (feature) in the scaled space.
