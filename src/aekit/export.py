@@ -120,13 +120,13 @@ def export_module(estimator: Any, part: Part = "score") -> tuple[nn.Module, str,
     if part == "score":
         graph = _DetectorScore(estimator) if is_detector else _AutoencoderScore(estimator)
         out = "anomaly_score" if is_detector else "reconstruction_error"
-        return graph, "x", out, int(estimator.n_features_in_)
+        return graph, "x", out, int(estimator.input_spec_.n_features)
     if is_detector:
         raise ParameterError(
             f"part={part!r} is for a single autoencoder; an AnomalyDetector is an ensemble. "
             "Export part='score', or a member: to_onnx(detector.estimators_[i], ...).")
     if part == "encoder":
-        return _Encoder(estimator), "x", "z", int(estimator.n_features_in_)
+        return _Encoder(estimator), "x", "z", int(estimator.input_spec_.n_features)
     return _Decoder(estimator), "z", "reconstruction", int(estimator.latent_dim)
 
 

@@ -185,3 +185,9 @@ def test_reconstruct_gives_the_table_back_in_its_own_columns_and_kinds():
     assert set(out["express"]) <= {"yes", "no"}
     assert out["order"].tolist() == table["order"].tolist()  # identifiers as they were
     assert (out["colour"] == table["colour"]).mean() > 0.9  # price tells the colour
+
+
+def test_n_features_in_counts_input_columns_and_the_contract_counts_encoded_ones():
+    det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(mixed_table())
+    assert det.n_features_in_ == len(det.feature_names_in_) == 5
+    assert det.input_spec_.n_features == 11

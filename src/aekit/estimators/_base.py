@@ -282,7 +282,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         with torch.random.fork_rng(devices=fork_devices), \
                 _threads.torch_threads(self._threads(device)):
             torch.manual_seed(seed)
-            module = self._build_module(self.n_features_in_)
+            module = self._build_module(self.input_spec_.n_features)
             self._init_module(module, init_rows, seed)
             module = module.to(device)
             history = train(module, self._loss_fn(), data, X_val, self._train_config(n_train),
@@ -419,7 +419,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
     def _restore_fitted_state(self, state: dict[str, Any], weights: dict[str, torch.Tensor],
                               history: dict[str, Any]) -> None:
         self.input_spec_ = InputSpec.from_dict(state["input"])
-        module = self._build_module(self.n_features_in_)
+        module = self._build_module(self.input_spec_.n_features)
         module.load_state_dict(weights, strict=True)
         self.module_ = module.eval()
         self.history_ = History.from_dict(history)

@@ -13,8 +13,10 @@ class FittedInputMixin:
 
     @property
     def n_features_in_(self) -> int:
-        """Features, or pixels per image (channels * height * width)."""
-        return self.input_spec_.n_features
+        """Input features: columns (for a table with roles, the feature columns before
+        encoding; ``input_spec_.n_features`` counts the encoded ones), or pixels per image."""
+        spec = self.input_spec_
+        return spec.n_features if spec.columns is None else len(spec.feature_names)
 
     @property
     def feature_names_in_(self) -> np.ndarray:
