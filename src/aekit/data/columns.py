@@ -3,7 +3,9 @@
 Roles, inferred at fit from the values (and overridable by name):
 
 - ``numeric``: ints and floats, and text columns whose every cell is a number. Encoded
-  as itself, then scaled.
+  as itself, then scaled. A missing cell stays missing (NaN): the network sees the
+  column's centre there, and the cell counts in neither the training loss nor the row's
+  error, which is the mean over the observed cells.
 - ``boolean``: bool dtype, and text columns with two values such as yes/no, true/false,
   y/n, t/f. Encoded 0/1 (a missing cell 0.5), not scaled.
 - ``categorical``: text (object, string, category, pyarrow string, polars Utf8) with at
@@ -135,6 +137,8 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
         col = frame.iloc[:, j]
         if str(name) in INDEX_NAMES or pd.api.types.is_datetime64_any_dtype(col.dtype):
             return True
+        if pd.api.types.is_float_dtype(col.dtype) and col.isna().any():
+            return True  # missing numbers: the contract with roles leaves them out
         if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
             if pd.to_numeric(col, errors="coerce").notna().sum() != col.notna().sum():
                 return True  # text that is not all numbers
@@ -242,15 +246,8 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
                 f"{col.iloc[row]!r} is not a number, but the column was numeric in fit "
                 f"({int(bad.sum())} such cell(s)). Pass the same kind of values as in fit.")
         out = values.to_numpy(dtype=np.float64, na_value=np.nan)[:, None]
-        missing = np.isnan(out[:, 0])
-        if missing.any():
-            row = int(np.flatnonzero(missing)[0])
-            raise DataError(
-                f"{source}: column {column.name!r} has {int(missing.sum())} missing cell(s), "
-                f"the first at row {row_offset + row + 1}; aekit does not model missing "
-                "numbers yet. Impute or drop them, or declare the column with "
-                "column_roles={...: 'ignore'} (--ignore).")
-        check_finite(out, [column.name], source, row_offset)
+        # a missing number stays NaN: the model leaves it out of its error
+        check_finite(np.where(np.isnan(out), 0.0, out), [column.name], source, row_offset)
         return out
     if column.role == "boolean":
         if pd.api.types.is_bool_dtype(col.dtype):

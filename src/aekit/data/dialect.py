@@ -121,8 +121,23 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
         delimiter = "\t"
     else:
         delimiter = _delimiter(path, lines)
+    _check_short_rows(path, lines, delimiter)
     decimal, thousands = _decimal_mark(lines[1:], delimiter)
     return CsvDialect(delimiter, decimal, thousands, encoding)
+
+
+def _check_short_rows(path: Path, lines: list[str], delimiter: str) -> None:
+    """A row with fewer fields than the header is a cut or broken line, not missing cells
+    (an empty field, as in ``1,,3``, is how a file says a cell is missing)."""
+    counts = _field_counts(lines, delimiter)
+    if len(counts) < 2 or counts[0] < 2:
+        return
+    short = next((i for i, c in enumerate(counts) if c < counts[0]), None)
+    if short is not None:
+        raise DataError(
+            f"{path}: malformed CSV: line {short + 1} has {counts[short]} fields, the header "
+            f"{counts[0]}. Every row needs the same number of fields as the header (is the "
+            "file truncated?).")
 
 
 def _delimiter(path: Path, lines: list[str]) -> str:

@@ -39,6 +39,8 @@ class AffineScaler:
                 f"The 'scaling' parameter must be one of {SCALINGS}. Got {kind!r} instead."
             )
         n_features = X.shape[1]
+        if kind != "none" and np.isnan(X).any():  # statistics of the observed cells
+            return cls._of_observed(X, kind)
         if kind == "none":
             center, scale = np.zeros(n_features), np.ones(n_features)
         elif kind == "robust":
@@ -47,6 +49,18 @@ class AffineScaler:
         else:  # standard, minmax: the streaming statistics, a block of rows at a time
             return cls.from_moments(RunningMoments.of(X), kind)
         return cls._guarded(kind, center, scale)
+
+    @classmethod
+    def _of_observed(cls, X: np.ndarray, kind: str) -> AffineScaler:
+        """The statistics of each column's observed (non-NaN) cells."""
+        if kind == "robust":
+            s = RobustScaler().fit(X)  # scikit-learn ignores NaN
+            return cls._guarded(kind, s.center_, s.scale_)
+        if kind == "standard":
+            return cls._guarded(kind, np.nan_to_num(np.nanmean(X, axis=0)),
+                                np.nan_to_num(np.nanstd(X, axis=0)))
+        low, high = np.nanmin(X, axis=0), np.nanmax(X, axis=0)
+        return cls._guarded(kind, np.nan_to_num(low), np.nan_to_num(high - low))
 
     @classmethod
     def _guarded(cls, kind: str, center: np.ndarray, scale: np.ndarray) -> AffineScaler:

@@ -76,6 +76,10 @@ class InputSpec:
         column with its role and encoding (:mod:`aekit.data.columns`). ``n_features`` then
         counts the encoded columns the network sees, ``feature_names`` the input columns
         that are features. None: every column is a number, encoded as itself.
+    allow_missing : bool
+        Missing cells (NaN) are accepted and stay NaN when encoded; the model leaves them
+        out of its loss and error. True for tables with roles, and for rows a detector
+        hands its members.
     """
 
     n_features: int
@@ -84,13 +88,14 @@ class InputSpec:
     scaler: AffineScaler | None = None
     clip: float | None = None
     columns: tuple[Column, ...] | None = None
+    allow_missing: bool = False
 
     # ---------------------------------------------------------------- learning it
     @classmethod
     def from_training_data(cls, X: Any, *, source: str = "X",
                            estimator_name: str = "the model", min_samples: int = 2,
-                           column_roles: dict[str, str] | None = None
-                           ) -> tuple[InputSpec, np.ndarray]:
+                           column_roles: dict[str, str] | None = None,
+                           allow_missing: bool = False) -> tuple[InputSpec, np.ndarray]:
         """The contract of training input ``X`` and ``X`` as float64 rows (images flattened).
 
         ``column_roles`` (name -> role) overrides the roles inferred for a DataFrame's
@@ -111,8 +116,10 @@ class InputSpec:
             shape = tuple(int(s) for s in np.shape(X)[1:])
             return cls(rows.shape[1], image_shape=shape), rows
         rows, columns = check_features(X, source=source, min_samples=min_samples,
-                                       estimator_name=estimator_name)
-        return cls(rows.shape[1], feature_names=_named_columns(X, columns)), rows
+                                       estimator_name=estimator_name,
+                                       allow_missing=allow_missing)
+        return cls(rows.shape[1], feature_names=_named_columns(X, columns),
+                   allow_missing=allow_missing), rows
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, declared: dict[str, str], *, source: str = "X",
@@ -138,7 +145,8 @@ class InputSpec:
                             + ", ".join(f"{c.name!r} is {c.role}" for c in columns)
                             + ". Declare some with column_roles (--numeric, --categorical).")
         width = sum(len(c.encoded_names) for c in features)
-        spec = cls(width, feature_names=tuple(c.name for c in features), columns=columns)
+        spec = cls(width, feature_names=tuple(c.name for c in features), columns=columns,
+                   allow_missing=True)
         return spec, spec.rows(frame, source=source)
 
     @classmethod
@@ -197,7 +205,8 @@ class InputSpec:
         names = self.feature_names if hasattr(X, "columns") else None
         values, _ = check_features(
             X, source=source, feature_names=list(names) if names is not None else None,
-            n_features=self.n_features, estimator_name=estimator_name)
+            n_features=self.n_features, estimator_name=estimator_name,
+            allow_missing=self.allow_missing)
         return values
 
     def select_columns(self, available: list[str], *, source: str,
@@ -336,7 +345,8 @@ class InputSpec:
                 "feature_names": None if self.feature_names is None else list(self.feature_names),
                 "image_shape": None if self.image_shape is None else list(self.image_shape),
                 "scaler": self.scaler.to_dict(), "clip": self.clip,
-                "columns": None if self.columns is None else [c.to_dict() for c in self.columns]}
+                "columns": None if self.columns is None else [c.to_dict() for c in self.columns],
+                "allow_missing": bool(self.allow_missing)}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> InputSpec:
@@ -349,7 +359,8 @@ class InputSpec:
                    scaler=AffineScaler.from_dict(state["scaler"]),
                    clip=None if state.get("clip") is None else float(state["clip"]),
                    columns=None if state.get("columns") is None else tuple(
-                       Column.from_dict(c) for c in state["columns"]))
+                       Column.from_dict(c) for c in state["columns"]),
+                   allow_missing=bool(state.get("allow_missing", False)))
         if spec.scaler.center.shape != (n,):
             raise ValueError("scaler size does not match n_features")
         widths = None if spec.columns is None else sum(

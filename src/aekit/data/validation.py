@@ -165,6 +165,7 @@ def check_features(
     estimator_name: str = "the model",
     min_samples: int = 1,
     row_offset: int = 0,
+    allow_missing: bool = False,
 ) -> tuple[np.ndarray, list[str] | None]:
     """Validate a feature matrix and return it as float64 with its column names.
 
@@ -240,5 +241,7 @@ def check_features(
             f"{source}: got {values.shape[0]} sample (n_samples={values.shape[0]}); at least "
             f"{min_samples} samples are needed to fit. Pass more rows."
         )
-    check_finite(values, columns, source, row_offset)
+    # missing cells (NaN) pass where the model leaves them out of its error
+    check_finite(np.where(np.isnan(values), 0.0, values) if allow_missing else values,
+                 columns, source, row_offset)
     return values, columns

@@ -151,6 +151,9 @@ class Autoencoder(BaseAutoencoder):
         self.device = device
         self.column_roles = column_roles
 
+    def _handles_missing(self) -> bool:
+        return self.loss == "mse"
+
     def _pca_init(self) -> bool:
         return self.init == "pca" and self.loss == "mse"
 

@@ -37,6 +37,7 @@ from aekit.exceptions import NotFittedError, ParameterError
 from aekit.model_files import write_model
 from aekit.nn.layers import ACTIVATIONS
 from aekit.training import History, TrainConfig, resolve_device, train
+from aekit.training.missing import FillMissing, MaskedReconstructionLoss, filled, observed_mse
 
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
 # Images per forward pass for convolutional networks: their activations are ~100x larger
@@ -159,6 +160,10 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
     def _restore_extras(self, extras: dict[str, Any]) -> None:
         pass
 
+    def _handles_missing(self) -> bool:
+        """Whether this model can train on missing cells (a masked MSE loss)."""
+        return False
+
     # ------------------------------------------------------------------ sklearn plumbing
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -226,8 +231,8 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None, *, X_val: Any = None,
-            checkpoint: Any = None) -> BaseAutoencoder:
+    def fit(self, X: Any, y: Any = None, *, X_val: Any = None, checkpoint: Any = None,
+            allow_missing: bool = False) -> BaseAutoencoder:
         """Learn to reconstruct ``X``.
 
         Parameters
@@ -243,6 +248,9 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             Save the training state every ``checkpoint.every`` epochs; with
             ``checkpoint.resume``, continue an interrupted fit of the same data and
             parameters. On CPU the result is bit-identical to an uninterrupted fit.
+        allow_missing : bool, default=False
+            Accept missing cells (NaN) in array input too (DataFrames with roles always
+            do): they are left out of the loss and of each row's error.
 
         Returns
         -------
@@ -256,15 +264,22 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             X, scaling=self._scaling_for, hold_out=HoldOutRule(float(self.validation_fraction)),
             seed=seed, X_val=X_val, estimator_name=type(self).__name__,
             progress=self.verbose > 0, column_roles=self.column_roles,
+            allow_missing=allow_missing,
             images="required" if getattr(self, "architecture", "mlp") == "conv" else "auto")
         self.input_spec_ = data.spec
+        if data.missing and not self._handles_missing():
+            raise ParameterError(
+                f"{type(self).__name__} with these parameters cannot train on missing cells "
+                "yet (they need loss='mse'; a VAE needs complete rows). Impute them, or use "
+                "Autoencoder / DenoisingAutoencoder / AnomalyDetector(model='ae').")
         as_tensor = lambda rows: torch.from_numpy(  # noqa: E731
             np.ascontiguousarray(rows, dtype=np.float32))
         X_val_t = as_tensor(data.held_out).to(device) if data.held_out is not None else None
         train_source = data.batches(seed, device)
-        module, history = self._train_module(train_source, X_val_t, as_tensor(data.sample),
-                                             data.bounds, seed, device, checkpoint)
-        whole = as_tensor(data.all_rows)
+        module, history = self._train_module(train_source, X_val_t,
+                                             filled(as_tensor(data.sample)), data.bounds, seed,
+                                             device, checkpoint, missing=data.missing)
+        whole = filled(as_tensor(data.all_rows))
         if history.best_epoch < 0:
             # Training never beat the initial solution: keep it, fitted on every row.
             self._init_module(module, whole, seed)
@@ -272,7 +287,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
 
     def _train_module(self, data: Any, X_val: torch.Tensor | None, init_rows: torch.Tensor,
                       bounds: np.ndarray, seed: int, device: torch.device,
-                      checkpoint: Any) -> tuple[nn.Module, History]:
+                      checkpoint: Any, missing: bool = False) -> tuple[nn.Module, History]:
         """Build the network, start it from ``init_rows`` (the PCA start) and train it on
         ``data`` (a tensor or a stream), with torch's random state forked and seeded so the
         caller's stays untouched. ``bounds``: the scaled per-feature minimum and maximum,
@@ -285,7 +300,10 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             module = self._build_module(self.input_spec_.n_features)
             self._init_module(module, init_rows, seed)
             module = module.to(device)
-            history = train(module, self._loss_fn(), data, X_val, self._train_config(n_train),
+            # with missing cells the network sees the scaled centre and the loss skips them
+            net = FillMissing(module) if missing else module
+            loss = MaskedReconstructionLoss() if missing else self._loss_fn()
+            history = train(net, loss, data, X_val, self._train_config(n_train),
                             corrupt=self._corruption(bounds), checkpoint=checkpoint)
         return module.cpu(), history
 
@@ -335,7 +353,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         ``X`` is a table (n_samples, n_features), or for a model fitted on images, images of
         the training shape (or the same pixels flattened).
         """
-        return self._map_chunks(self.encode_scaled, self._scaled_tensor(X))
+        return self._map_chunks(lambda c: self.encode_scaled(filled(c)), self._scaled_tensor(X))
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Decode latent codes back to data space (original units), shape (n, n_features).
@@ -358,8 +376,8 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         a DataFrame with its columns: numbers, booleans and the most likely category in
         their own form, the other columns as they were.
         """
-        rows = self.input_spec_.decode(
-            self._map_chunks(self.reconstruct_scaled, self._scaled_tensor(X)))
+        rows = self.input_spec_.decode(self._map_chunks(
+            lambda c: self.reconstruct_scaled(filled(c)), self._scaled_tensor(X)))
         return self.input_spec_.output_like(rows, X)
 
     def error_map(self, X: Any) -> np.ndarray:
@@ -370,14 +388,21 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         Its mean over each sample's pixels is :meth:`reconstruction_error`.
         """
         x = self._scaled_tensor(X)
-        rows = self._map_chunks(lambda c: (self.reconstruct_scaled(c) - c).pow(2), x)
+        rows = self._map_chunks(self._squared_errors, x)
         return self.input_spec_.shaped_like(rows, X)
+
+    def _squared_errors(self, c: torch.Tensor) -> torch.Tensor:
+        """Each cell's squared error; 0 for a missing cell."""
+        f = filled(c)
+        if f is c:
+            return (self.reconstruct_scaled(c) - c).pow(2)
+        return (self.reconstruct_scaled(f) - f).pow(2) * ~torch.isnan(c)
 
     def feature_contributions(self, X: Any) -> np.ndarray:
         """Each input column's share of each row's squared reconstruction error (scaled
         space; one-hot parts summed), shape (n_samples, n_input_columns); rows sum to 1."""
         x = self._scaled_tensor(X)
-        squared = self._map_chunks(lambda c: (self.reconstruct_scaled(c) - c).pow(2), x)
+        squared = self._map_chunks(self._squared_errors, x)
         return self.input_spec_.per_input_column(error_shares(squared))[1]
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
@@ -389,6 +414,9 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         x = self._scaled_tensor(X)
 
         def per_row(chunk: torch.Tensor) -> torch.Tensor:
+            f = filled(chunk)
+            if f is not chunk:  # the mean over the observed cells
+                return observed_mse(self.reconstruct_scaled(f), chunk)
             return (self.reconstruct_scaled(chunk) - chunk).pow(2).flatten(1).mean(dim=1)
 
         return self._map_chunks(per_row, x)

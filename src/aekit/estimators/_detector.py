@@ -283,7 +283,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         members = self._members(spec.n_features, seeds, n_member_rows)
         train, held = data.as_input(data.train), data.as_input(data.held_out)
         for m in members:
-            m.fit(train, X_val=held)
+            m.fit(train, X_val=held, allow_missing=data.missing)
         views = scoring_views(self.scoring, density=self.n_neighbors is not None)
         self.scorer_, self.calibration_scores_ = Scorer.fit(
             members, views, data.calibration_rows, reference_pool=data.sample,

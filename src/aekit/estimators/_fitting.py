@@ -95,6 +95,7 @@ class TrainingData:
     all_rows: np.ndarray
     n_rows: int
     n_train: int
+    missing: bool = False  # some encoded cells are NaN (missing)
 
     def batches(self, seed: int, device: torch.device) -> torch.Tensor | StreamBatches:
         """What the training loop reads: a float32 tensor on ``device``, or a stream of
@@ -120,7 +121,8 @@ def prepare_training(X: Any, *, scaling: Callable[[InputSpec], str], hold_out: H
                      seed: int, clip: float | None = None, X_val: Any = None,
                      dtype: type = np.float32, estimator_name: str = "the model",
                      progress: bool = False, images: str = "auto",
-                     column_roles: dict[str, str] | None = None) -> TrainingData:
+                     column_roles: dict[str, str] | None = None,
+                     allow_missing: bool = False) -> TrainingData:
     """Read training input ``X`` once and split it (see the module docstring).
 
     ``scaling(spec)`` names the scaling for the input's contract (it may refuse it, e.g.
@@ -141,7 +143,7 @@ def prepare_training(X: Any, *, scaling: Callable[[InputSpec], str], hold_out: H
             f"{np.shape(X)}. Reshape flat pixels first, e.g. X.reshape(-1, 28, 28), "
             "or use architecture='mlp'.")
     return _in_memory(X, scaling, hold_out, seed, clip, X_val, dtype, estimator_name,
-                      column_roles)
+                      column_roles, allow_missing)
 
 
 def _encoder(spec: InputSpec, dtype: type) -> Callable[[np.ndarray], np.ndarray]:
@@ -150,14 +152,17 @@ def _encoder(spec: InputSpec, dtype: type) -> Callable[[np.ndarray], np.ndarray]
 
 def _in_memory(X: Any, scaling: Callable[[InputSpec], str], hold_out: HoldOutRule, seed: int,
                clip: float | None, X_val: Any, dtype: type, estimator_name: str,
-               column_roles: dict[str, str] | None) -> TrainingData:
+               column_roles: dict[str, str] | None, allow_missing: bool) -> TrainingData:
     spec, values = InputSpec.from_training_data(X, estimator_name=estimator_name,
-                                                column_roles=column_roles)
+                                                column_roles=column_roles,
+                                                allow_missing=allow_missing)
     spec = spec.with_scaling(scaling(spec), values, clip=clip)
     encode = _encoder(spec, dtype)
     encoded = encode(values)
     n = len(encoded)
-    bounds = np.stack([encoded.min(axis=0), encoded.max(axis=0)])
+    missing = bool(spec.allow_missing and np.isnan(encoded).any())
+    low, high = (np.nanmin, np.nanmax) if missing else (np.min, np.max)
+    bounds = np.stack([low(encoded, axis=0), high(encoded, axis=0)])
     if X_val is not None:
         held = encode(spec.rows(X_val, source="X_val", estimator_name=estimator_name))
         train = encoded
@@ -166,7 +171,7 @@ def _in_memory(X: Any, scaling: Callable[[InputSpec], str], hold_out: HoldOutRul
         order = np.random.default_rng(seed).permutation(n)
         train = encoded[np.sort(order[n_held:])]
         held = encoded[np.sort(order[:n_held])] if n_held else None
-    return TrainingData(spec, train, held, train, bounds, encoded, n, len(train))
+    return TrainingData(spec, train, held, train, bounds, encoded, n, len(train), missing)
 
 
 def _streamed(rows: ParquetRows, scaling: Callable[[InputSpec], str], hold_out: HoldOutRule,
@@ -193,6 +198,9 @@ def _streamed(rows: ParquetRows, scaling: Callable[[InputSpec], str], hold_out: 
     found = distributed.gather_scan(scan(
         rows, hold_out=mask, sample_fraction=keep_fraction(1.0, n, d), sample_seed=seed,
         progress=progress, pieces=distributed.my_pieces(len(rows.pieces))))
+    if np.isnan(found.moments.mean).any():
+        raise DataError(f"{rows.path}: holds missing numbers; streamed training needs complete "
+                        "numeric columns for now. Fit in memory (--no-stream), or impute them.")
     spec = spec.with_scaling(scaling(spec), moments=found.moments, sample=found.sample,
                              clip=clip)
     if X_val is not None:

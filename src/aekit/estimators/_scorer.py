@@ -38,6 +38,7 @@ from torch import Tensor, nn
 from aekit import _threads
 from aekit.anomaly.attribution import error_shares
 from aekit.estimators._base import MIN_INFERENCE_ROWS, at_least_rows
+from aekit.training.missing import filled, observed_mse
 
 VIEWS = ("reconstruction", "elbo", "latent", "density")
 # Reference rows for the density view: small on purpose, as IsolationForest's
@@ -159,7 +160,10 @@ class Scorer:
         with _threads.scoring(), ThreadPoolExecutor(1, thread_name_prefix="aekit-density") as pool:
             # the density view needs nothing from the networks: it runs on another core
             # meanwhile (torch and NumPy release the GIL)
-            density = pool.submit(self._density, xs) if "density" in self.views else None
+            density = None
+            if "density" in self.views:  # a missing cell sits at the centre of its column
+                density = pool.submit(self._density,
+                                      np.where(np.isnan(xs), 0.0, xs) if np.isnan(xs).any() else xs)
             network = self._network_parts(xs, single_thread=single_thread)
             parts = [network[view] for view in self.views if view != "density"]
             if density is not None:
@@ -174,6 +178,9 @@ class Scorer:
         """Each feature's share of a row's squared reconstruction error summed over the
         members, shape (n, n_features); rows sum to 1."""
         total = np.zeros_like(xs)
+        missing = np.isnan(xs)
+        if missing.any():  # a missing cell has no error, so no share
+            xs = np.where(missing, 0.0, xs)
         x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
         with torch.inference_mode():
             for m in self.members:
@@ -183,6 +190,8 @@ class Scorer:
                         rows = slice(i, i + step)
                         recon = at_least_rows(m.reconstruct_scaled, x[rows]).double().numpy()
                         total[rows] += (recon - xs[rows]) ** 2
+        if missing.any():
+            total[missing] = 0.0
         return error_shares(total)
 
     def codes(self, xs: np.ndarray, member: int) -> np.ndarray:
@@ -211,8 +220,9 @@ class Scorer:
                 m = self.members[k]
                 step = self._step(m, False)
                 with self._member_threads(m, len(xs), False):
-                    out.append(torch.cat([at_least_rows(m.encode_scaled, x[i:i + step]).flatten(1)
-                                          for i in range(0, x.shape[0], step)]).double().numpy())
+                    out.append(torch.cat([at_least_rows(m.encode_scaled, filled(x[i:i + step]))
+                                      .flatten(1) for i in range(0, x.shape[0], step)])
+                           .double().numpy())
         return out
 
     def _network_parts(self, xs: np.ndarray, views: tuple[str, ...] | None = None, *,
@@ -237,10 +247,13 @@ class Scorer:
                 with self._member_threads(m, n_rows, single_thread):
                     for i in range(0, n_rows, step):
                         chunk = x[i:i + step]
-                        z = at_least_rows(m.encode_scaled, chunk)  # one encoder pass serves both
+                        seen = filled(chunk)  # missing cells: the centre in, no error out
+                        z = at_least_rows(m.encode_scaled, seen)  # one encoder pass serves both
                         if errors:
-                            err = (at_least_rows(m.decode_scaled, z) - chunk).pow(2)
-                            mse[k, i:i + step] = err.flatten(1).mean(dim=1).double().numpy()
+                            recon = at_least_rows(m.decode_scaled, z)
+                            err = ((recon - chunk).pow(2).flatten(1).mean(dim=1)
+                                   if seen is chunk else observed_mse(recon, chunk))
+                            mse[k, i:i + step] = err.double().numpy()
                         if latent:
                             codes[i:i + step] = z.flatten(1).double().numpy()
                 if latent:
