@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-COMMANDS = ("fit", "detect", "score", "embed", "reconstruct", "info", "sweep", "interpolate",
+COMMANDS = ("fit", "detect", "score", "embed", "reconstruct", "impute", "info", "sweep", "interpolate",
             "sample", "demo", "export", "report")
 
 

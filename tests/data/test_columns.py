@@ -243,3 +243,45 @@ def test_a_real_table_with_missing_ages_goes_through():
     assert table["age"].isna().any()
     det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(table)
     assert np.isfinite(det.anomaly_score(table)).all()
+
+
+def test_impute_fills_every_missing_cell_and_leaves_the_observed_ones_alone():
+    table = mixed_table().assign(count=lambda t: (t["size"] * 10).round().astype(int))
+    holes = with_holes(table, 0.2, 0)
+    holes.loc[holes.index[::9], "colour"] = None
+    ae = Autoencoder(4, max_epochs=20, random_state=0).fit(holes)
+    filled = ae.impute(holes)
+    assert not filled.isna().any().any()
+    assert list(filled.columns) == list(holes.columns)
+    assert (filled.dtypes == holes.dtypes).all()
+    observed = holes.notna()
+    for name in holes.columns:
+        assert (filled[name][observed[name]] == holes[name][observed[name]]).all()
+    assert set(filled["colour"]) <= {"blue", "green", "red"}
+    # numbers come from the row's other cells: far better than no information
+    missing = holes["price"].isna()
+    error = (filled["price"][missing] - table["price"][missing]).abs().mean()
+    assert error < (table["price"] - table["price"].mean()).abs().mean()
+
+
+def test_impute_on_arrays_and_from_the_cli(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3)) @ rng.normal(size=(3, 5))
+    holes = X.copy()
+    holes[rng.random(holes.shape) < 0.1] = np.nan
+    ae = Autoencoder(3, max_epochs=20, random_state=0).fit(holes, allow_missing=True)
+    filled = ae.impute(holes)
+    assert not np.isnan(filled).any()
+    np.testing.assert_array_equal(filled[~np.isnan(holes)], holes[~np.isnan(holes)])
+    table = with_holes(mixed_table(), 0.2, 0)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["impute", str(tmp_path / "t.csv"), "--epochs", "5", "--seed", "0",
+                 "--out", str(tmp_path / "f.csv"), "-q"]) == 0
+    assert "filled" in capsys.readouterr().out
+    out = pd.read_csv(tmp_path / "f.csv")
+    assert len(out) == len(table) and not out[["size", "price"]].isna().any().any()
+    assert main(["fit", str(tmp_path / "t.csv"), "--latent-dim", "2", "--epochs", "3",
+                 "--seed", "0", "--out", str(tmp_path / "m"), "-q"]) == 0
+    assert main(["impute", str(tmp_path / "m"), str(tmp_path / "t.csv"),
+                 "--out", str(tmp_path / "g.parquet")]) == 0
+    assert not pd.read_parquet(tmp_path / "g.parquet")[["size", "price"]].isna().any().any()

@@ -10,8 +10,8 @@ import sys
 from aekit._version import __version__
 from aekit.exceptions import AekitError
 
-COMMANDS = ("fit", "detect", "score", "embed", "reconstruct", "info", "sweep", "interpolate",
-            "sample", "demo", "export", "report")
+COMMANDS = ("fit", "detect", "score", "embed", "reconstruct", "impute", "info", "sweep",
+            "interpolate", "sample", "demo", "export", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from aekit.data.chunks import batch_to_float
 from aekit.data.columns import (
+    MISSING_LEVEL,
     Column,
     check_roles,
     decode_column,
@@ -262,6 +263,19 @@ class InputSpec:
         images out; tables stay rows."""
         if self.is_images and looks_like_images(X):
             return rows.reshape(np.shape(X)[0], *np.shape(X)[1:])
+        return rows
+
+    def without_missing_levels(self, rows: np.ndarray) -> np.ndarray:
+        """Encoded rows with each categorical "(missing)" slot cleared: for imputation, a
+        missing category is no information, not a category of its own."""
+        if self.columns is None:
+            return rows
+        rows, start = rows.copy(), 0
+        for column in (c for c in self.columns if c.is_feature):
+            width = len(column.encoded_names)
+            if column.role == "categorical" and MISSING_LEVEL in column.levels:
+                rows[:, start + column.levels.index(MISSING_LEVEL)] = 0.0
+            start += width
         return rows
 
     def output_like(self, decoded: np.ndarray, X: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -379,6 +380,40 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         rows = self.input_spec_.decode(self._map_chunks(
             lambda c: self.reconstruct_scaled(filled(c)), self._scaled_tensor(X)))
         return self.input_spec_.output_like(rows, X)
+
+    def impute(self, X: Any) -> Any:
+        """``X`` with every missing cell filled and every observed cell exactly as it was.
+
+        A missing number gets its reconstruction (the network sees the column's centre
+        there and reconstructs it from the row's other cells); a missing category or
+        boolean gets the most likely training value. A DataFrame comes back as a DataFrame
+        with its columns and dtypes; an array as an array.
+        """
+        self._check_is_fitted()
+        spec = replace(self.input_spec_, allow_missing=True)
+        encoded = spec.encode_float32(spec.without_missing_levels(
+            spec.rows(X, estimator_name=type(self).__name__)))
+        recon = spec.decode(self._map_chunks(lambda c: self.reconstruct_scaled(filled(c)),
+                                             torch.from_numpy(encoded)))
+        out = spec.output_like(recon, X)
+        if hasattr(out, "columns"):  # a table: observed cells back from the input
+            frame = X.to_pandas() if hasattr(X, "to_pandas") and not hasattr(X, "iloc") else X
+            frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
+            if spec.columns is None:
+                out = frame.copy()
+                for j, name in enumerate(spec.column_names()):
+                    missing = out[name].isna().to_numpy()
+                    if missing.any():
+                        out.loc[missing, name] = recon[missing, j]
+                return out
+            for name in out.columns:
+                missing = frame[name].isna().to_numpy()
+                out[name] = frame[name].where(~missing, out[name]) if missing.any() \
+                    else frame[name]
+            return out
+        values = np.asarray(X, dtype=np.float64).reshape(recon.shape)
+        filled_rows = np.where(np.isnan(values), recon, values)
+        return spec.shaped_like(filled_rows, X)
 
     def error_map(self, X: Any) -> np.ndarray:
         """Squared reconstruction error of every pixel (feature) in the scaled space.

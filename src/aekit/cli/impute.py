@@ -1,0 +1,59 @@
+"""``aekit impute``: fill the missing cells of DATA, leaving every observed cell as it was."""
+
+from __future__ import annotations
+
+import argparse
+
+from aekit.cli._common import add_column_roles, add_encoding, add_quiet, add_subparser, column_roles
+from aekit.exceptions import ModelFileError
+
+
+def add_parser(subparsers) -> None:
+    p = add_subparser(
+        subparsers, "impute", help="fill the missing cells of DATA",
+        description="Fill every missing cell of DATA and write the table, each observed cell "
+                    "exactly as it was. With one path, an autoencoder is fitted on DATA itself "
+                    "(its missing cells left out of the loss); with a model directory first, "
+                    "that fitted autoencoder fills them.",
+        example="aekit impute survey.csv --out filled.csv   |   aekit impute model survey.csv "
+                "--out filled.parquet")
+    p.add_argument("paths", nargs="+", metavar="[MODEL_DIR] DATA",
+                   help="the data, optionally after a model directory from 'aekit fit'")
+    add_encoding(p)
+    add_column_roles(p)
+    p.add_argument("--latent-dim", type=int, default=None, help="bottleneck width, when fitting")
+    p.add_argument("--epochs", type=int, default=None, help="maximum epochs, when fitting")
+    p.add_argument("--seed", type=int, default=None, help="random seed, when fitting")
+    p.add_argument("--out", required=True, metavar="FILE", help="output .csv/.tsv/.parquet")
+    add_quiet(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from aekit.cli._common import given
+    from aekit.data.io import read_data, write_table
+    from aekit.estimators import Autoencoder
+    from aekit.persistence import load
+
+    if len(args.paths) > 2:
+        raise ModelFileError("aekit impute takes DATA, or MODEL_DIR DATA; got "
+                             f"{len(args.paths)} paths.")
+    args.data = args.paths[-1]
+    data = read_data(args.data, encoding=args.encoding)
+    if len(args.paths) == 2:
+        model = load(args.paths[0])
+        if not hasattr(model, "impute"):
+            raise ModelFileError(f"{args.paths[0]}: holds a {type(model).__name__}, which does "
+                                 "not impute; fit an autoencoder with 'aekit fit DATA'.")
+    else:
+        params = given(args, {"latent_dim": "latent_dim", "epochs": "max_epochs",
+                              "seed": "random_state"})
+        model = Autoencoder(**params, column_roles=column_roles(args),
+                            verbose=0 if args.quiet else 1)
+        model.fit(data.X, allow_missing=True)
+    filled = model.impute(data.X)
+    missing = int(data.X.isna().to_numpy().sum()) if hasattr(data.X, "isna") else None
+    write_table(args.out, filled)
+    print(f"filled {missing if missing is not None else 'the'} missing cells of "
+          f"{len(filled)} rows; wrote {args.out}")
+    return 0
