@@ -10,6 +10,7 @@ import aekit
 from aekit import AnomalyDetector, Autoencoder
 from aekit.cli.main import main
 from aekit.data.columns import encode_column, infer_column
+from aekit.data.schema import InputSpec
 from aekit.exceptions import DataError, ParameterError
 from aekit.streaming import score_file, score_table
 
@@ -30,7 +31,7 @@ def mixed_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
 
 
 def test_roles_are_inferred_from_the_values():
-    spec, _ = aekit.data.schema.InputSpec.from_training_data(mixed_table())
+    spec, _ = InputSpec.from_training_data(mixed_table())
     roles = {c.name: c.role for c in spec.columns}
     assert roles == {"Unnamed: 0": "identifier", "order": "identifier", "when": "datetime",
                      "colour": "categorical", "express": "boolean", "size": "numeric",
@@ -239,7 +240,9 @@ def test_a_real_table_with_missing_ages_goes_through():
     path = Path("/work/shared/datasets/tables/titanic.csv")
     if not path.exists():
         pytest.skip("the shared tables are not here")
-    table = aekit.data.io.read_data(path).X
+    from aekit.data.io import read_data
+
+    table = read_data(path).X
     assert table["age"].isna().any()
     det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(table)
     assert np.isfinite(det.anomaly_score(table)).all()
