@@ -80,7 +80,8 @@ def score_table(detector: Any, X: Any) -> pd.DataFrame:
     with _threads.scoring():
         scores, flags, top = score_chunk(detector, rows, single_thread=False)
     out = pd.DataFrame({"score": scores, "flag": flags, "top_features": top})
-    frame = X if isinstance(X, pd.DataFrame) else None
+    frame = X.to_pandas() if type(X).__module__.startswith("polars") else X
+    frame = frame if isinstance(frame, pd.DataFrame) else None
     ids = [c for c in detector.input_spec_.identifiers if frame is not None and c in frame]
     for k, name in enumerate(ids):  # identifier columns first, as in the input's row order
         out.insert(k, name, frame[name].to_numpy())
@@ -142,7 +143,9 @@ class _Writer:
 
     def close(self) -> None:
         if self._writer is None:  # no rows: still a valid (empty) file
-            self._open([])  # (only reached without identifier columns)
+            import pyarrow as pa
+
+            self._open([pa.array([], type=pa.string()) for _ in self.ids])
         self._writer.close()
 
 

@@ -288,3 +288,19 @@ def test_impute_on_arrays_and_from_the_cli(tmp_path, capsys):
     assert main(["impute", str(tmp_path / "m"), str(tmp_path / "t.csv"),
                  "--out", str(tmp_path / "g.parquet")]) == 0
     assert not pd.read_parquet(tmp_path / "g.parquet")[["size", "price"]].isna().any().any()
+
+
+def test_an_empty_file_with_identifiers_is_refused_without_output(tmp_path):
+    det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(mixed_table())
+    mixed_table().iloc[:0].to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(DataError, match=r"empty input \(0 rows\)"):
+        score_file(det, tmp_path / "t.csv", tmp_path / "s.parquet", progress=False)
+    assert not (tmp_path / "s.parquet").exists()
+
+
+def test_polars_input_carries_its_identifiers_too():
+    polars = pytest.importorskip("polars")
+    table = mixed_table()
+    det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(table)
+    out = score_table(det, polars.from_pandas(table))
+    assert out["order"].tolist() == table["order"].tolist()
