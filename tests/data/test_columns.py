@@ -304,3 +304,14 @@ def test_polars_input_carries_its_identifiers_too():
     det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(table)
     out = score_table(det, polars.from_pandas(table))
     assert out["order"].tolist() == table["order"].tolist()
+
+
+def test_a_model_fitted_on_complete_numbers_scores_rows_with_missing_cells():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(500, 4)) @ rng.normal(size=(4, 6)),
+                         columns=[f"c{j}" for j in range(6)])
+    det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(frame)
+    assert det.input_spec_.columns is None  # the plain numeric contract
+    holes = with_holes(frame, 0.15, 1, columns=("c0", "c3"))
+    assert np.isfinite(det.anomaly_score(holes)).all()
+    np.testing.assert_array_equal(det.anomaly_score(holes.to_numpy()), det.anomaly_score(holes))

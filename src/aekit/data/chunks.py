@@ -125,7 +125,8 @@ class TableReader:
         return pa.record_batch(columns, names=batch.schema.names)
 
 
-def batch_to_float(batch: Any, names: list[str], source: str, row_offset: int) -> np.ndarray:
+def batch_to_float(batch: Any, names: list[str], source: str, row_offset: int, *,
+                   allow_missing: bool = False) -> np.ndarray:
     """(rows, features) float64 in ``names`` order; bad cells named by file row."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -159,7 +160,9 @@ def batch_to_float(batch: Any, names: list[str], source: str, row_offset: int) -
     # names the column and row, only runs when something is wrong.
     peak = np.abs(out).max(initial=0.0)
     if not np.isfinite(peak) or peak > FLOAT32_LIMIT:
-        check_finite(out, names, source, row_offset)
+        # missing cells (null, NaN) pass where the model leaves them out of its error
+        check_finite(np.where(np.isnan(out), 0.0, out) if allow_missing else out, names,
+                     source, row_offset)
     return out
 
 

@@ -119,8 +119,9 @@ class InputSpec:
         rows, columns = check_features(X, source=source, min_samples=min_samples,
                                        estimator_name=estimator_name,
                                        allow_missing=allow_missing)
+        # a table may have missing cells at score time even when fit saw none
         return cls(rows.shape[1], feature_names=_named_columns(X, columns),
-                   allow_missing=allow_missing), rows
+                   allow_missing=allow_missing or frame is not None), rows
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, declared: dict[str, str], *, source: str = "X",
@@ -151,9 +152,11 @@ class InputSpec:
         return spec, spec.rows(frame, source=source)
 
     @classmethod
-    def from_columns(cls, columns: list[str] | tuple[str, ...]) -> InputSpec:
+    def from_columns(cls, columns: list[str] | tuple[str, ...], *,
+                     allow_missing: bool = False) -> InputSpec:
         """The contract of a table with these named columns (e.g. Parquet files)."""
-        return cls(len(columns), feature_names=tuple(str(c) for c in columns))
+        return cls(len(columns), feature_names=tuple(str(c) for c in columns),
+                   allow_missing=allow_missing)
 
     def with_scaling(self, kind: str, rows: np.ndarray | None = None, *,
                      moments: RunningMoments | None = None, sample: np.ndarray | None = None,
@@ -241,7 +244,8 @@ class InputSpec:
             frame = batch.to_pandas()
             frame.columns = list(columns)
             return self.rows(frame, source=source, row_offset=row_offset)
-        return batch_to_float(batch, columns, source, row_offset)
+        return batch_to_float(batch, columns, source, row_offset,
+                              allow_missing=self.allow_missing)
 
     def encode(self, rows: np.ndarray) -> np.ndarray:
         """Scaled (and clipped) float64 rows."""

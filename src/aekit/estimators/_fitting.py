@@ -17,7 +17,7 @@ sample of up to 64 MiB; every epoch then streams the remaining rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -198,11 +198,15 @@ def _streamed(rows: ParquetRows, scaling: Callable[[InputSpec], str], hold_out: 
     found = distributed.gather_scan(scan(
         rows, hold_out=mask, sample_fraction=keep_fraction(1.0, n, d), sample_seed=seed,
         progress=progress, pieces=distributed.my_pieces(len(rows.pieces))))
-    if np.isnan(found.moments.mean).any():
+    if np.isnan(found.moments.mean).any():  # a table whose contract has roles
         raise DataError(f"{rows.path}: holds missing numbers; streamed training needs complete "
                         "numeric columns for now. Fit in memory (--no-stream), or impute them.")
     spec = spec.with_scaling(scaling(spec), moments=found.moments, sample=found.sample,
                              clip=clip)
+    if spec.columns is None and spec.feature_names is not None:
+        # streamed training reads complete rows (the files' reader refuses missing cells,
+        # naming file and row); the fitted model scores tables with missing cells
+        spec = replace(spec, allow_missing=True)
     if X_val is not None:
         held = spec.encode(spec.rows(X_val, source="X_val", estimator_name=estimator_name))
     elif mask is not None and hold_out.accepts(len(found.held_out), found.n_rows):
