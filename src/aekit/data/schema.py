@@ -211,7 +211,9 @@ class InputSpec:
             X, source=source, feature_names=list(names) if names is not None else None,
             n_features=self.n_features, estimator_name=estimator_name,
             allow_missing=self.allow_missing)
-        return values
+        # C order whatever the input's (DataFrame.to_numpy() is often Fortran-ordered):
+        # reductions then run in one order, so a row scores the same from any container
+        return np.ascontiguousarray(values)
 
     def select_columns(self, available: list[str], *, source: str,
                        estimator_name: str = "the model") -> list[str]:
