@@ -25,6 +25,7 @@ from aekit._background import read_ahead
 from aekit._progress import progress as progress_bar
 from aekit.data.chunks import CHUNK_ROWS, TableReader, iter_chunks, read_chunks
 from aekit.data.paths import can_stream as _can_read_in_chunks
+from aekit.data.schema import as_frame
 from aekit.exceptions import DataError
 
 STREAM_OUTPUTS = (".csv", ".tsv", ".parquet", ".pq")
@@ -80,8 +81,7 @@ def score_table(detector: Any, X: Any) -> pd.DataFrame:
     with _threads.scoring():
         scores, flags, top = score_chunk(detector, rows, single_thread=False)
     out = pd.DataFrame({"score": scores, "flag": flags, "top_features": top})
-    frame = X.to_pandas() if type(X).__module__.startswith("polars") else X
-    frame = frame if isinstance(frame, pd.DataFrame) else None
+    frame = as_frame(X)
     ids = [c for c in detector.input_spec_.identifiers if frame is not None and c in frame]
     for k, name in enumerate(ids):  # identifier columns first, as in the input's row order
         out.insert(k, name, frame[name].to_numpy())

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_column_roles, add_encoding, add_quiet, add_subparser, column_roles
+from aekit.cli._common import (
+    add_column_roles,
+    add_encoding,
+    add_quiet,
+    add_subparser,
+    column_roles,
+    given,
+)
 from aekit.exceptions import ModelFileError
 
 
@@ -31,7 +38,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aekit.cli._common import given
     from aekit.data.io import read_data, write_table
     from aekit.estimators import DenoisingAutoencoder
     from aekit.persistence import load

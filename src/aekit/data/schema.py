@@ -103,7 +103,7 @@ class InputSpec:
         columns (see :mod:`aekit.data.columns`).
         """
         declared = check_roles(column_roles, estimator_name)
-        frame = _as_frame(X)
+        frame = as_frame(X)
         if frame is not None and needs_roles(frame, declared):
             return cls.from_frame(frame, declared, source=source, min_samples=min_samples)
         if declared:
@@ -187,7 +187,7 @@ class InputSpec:
              row_offset: int = 0) -> np.ndarray:
         """Check new input against the contract; return it as float64 rows in fit's order."""
         if self.columns is not None:
-            frame = _as_frame(X)
+            frame = as_frame(X)
             if frame is None:
                 raise DataError(f"{source}: {estimator_name} was fitted on a table with named "
                                 "columns of several kinds; pass a DataFrame (or a file) with "
@@ -289,7 +289,7 @@ class InputSpec:
         for images; for a table with roles given as a DataFrame, a DataFrame with ``X``'s
         columns (features decoded by :func:`aekit.data.columns.decode_column`, the others
         as they were); otherwise rows."""
-        frame = _as_frame(X) if self.columns is not None else None
+        frame = as_frame(X) if self.columns is not None else None
         if frame is None:
             return self.shaped_like(decoded, X)
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
@@ -392,7 +392,7 @@ class InputSpec:
         return spec
 
 
-def _as_frame(X: Any) -> pd.DataFrame | None:
+def as_frame(X: Any) -> pd.DataFrame | None:
     """A pandas DataFrame for DataFrame-like input (pandas, polars), else None."""
     if type(X).__module__.startswith("polars") and hasattr(X, "to_pandas"):
         return X.to_pandas()
@@ -404,4 +404,4 @@ def _image_rows(X: Any, source: str) -> np.ndarray:
     return images.reshape(images.shape[0], -1).astype(np.float64)
 
 
-__all__ = ["InputSpec", "looks_like_images"]
+__all__ = ["InputSpec", "as_frame", "looks_like_images"]

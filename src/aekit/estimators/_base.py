@@ -21,7 +21,7 @@ from torch import nn
 from aekit import _threads
 from aekit.anomaly.attribution import error_shares
 from aekit.choices import SCALINGS
-from aekit.data.schema import InputSpec
+from aekit.data.schema import InputSpec, as_frame
 from aekit.data.validation import check_features
 from aekit.estimators._fitting import HoldOutRule, draw_seeds, prepare_training
 from aekit.estimators._inputs import FittedInputMixin
@@ -397,7 +397,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                                              torch.from_numpy(encoded)))
         out = spec.output_like(recon, X)
         if hasattr(out, "columns"):  # a table: observed cells back from the input
-            frame = X.to_pandas() if hasattr(X, "to_pandas") and not hasattr(X, "iloc") else X
+            frame = as_frame(X)
             frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
             if spec.columns is None:
                 out = frame.copy()

@@ -162,8 +162,9 @@ class Scorer:
             # meanwhile (torch and NumPy release the GIL)
             density = None
             if "density" in self.views:  # a missing cell sits at the centre of its column
+                missing = np.isnan(xs)
                 density = pool.submit(self._density,
-                                      np.where(np.isnan(xs), 0.0, xs) if np.isnan(xs).any() else xs)
+                                      np.where(missing, 0.0, xs) if missing.any() else xs)
             network = self._network_parts(xs, single_thread=single_thread)
             parts = [network[view] for view in self.views if view != "density"]
             if density is not None:
