@@ -10,9 +10,11 @@ Roles, inferred at fit from the values (and overridable by name):
   y/n, t/f. Encoded 0/1 (a missing cell 0.5), not scaled.
 - ``categorical``: text (object, string, category, pyarrow string, polars Utf8) with at
   most ``MAX_CATEGORIES`` distinct values, repeated enough to be categories (at most half
-  as many values as cells). One-hot encoded, not scaled; a missing cell is a level of its
-  own when fit saw one; a value fit never saw encodes as all zeros, which every level's
-  reconstruction then contradicts, so it scores as surprising.
+  as many values as cells). One-hot encoded over the training values plus an "(other)"
+  slot, not scaled, and reconstructed by a softmax head (:mod:`aekit.nn.heads`); a
+  missing cell is a level of its own when fit saw one (missingness can mean something),
+  and otherwise all zeros, which count in no error. A value fit never saw sets the
+  "(other)" slot, which no head ever predicts: the most surprising value a column holds.
 - ``datetime``: datetime dtypes, and text of ISO dates (``2024-05-01``, ``2024-05-01
   13:45``, with ``T`` and offsets), so CSV, Parquet and DataFrames agree. Never a raw
   epoch number: the calendar, as cyclic (sine, cosine) pairs of the day of the week and
@@ -263,13 +265,16 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
         return np.where(col.isna().to_numpy(), 0.5, out)[:, None]
     if column.role == "categorical":
         text = col.astype(str).str.strip().to_numpy(dtype=object)
+        missing = col.isna().to_numpy()
         if MISSING_LEVEL in column.levels:
-            text = np.where(col.isna().to_numpy(), MISSING_LEVEL, text)
+            text = np.where(missing, MISSING_LEVEL, text)
         index = {level: k for k, level in enumerate(column.levels)}
         other = len(column.levels)
         codes = np.array([index.get(v, other) for v in text.tolist()], dtype=np.int64)
         out = np.zeros((len(col), other + 1))
         out[np.arange(len(col)), codes] = 1.0
+        if MISSING_LEVEL not in column.levels:
+            out[missing] = 0.0  # missing where fit saw none: no information, no error
         return out
     if column.role == "datetime":
         values = _as_datetime(col, column.name, source)

@@ -317,6 +317,17 @@ class InputSpec:
             return list(self.feature_names)
         return [f"x{j}" for j in range(self.n_features)]
 
+    def categorical_blocks(self) -> tuple[tuple[int, int], ...]:
+        """``(start, stop)`` of each categorical column's one-hot slots among the encoded
+        columns (the last slot is its "(other)" slot); empty without categorical columns."""
+        blocks, start = [], 0
+        for column in (c for c in self.columns or () if c.is_feature):
+            width = len(column.encoded_names)
+            if column.role == "categorical":
+                blocks.append((start, start + width))
+            start += width
+        return tuple(blocks)
+
     def feature_groups(self) -> tuple[list[str], np.ndarray | None]:
         """The input feature columns, and for each encoded column the index of the input
         column it belongs to (None: one encoded column per input column)."""

@@ -154,6 +154,9 @@ class Autoencoder(BaseAutoencoder):
     def _handles_missing(self) -> bool:
         return self.loss == "mse"
 
+    def _has_heads(self) -> bool:
+        return self.loss == "mse"
+
     def _pca_init(self) -> bool:
         return self.init == "pca" and self.loss == "mse"
 
@@ -164,7 +167,8 @@ class Autoencoder(BaseAutoencoder):
                 logits=self.loss == "bce", linear_path=self._pca_init()))
         return MLPAutoencoder(n_features, int(self.latent_dim), tuple(self.hidden_dims),
                               self.activation, linear=bool(self.linear),
-                              linear_path=self._pca_init(), logits=self.loss == "bce")
+                              linear_path=self._pca_init(), logits=self.loss == "bce",
+                              heads=self.cell_layout_)
 
     def _init_module(self, module: nn.Module, X_train: torch.Tensor, seed: int) -> None:
         if not self._pca_init():

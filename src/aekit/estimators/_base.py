@@ -36,8 +36,10 @@ from aekit.estimators._params import (
 )
 from aekit.exceptions import NotFittedError, ParameterError
 from aekit.model_files import write_model
+from aekit.nn.heads import CellLayout
 from aekit.nn.layers import ACTIVATIONS
 from aekit.training import History, TrainConfig, resolve_device, train
+from aekit.training.losses import CellLoss
 from aekit.training.missing import FillMissing, MaskedReconstructionLoss, filled, observed_mse
 
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
@@ -165,6 +167,16 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         """Whether this model can train on missing cells (a masked MSE loss)."""
         return False
 
+    def _has_heads(self) -> bool:
+        """Whether this model reconstructs categorical columns with softmax heads (its
+        likelihood is a squared error or Gaussian; a BCE model treats every slot as a pixel)."""
+        return False
+
+    def _training_loss(self, missing: bool):
+        if self.cell_layout_ is not None:
+            return CellLoss(self.cell_layout_)
+        return MaskedReconstructionLoss() if missing else self._loss_fn()
+
     # ------------------------------------------------------------------ sklearn plumbing
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -233,7 +245,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None, *, X_val: Any = None, checkpoint: Any = None,
-            allow_missing: bool = False) -> BaseAutoencoder:
+            allow_missing: bool = False, cell_layout: CellLayout | None = None) -> BaseAutoencoder:
         """Learn to reconstruct ``X``.
 
         Parameters
@@ -252,6 +264,10 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         allow_missing : bool, default=False
             Accept missing cells (NaN) in array input too (DataFrames with roles always
             do): they are left out of the loss and of each row's error.
+        cell_layout : aekit.nn.heads.CellLayout, optional
+            Which encoded columns are one-hot categorical blocks, reconstructed by softmax
+            heads. By default that of ``X``'s own columns; the AnomalyDetector passes its
+            table's layout to its members, which it fits on encoded rows.
 
         Returns
         -------
@@ -268,6 +284,10 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             allow_missing=allow_missing,
             images="required" if getattr(self, "architecture", "mlp") == "conv" else "auto")
         self.input_spec_ = data.spec
+        if cell_layout is None:
+            blocks = data.spec.categorical_blocks()
+            cell_layout = CellLayout(data.spec.n_features, blocks) if blocks else None
+        self.cell_layout_ = cell_layout if self._has_heads() else None
         if data.missing and not self._handles_missing():
             raise ParameterError(
                 f"{type(self).__name__} with these parameters cannot train on missing cells "
@@ -303,7 +323,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             module = module.to(device)
             # with missing cells the network sees the scaled centre and the loss skips them
             net = FillMissing(module) if missing else module
-            loss = MaskedReconstructionLoss() if missing else self._loss_fn()
+            loss = self._training_loss(missing)
             history = train(net, loss, data, X_val, self._train_config(n_train),
                             corrupt=self._corruption(bounds), checkpoint=checkpoint)
         return module.cpu(), history
@@ -347,6 +367,25 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
 
     def reconstruct_scaled(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode_scaled(self.encode_scaled(x))
+
+    def cell_errors_scaled(self, recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Each cell's error of scaled rows ``x`` (NaN: missing) reconstructed as ``recon``:
+        squared, a categorical column's deviance in its first slot (:mod:`aekit.nn.heads`);
+        0 for a missing cell."""
+        if self.cell_layout_ is not None:
+            return self.cell_layout_.cell_errors(recon, x)
+        f = filled(x)
+        if f is x:
+            return (recon - x).pow(2)
+        return (recon - f).pow(2) * ~torch.isnan(x)
+
+    def row_errors_scaled(self, recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Each row's mean cell error over its observed columns (see cell_errors_scaled)."""
+        if self.cell_layout_ is not None:
+            return self.cell_layout_.row_errors(recon, x)
+        if torch.isnan(x).any():
+            return observed_mse(recon, x)
+        return (recon - x).pow(2).flatten(1).mean(dim=1)
 
     def transform(self, X: Any) -> np.ndarray:
         """Latent codes, shape (n_samples, latent_dim); the posterior mean for a VAE.
@@ -427,11 +466,8 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         return self.input_spec_.shaped_like(rows, X)
 
     def _squared_errors(self, c: torch.Tensor) -> torch.Tensor:
-        """Each cell's squared error; 0 for a missing cell."""
-        f = filled(c)
-        if f is c:
-            return (self.reconstruct_scaled(c) - c).pow(2)
-        return (self.reconstruct_scaled(f) - f).pow(2) * ~torch.isnan(c)
+        """Each cell's error (squared; deviance for categorical heads); 0 for a missing cell."""
+        return self.cell_errors_scaled(self.reconstruct_scaled(filled(c)), c)
 
     def feature_contributions(self, X: Any) -> np.ndarray:
         """Each input column's share of each row's squared reconstruction error (scaled
@@ -444,17 +480,13 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         """Mean squared error per sample in the scaled space, shape (n_samples,).
 
         Measured after scaling so every feature counts alike whatever its unit. Higher means
-        worse reconstructed (more anomalous).
+        worse reconstructed (more anomalous). A categorical column counts once, with its
+        deviance ``-2 log p(value)`` (:mod:`aekit.nn.heads`); missing cells do not count.
         """
         x = self._scaled_tensor(X)
 
-        def per_row(chunk: torch.Tensor) -> torch.Tensor:
-            f = filled(chunk)
-            if f is not chunk:  # the mean over the observed cells
-                return observed_mse(self.reconstruct_scaled(f), chunk)
-            return (self.reconstruct_scaled(chunk) - chunk).pow(2).flatten(1).mean(dim=1)
-
-        return self._map_chunks(per_row, x)
+        return self._map_chunks(
+            lambda c: self.row_errors_scaled(self.reconstruct_scaled(filled(c)), c), x)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Negative mean reconstruction error (higher is better, as scikit-learn expects)."""
@@ -477,11 +509,13 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             "n_train_samples_": self.n_train_samples_,
             "fit_seconds_": float(self.fit_seconds_),
             "extras": self._fitted_extras(),
+            "cell_layout": None if self.cell_layout_ is None else self.cell_layout_.to_dict(),
         }
 
     def _restore_fitted_state(self, state: dict[str, Any], weights: dict[str, torch.Tensor],
                               history: dict[str, Any]) -> None:
         self.input_spec_ = InputSpec.from_dict(state["input"])
+        self.cell_layout_ = CellLayout.from_dict(state.get("cell_layout"))
         module = self._build_module(self.input_spec_.n_features)
         module.load_state_dict(weights, strict=True)
         self.module_ = module.eval()

@@ -34,6 +34,7 @@ from aekit.estimators._scorer import Scorer, scoring_views
 from aekit.estimators._vae import VAE
 from aekit.exceptions import NotFittedError, ParameterError
 from aekit.model_files import write_model
+from aekit.nn.heads import CellLayout
 from aekit.training.history import History
 
 
@@ -282,8 +283,10 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
             n_member_rows -= HoldOutRule(0.1).in_memory(data.n_train)
         members = self._members(spec.n_features, seeds, n_member_rows)
         train, held = data.as_input(data.train), data.as_input(data.held_out)
+        blocks = spec.categorical_blocks()  # members see encoded rows: name their heads
+        layout = CellLayout(spec.n_features, blocks) if blocks else None
         for m in members:
-            m.fit(train, X_val=held, allow_missing=data.missing)
+            m.fit(train, X_val=held, allow_missing=data.missing, cell_layout=layout)
         views = scoring_views(self.scoring, density=self.n_neighbors is not None)
         self.scorer_, self.calibration_scores_ = Scorer.fit(
             members, views, data.calibration_rows, reference_pool=data.sample,

@@ -38,7 +38,7 @@ from torch import Tensor, nn
 from aekit import _threads
 from aekit.anomaly.attribution import error_shares
 from aekit.estimators._base import MIN_INFERENCE_ROWS, at_least_rows
-from aekit.training.missing import filled, observed_mse
+from aekit.training.missing import filled
 
 VIEWS = ("reconstruction", "elbo", "latent", "density")
 # Reference rows for the density view: small on purpose, as IsolationForest's
@@ -189,8 +189,12 @@ class Scorer:
                 with self._member_threads(m, len(xs), single_thread):
                     for i in range(0, x.shape[0], step):
                         rows = slice(i, i + step)
-                        recon = at_least_rows(m.reconstruct_scaled, x[rows]).double().numpy()
-                        total[rows] += (recon - xs[rows]) ** 2
+                        recon = at_least_rows(m.reconstruct_scaled, x[rows]).double()
+                        if m.cell_layout_ is None:
+                            total[rows] += (recon.numpy() - xs[rows]) ** 2
+                        else:  # float64 like the plain path; deviance of the heads
+                            total[rows] += m.cell_errors_scaled(
+                                recon, torch.from_numpy(xs[rows])).numpy()
         if missing.any():
             total[missing] = 0.0
         return error_shares(total)
@@ -252,9 +256,7 @@ class Scorer:
                         z = at_least_rows(m.encode_scaled, seen)  # one encoder pass serves both
                         if errors:
                             recon = at_least_rows(m.decode_scaled, z)
-                            err = ((recon - chunk).pow(2).flatten(1).mean(dim=1)
-                                   if seen is chunk else observed_mse(recon, chunk))
-                            mse[k, i:i + step] = err.double().numpy()
+                            mse[k, i:i + step] = m.row_errors_scaled(recon, chunk).double().numpy()
                         if latent:
                             codes[i:i + step] = z.flatten(1).double().numpy()
                 if latent:
@@ -301,6 +303,8 @@ class Scorer:
         if "elbo" in self.views:
             raise ValueError("the 'elbo' view samples nothing but is not exportable: use "
                              "scoring 'reconstruction', 'latent' or 'combined'.")
+        if any(m.cell_layout_ is not None for m in self.members):
+            raise ValueError("categorical heads are not exportable to ONNX yet")
         return _TorchScore(self)
 
     # ---------------------------------------------------------------- saving

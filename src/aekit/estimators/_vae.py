@@ -103,10 +103,16 @@ class VAE(BaseAutoencoder):
                                          tuple(self.channels), self.activation,
                                          likelihood=self.likelihood))
         return MLPVAE(n_features, int(self.latent_dim), tuple(self.hidden_dims), self.activation,
-                      likelihood=self.likelihood)
+                      likelihood=self.likelihood, heads=self.cell_layout_)
 
     def _loss_fn(self):
         return ELBOLoss(self.beta, self.kl_warmup_epochs)
+
+    def _has_heads(self) -> bool:
+        return self.likelihood == "gaussian"
+
+    def _training_loss(self, missing: bool):
+        return self._loss_fn()  # the likelihood covers categorical heads itself
 
     def _corruption(self, X_scaled: np.ndarray):
         if self.likelihood == "bernoulli" and (X_scaled.min() < 0 or X_scaled.max() > 1):

@@ -9,8 +9,11 @@ from itertools import islice
 import torch
 from torch import Tensor, nn
 
+from aekit.nn.heads import CellLayout
 from aekit.nn.layers import mlp
 from aekit.nn.outputs import AEOutput
+
+HEAD_LOGIT_SCALE = 4.0  # see init_from_pca
 
 
 class MLPAutoencoder(nn.Module):
@@ -32,13 +35,19 @@ class MLPAutoencoder(nn.Module):
     With ``logits=True`` the decoder's raw output is a logit (train with binary
     cross-entropy on [0, 1] data): ``forward`` returns the logits in ``recon``, ``decode``
     the probabilities.
+
+    With ``heads`` (a table's :class:`~aekit.nn.heads.CellLayout`) each categorical
+    column's output slots are logits of a softmax head: ``forward`` returns them raw,
+    ``decode`` the probabilities.
     """
 
     def __init__(self, n_features: int, latent_dim: int, hidden_dims: Sequence[int] = (64, 32),
                  activation: str = "relu", linear: bool = False, dropout: float = 0.0,
-                 linear_path: bool = False, logits: bool = False) -> None:
+                 linear_path: bool = False, logits: bool = False,
+                 heads: CellLayout | None = None) -> None:
         super().__init__()
         self.logits = bool(logits)
+        self.heads = heads
         hidden = [] if linear else list(hidden_dims)
         self.linear_path = bool(linear_path and hidden)
         enc_widths = [n_features, *hidden, latent_dim]
@@ -69,6 +78,12 @@ class MLPAutoencoder(nn.Module):
             enc_w, enc_b = self.encoder[0].weight, self.encoder[0].bias
             dec_w, dec_b = self.decoder[-1].weight, self.decoder[-1].bias
         set_affine_to_pca(enc_w, enc_b, dec_w, dec_b, components, mean)
+        if self.heads is not None:
+            # PCA reconstructs one-hot slots as numbers near 0 and 1; read as logits they
+            # would start every head near uniform, so they start sharpened instead
+            for start, stop in self.heads.blocks:
+                dec_w[start:stop] *= HEAD_LOGIT_SCALE
+                dec_b[start:stop] *= HEAD_LOGIT_SCALE
 
     @staticmethod
     def _run(branch: nn.Sequential, split: tuple[int, int], x: Tensor, linear_path: bool) -> Tensor:
@@ -87,6 +102,8 @@ class MLPAutoencoder(nn.Module):
 
     def decode(self, z: Tensor) -> Tensor:  # (B, L) -> (B, D), data space
         out = self._decoder_output(z)
+        if self.heads is not None:
+            return self.heads.decode(out)
         return torch.sigmoid(out) if self.logits else out
 
     def forward(self, x: Tensor) -> AEOutput:

@@ -179,6 +179,7 @@ class ConvVAE(nn.Module):
     # The MLP VAE's methods only use these attributes, so they apply unchanged.
     encode = MLPVAE.encode
     decode = MLPVAE.decode
+    heads = None  # images have no categorical columns
 
     def __init__(self, image_shape: Sequence[int], latent_dim: int,
                  channels: Sequence[int] = (32, 64), activation: str = "relu",

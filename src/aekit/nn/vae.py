@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from aekit.nn.heads import CellLayout
 from aekit.nn.layers import mlp
 from aekit.nn.outputs import AEOutput
 
@@ -35,15 +36,19 @@ class MLPVAE(nn.Module):
     ``likelihood="gaussian"``: the decoder gives the mean, and a learned per-feature
     log standard deviation (``log_sigma``) makes the ELBO a calibrated log-likelihood instead
     of an MSE with an arbitrary weight. ``"bernoulli"``: the decoder gives logits, for data in
-    [0, 1] (pixels, binary features).
+    [0, 1] (pixels, binary features). With ``heads`` (a table's
+    :class:`~aekit.nn.heads.CellLayout`), each categorical column is a softmax head with a
+    categorical likelihood; the other columns keep the Gaussian one.
 
     In training mode ``forward`` samples z; in eval mode it uses the mean, so scores and
     embeddings are deterministic.
     """
 
     def __init__(self, n_features: int, latent_dim: int, hidden_dims: Sequence[int] = (64, 32),
-                 activation: str = "relu", likelihood: str = "gaussian") -> None:
+                 activation: str = "relu", likelihood: str = "gaussian",
+                 heads: CellLayout | None = None) -> None:
         super().__init__()
+        self.heads = heads
         hidden = list(hidden_dims)
         self.trunk = mlp([n_features, *hidden], activation, activate_last=True)
         width = hidden[-1] if hidden else n_features
@@ -61,6 +66,8 @@ class MLPVAE(nn.Module):
     def decode(self, z: Tensor) -> Tensor:
         """Reconstruction in data space: the mean (Gaussian) or probabilities (Bernoulli)."""
         out = self.decoder(z)
+        if self.heads is not None:
+            return self.heads.decode(out)
         return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
 
     def forward(self, x: Tensor) -> AEOutput:
@@ -75,6 +82,9 @@ class MLPVAE(nn.Module):
         else:
             log_sigma = self.log_sigma.clamp(min=math.log(1e-3))
             nll = 0.5 * ((target - out.recon) / log_sigma.exp()).pow(2) + log_sigma + 0.5 * LOG_2PI
+            if self.heads is not None:  # a categorical NLL is half its deviance
+                return (nll * self.heads.plain.to(nll)).sum(dim=1) \
+                    + 0.5 * self.heads.logit_deviance(out.recon, target)
         return nll.flatten(1).sum(dim=1)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from aekit.nn.heads import CellLayout
 from aekit.nn.outputs import AEOutput
 from aekit.nn.vae import elbo_terms
 
@@ -22,6 +23,24 @@ class ReconstructionLoss:
 
     def per_sample(self, module: nn.Module, out: AEOutput, target: Tensor) -> Tensor:
         return (out.recon - target).pow(2).flatten(1).mean(dim=1)
+
+
+class CellLoss:
+    """A table's loss with categorical heads: squared error of the plain cells and the
+    deviance of each categorical column (see :mod:`aekit.nn.heads`), over the observed
+    columns; missing cells (NaN) count in neither."""
+
+    def __init__(self, layout: CellLayout) -> None:
+        self.layout = layout
+
+    def __call__(self, module: nn.Module, out: AEOutput, target: Tensor,
+                 epoch: int | None) -> Tensor:
+        total, units = self.layout.row_losses(out.recon, target)
+        return total.sum() / units.sum()
+
+    def per_sample(self, module: nn.Module, out: AEOutput, target: Tensor) -> Tensor:
+        total, units = self.layout.row_losses(out.recon, target)
+        return total / units
 
 
 class BCELoss:
