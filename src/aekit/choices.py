@@ -11,7 +11,7 @@ from __future__ import annotations
 MODELS = ("ae", "linear", "dae", "vae")
 # Ensemble member kinds of an AnomalyDetector (its ``model`` parameter).
 DETECTOR_MODELS = ("ae", "vae")
-THRESHOLDS = ("mean_std", "quantile", "mad", "pot")
+THRESHOLDS = ("mean_std", "quantile", "mad", "pot", "gap")
 SCORINGS = ("combined", "reconstruction", "latent", "elbo")
 SCALINGS = ("standard", "minmax", "robust", "none")
 NOISES = ("gaussian", "masking", "salt_pepper")

@@ -68,7 +68,7 @@ def score_chunk(detector: Any, X: np.ndarray, *,
     rows = np.flatnonzero(flags)
     if len(rows):
         names, shares = spec.per_input_column(
-            scorer.feature_shares(xs[rows], single_thread=single_thread))
+            scorer.attribution(xs[rows], single_thread=single_thread))
         top[rows] = format_top_features(names, shares)
     return scores, flags, top
 

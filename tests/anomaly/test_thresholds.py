@@ -215,7 +215,7 @@ def test_make_threshold_unknown_name_lists_valid_names_and_suggests():
         make_threshold("madd")
     message = str(excinfo.value)
     assert "Unknown threshold 'madd'. Did you mean 'mad'?" in message
-    assert "Valid names are: 'mad', 'mean_std', 'pot', 'quantile'." in message
+    assert "Valid names are: 'gap', 'mad', 'mean_std', 'pot', 'quantile'." in message
     with pytest.raises(ParameterError, match="Unknown threshold None"):
         make_threshold(None)
 
@@ -327,3 +327,19 @@ def test_every_threshold_name_the_cli_offers_builds_a_threshold():
     scores = np.random.default_rng(0).normal(size=500)
     for name in THRESHOLDS:
         assert make_threshold(name).fit(scores).to_dict()["name"] == name
+
+
+def test_the_gap_rule_cuts_between_the_bulk_and_the_upper_mode_and_falls_back_without_one():
+    from aekit.anomaly.thresholds import GapThreshold
+
+    rng = np.random.default_rng(0)
+    bulk, upper = rng.normal(0, 1, 900), rng.normal(8, 1, 100)
+    thr = GapThreshold().fit(np.r_[bulk, upper])
+    assert not thr.fallback_ and thr.upper_weight_ == pytest.approx(0.1, abs=0.01)
+    # where the two fitted densities cross: 4 for equal spreads and these weights, +- noise
+    assert 3.5 < thr.threshold_ < 4.6
+    assert thr.predict(upper).mean() > 0.99 and thr.predict(bulk).mean() < 0.01
+    plain = GapThreshold().fit(bulk)
+    assert plain.fallback_ and plain.threshold_ == MADThreshold(k=3.5).fit(bulk).threshold_
+    again = threshold_from_dict(thr.to_dict())
+    assert again.threshold_ == thr.threshold_ and again.fallback_ is False

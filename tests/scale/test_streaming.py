@@ -121,8 +121,10 @@ def test_cli_score_streams_parquet_with_labels(tmp_path, data, detector, referen
                                   reference.score.to_numpy())
 
 
-def test_streamed_feature_shares_equal_the_detectors_own(data):
+def test_streamed_attribution_equals_the_detectors_own(data):
     detector = AnomalyDetector(n_estimators=3, max_epochs=2, random_state=2).fit(data.iloc[:500])
     X = data.to_numpy()[::7]
-    streamed = detector.scorer_.feature_shares(detector.scaled(X), single_thread=True)
+    streamed = detector.scorer_.attribution(detector.scaled(X), single_thread=True)
     np.testing.assert_array_equal(streamed, detector.feature_contributions(X))
+    one_by_one = np.vstack([detector.feature_contributions(X[i:i + 1]) for i in range(5)])
+    np.testing.assert_array_equal(one_by_one, detector.feature_contributions(X)[:5])

@@ -48,6 +48,7 @@ __all__ = [
     "MeanStdThreshold",
     "POTThreshold",
     "QuantileThreshold",
+    "GapThreshold",
     "ThresholdName",
     "make_threshold",
     "threshold_from_dict",
@@ -55,7 +56,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ThresholdName = Literal["mean_std", "quantile", "mad", "pot"]
+ThresholdName = Literal["mean_std", "quantile", "mad", "pot", "gap"]
 
 # 1 / Phi^-1(3/4): multiplying the MAD by this gives the standard deviation for Gaussian data
 # (the constant R's mad() uses).
@@ -440,6 +441,12 @@ class MADThreshold(_BaseThreshold):
     def __init__(self, *, k: float = 3.5) -> None:
         self.k = k
 
+    def _fit_value(self, scores: np.ndarray) -> float:
+        """The threshold these scores give, without fitting ``self``."""
+        other = MADThreshold(k=self.k)
+        other._fit(scores)
+        return float(other.threshold_)
+
     def _fit(self, scores: np.ndarray) -> None:
         median = float(np.median(scores))
         abs_dev = np.abs(scores - median)  # (n_samples,)
@@ -698,12 +705,113 @@ def _gpd_moments(y: np.ndarray) -> tuple[float, float] | None:
     return shape, scale
 
 
+class GapThreshold(_BaseThreshold):
+    """Threshold where the training scores' upper mode takes over: a two-component mixture.
+
+    Training data usually holds some anomalies. Their scores form an upper mode (or a long
+    upper tail) beside the bulk of normal scores. A two-component Gaussian mixture fitted to the
+    scores (EM, deterministic start: the bulk at the median, the upper component at the
+    top ``1 - start_quantile`` of the scores) separates the two. ``threshold_`` is the lowest
+    score above the bulk's mean where the upper component is the more likely one. No
+    contamination has to be known. When the scores show no second mode (the upper
+    component would hold more than half of them, or sit inside the bulk), the rule falls
+    back to the MAD rule with ``k = fallback_k``.
+
+    Parameters
+    ----------
+    start_quantile : float, default=0.9
+        Where the upper component starts: the scores above this quantile.
+    fallback_k : float, default=3.5
+        ``k`` of the :class:`MADThreshold` used when there is no second mode.
+
+    Attributes
+    ----------
+    threshold_ : float
+    upper_weight_ : float
+        Share of the training scores the upper component holds (0 with the fallback).
+    fallback_ : bool
+        Whether the MAD rule decided.
+    n_samples_fit_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit.anomaly.thresholds import GapThreshold
+    >>> rng = np.random.default_rng(0)
+    >>> scores = np.r_[rng.normal(0, 1, 900), rng.normal(8, 1, 100)]
+    >>> thr = GapThreshold().fit(scores)
+    >>> 3 < thr.threshold_ < 5, round(thr.upper_weight_, 2)
+    (True, 0.1)
+    """
+
+    _name = "gap"
+    _parameter_constraints = {"start_quantile": _OPEN_UNIT, "fallback_k": _NON_NEGATIVE}
+    _fitted_constraints = {
+        "upper_weight_": _FINITE_FLOAT,
+        "fallback_": (lambda v: isinstance(v, bool), "a bool"),
+    }
+
+    def __init__(self, *, start_quantile: float = 0.9, fallback_k: float = 3.5) -> None:
+        self.start_quantile = start_quantile
+        self.fallback_k = fallback_k
+
+    def _fit(self, scores: np.ndarray) -> None:
+        fallback = MADThreshold(k=float(self.fallback_k))._fit_value(scores)
+        mixture = _two_gaussians(scores, float(self.start_quantile))
+        self.fallback_, self.upper_weight_ = True, 0.0
+        self.threshold_ = fallback
+        if mixture is None:
+            return
+        (w0, m0, s0), (w1, m1, s1) = mixture
+        if not (w1 <= 0.5 and m1 > m0 + s0):
+            return
+        grid = np.linspace(m0, max(float(scores.max()), m1), 2049)
+        log0 = np.log(w0) - np.log(s0) - 0.5 * ((grid - m0) / s0) ** 2
+        log1 = np.log(w1) - np.log(s1) - 0.5 * ((grid - m1) / s1) ** 2
+        above = np.flatnonzero(log1 >= log0)
+        if above.size == 0:
+            return
+        self.threshold_ = float(grid[above[0]])
+        self.fallback_, self.upper_weight_ = False, float(w1)
+
+
+def _two_gaussians(scores: np.ndarray, start_quantile: float, iterations: int = 200):
+    """EM for a 1-D mixture of two Gaussians from a fixed start; None if degenerate.
+    Returns ((weight, mean, std) of the lower component, (...) of the upper one)."""
+    cut = float(np.quantile(scores, start_quantile))
+    upper = scores > cut
+    if upper.sum() < 2 or (~upper).sum() < 2:
+        return None
+    floor = 1e-6 * (float(scores.std()) or 1.0)
+    w = np.array([1 - upper.mean(), upper.mean()])
+    m = np.array([scores[~upper].mean(), scores[upper].mean()])
+    s = np.maximum([scores[~upper].std(), scores[upper].std()], floor)
+    for _ in range(iterations):
+        log = np.log(w)[None] - np.log(s)[None] - 0.5 * ((scores[:, None] - m) / s) ** 2
+        log -= log.max(axis=1, keepdims=True)
+        r = np.exp(log)
+        r /= r.sum(axis=1, keepdims=True)
+        n = r.sum(axis=0)
+        if (n < 1e-9 * len(scores)).any():
+            return None
+        new_m = (r * scores[:, None]).sum(axis=0) / n
+        s = np.maximum(np.sqrt((r * (scores[:, None] - new_m) ** 2).sum(axis=0) / n), floor)
+        w = n / len(scores)
+        done = np.allclose(new_m, m, rtol=0, atol=1e-9 * (abs(m).max() + 1))
+        m = new_m
+        if done:
+            break
+    lo, hi = np.argsort(m)
+    return (float(w[lo]), float(m[lo]), float(s[lo])), (float(w[hi]), float(m[hi]), float(s[hi]))
+
+
 # ---------------------------------------------------------------------------------------------
 # Registry and JSON round trip
 # ---------------------------------------------------------------------------------------------
 
 _REGISTRY: dict[str, type[_BaseThreshold]] = {
-    cls._name: cls for cls in (MeanStdThreshold, QuantileThreshold, MADThreshold, POTThreshold)
+    cls._name: cls for cls in (MeanStdThreshold, QuantileThreshold, MADThreshold, POTThreshold,
+                               GapThreshold)
 }
 
 

@@ -50,12 +50,33 @@ def labels_as_binary(y: Any, source: str):
     return values.astype(np.int64)
 
 
+def rule_text(threshold: Any) -> str:
+    """One line: the rule and the score it puts the cut at."""
+    name = type(threshold).__name__
+    if name == "MADThreshold":
+        rule = f"score > median + {threshold.k:g} x robust std of the calibration scores"
+    elif name == "MeanStdThreshold":
+        rule = f"score > mean + {threshold.k:g} x std of the calibration scores"
+    elif name == "QuantileThreshold":
+        rule = (f"score > the {1 - threshold.contamination:.0%} quantile of the calibration "
+                "scores")
+    elif name == "POTThreshold":
+        rule = f"score > the peaks-over-threshold cut for a false-alarm risk of {threshold.q:g}"
+    elif name == "GapThreshold":
+        rule = ("score > the gap above the calibration scores' bulk" if not threshold.fallback_
+                else f"score > median + {threshold.fallback_k:g} x robust std (no gap found)")
+    else:
+        rule = f"'{getattr(threshold, '_name', name)}'"
+    return f"{rule} = {threshold.threshold_:.4g}"
+
+
 def summary(detector: Any, flags: Any, scores: Any, y: Any = None, source: str = "") -> str:
     """The lines ``detect`` and ``score`` print: rows, flagged share, threshold, metrics."""
     from aekit.anomaly.metrics import detection_metrics, format_metrics
 
-    lines = [f"rows: {len(flags)}", f"flagged: {int(flags.sum())} ({flags.mean():.1%})",
-             f"threshold: {detector.threshold} = {detector.threshold_:.4g}"]
+    lines = [f"rows: {len(flags)}",
+             f"flagged: {int(flags.sum())} ({flags.mean():.1%}) by the rule "
+             f"{rule_text(detector.threshold_obj_)}"]
     if y is not None:
         y = labels_as_binary(y, source)
         if 0 < y.sum() < len(y):

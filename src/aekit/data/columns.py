@@ -204,7 +204,7 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         raise DataError(f"{source}: column {name!r} was declared boolean but holds "
                         f"{len(levels)} values {levels[:5]}; a boolean column holds two.")
     if declared is None and len(levels) == 1:
-        return Column(name, "constant")
+        return Column(name, "constant", levels=tuple(levels))  # its value fills its gaps
     repeated = len(levels) <= max(2, len(text) // 2)
     if declared == "categorical" or (len(levels) <= MAX_CATEGORIES and repeated):
         if col.isna().any():

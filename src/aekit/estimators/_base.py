@@ -77,6 +77,9 @@ IMAGE_CONSTRAINTS: dict[str, Constraint] = {
 }
 
 
+IMPUTE_REFINEMENTS = 0  # passes that feed a fill back in (BENCHMARKS.md section 8)
+
+
 def auto_batch_size(n_train: int) -> int:
     """Batch size for ``batch_size="auto"``: about n/32 rows, a power of two in [32, 1024].
 
@@ -420,20 +423,31 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             lambda c: self.reconstruct_scaled(filled(c)), self._scaled_tensor(X)))
         return self.input_spec_.output_like(rows, X)
 
-    def impute(self, X: Any) -> Any:
+    def impute(self, X: Any, *, refinements: int = IMPUTE_REFINEMENTS) -> Any:
         """``X`` with every missing cell filled and every observed cell exactly as it was.
 
-        A missing number gets its reconstruction (the network sees the column's centre
-        there and reconstructs it from the row's other cells); a missing category or
-        boolean gets the most likely training value. A DataFrame comes back as a DataFrame
-        with its columns and dtypes; an array as an array.
+        A missing number gets its reconstruction: the network sees the column's centre
+        there first, then, ``refinements`` times, its own previous fill (each pass reads
+        the other filled cells of the row too). A missing category or boolean gets the
+        most likely training value. A DataFrame comes back as a DataFrame with its columns
+        and dtypes; an array as an array.
         """
         self._check_is_fitted()
+        if not isinstance(refinements, (int, np.integer)) or refinements < 0:
+            raise ParameterError(f"refinements must be an int >= 0. Got {refinements!r} instead.")
         spec = replace(self.input_spec_, allow_missing=True)
         encoded = spec.encode_float32(spec.without_missing_levels(
             spec.rows(X, estimator_name=type(self).__name__)))
-        recon = spec.decode(self._map_chunks(lambda c: self.reconstruct_scaled(filled(c)),
-                                             torch.from_numpy(encoded)))
+
+        def fill(chunk: torch.Tensor) -> torch.Tensor:
+            gaps, x = torch.isnan(chunk), filled(chunk)
+            recon = self.reconstruct_scaled(x)
+            for _ in range(int(refinements) if x is not chunk else 0):
+                x = torch.where(gaps, recon, x)
+                recon = self.reconstruct_scaled(x)
+            return recon
+
+        recon = spec.decode(self._map_chunks(fill, torch.from_numpy(encoded)))
         out = spec.output_like(recon, X)
         if hasattr(out, "columns"):  # a table: observed cells back from the input
             frame = as_frame(X)
@@ -449,6 +463,10 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 missing = frame[name].isna().to_numpy()
                 out[name] = frame[name].where(~missing, out[name]) if missing.any() \
                     else frame[name]
+            for column in spec.columns:  # a constant column's one value fills its gaps
+                if column.role == "constant" and column.levels and column.name in out:
+                    out[column.name] = out[column.name].where(
+                        out[column.name].notna(), column.levels[0])
             return out
         values = np.asarray(X, dtype=np.float64).reshape(recon.shape)
         filled_rows = np.where(np.isnan(values), recon, values)

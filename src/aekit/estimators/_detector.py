@@ -37,6 +37,8 @@ from aekit.model_files import write_model
 from aekit.nn.heads import CellLayout
 from aekit.training.history import History
 
+DEFAULT_MAD_K = 2.0  # the default rule's width (see the k parameter)
+
 
 def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
     """Bottleneck widths spread from ~n/8 to ~n/2 features (at least 1, at most 32)."""
@@ -71,14 +73,17 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         "auto" spreads widths from about n_features/8 to n_features/2 across members.
     hidden_dims : sequence of int or "auto", default="auto"
         "auto": one hidden layer of width clip(2 * n_features, 16, 64).
-    threshold : {"mean_std", "quantile", "mad", "pot"}, default="mad"
-        How ``threshold_`` is fitted to the calibration scores: mean + k*std, the (1 - contamination) quantile, median +
-        k*1.4826*MAD (robust to anomalies in the training data), or peaks-over-threshold
-        extreme value theory at risk ``q``.
+    threshold : {"mean_std", "quantile", "mad", "pot", "gap"}, default="mad"
+        How ``threshold_`` is fitted to the calibration scores: mean + k*std, the
+        (1 - contamination) quantile, median + k*1.4826*MAD (robust to anomalies in the
+        training data), peaks-over-threshold extreme value theory at risk ``q``, or the
+        gap above the scores' bulk found by a two-component mixture.
     contamination : float in (0, 0.5], default=0.1
         Used by the "quantile" threshold.
     k : float or None, default=None
-        Width multiplier for "mean_std" (default 3) and "mad" (default 3.5).
+        Width multiplier for "mean_std" (default 3) and "mad" (default 2: chosen by
+        leave-datasets-out validation of the flags' F1 across the ADBench sets,
+        BENCHMARKS.md section 9; raise it when anomalies are rare and every flag costs).
     q : float, default=1e-3
         Risk level for "pot".
     scoring : {"combined", "reconstruction", "latent", "elbo"}, default="combined"
@@ -222,6 +227,8 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
             params["contamination"] = self.contamination
         elif self.threshold in ("mean_std", "mad") and self.k is not None:
             params["k"] = self.k
+        elif self.threshold == "mad":
+            params["k"] = DEFAULT_MAD_K
         elif self.threshold == "pot":
             params["q"] = self.q
         return make_threshold(self.threshold, **params)
@@ -326,16 +333,20 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         return (self.decision_function(X) < 0).astype(np.int64)
 
     def feature_contributions(self, X: Any) -> np.ndarray:
-        """Each input column's share of each row's squared reconstruction error, rows sum
-        to 1 (a categorical column's one-hot parts summed).
+        """Each input column's share of each row's anomaly score, shape (n_samples,
+        n_input_columns); rows sum to 1 (a categorical column's one-hot parts summed).
 
-        Summed over the ensemble, in the scaled space. Shape (n_samples, n_input_columns).
+        Every view of the score is split over the columns: the reconstruction error by
+        each column's share of it, the density distance by each column's share of the
+        squared distance to the nearest reference rows, the latent distance by gradient x
+        input (exact for the members' linear path). The views are then added with the
+        score's own weights and normalisation, so the shares explain the whole score.
         """
         xs = self.scaled(X)
-        return self.input_spec_.per_input_column(self.scorer_.feature_shares(xs))[1]
+        return self.input_spec_.per_input_column(self.scorer_.attribution(xs))[1]
 
     def top_features(self, X: Any, n: int = 3) -> list[list[tuple[str, float]]]:
-        """The ``n`` input columns contributing most to each row's error, with their shares."""
+        """The ``n`` input columns contributing most to each row's score, with their shares."""
         shares = self.feature_contributions(X)
         names = self.input_spec_.feature_groups()[0]
         order = np.argsort(-shares, axis=1, kind="stable")[:, :n]

@@ -175,29 +175,52 @@ class Scorer:
         """(n_members, n): each member's mean squared reconstruction error."""
         return self._network_parts(xs, views=("mse",))["mse"]
 
-    def feature_shares(self, xs: np.ndarray, *, single_thread: bool = False) -> np.ndarray:
-        """Each feature's share of a row's squared reconstruction error summed over the
-        members, shape (n, n_features); rows sum to 1."""
-        total = np.zeros_like(xs)
+    def attribution(self, xs: np.ndarray, *, single_thread: bool = False) -> np.ndarray:
+        """Each feature's share of each row's score, shape (n, n_features); rows sum to 1.
+
+        Every part of the score is split over the features exactly or to first order, then
+        the parts are added with the score's own weights and normalisation
+        (``weight / scale``): a reconstruction part by each feature's share of the row's
+        error; the density part by each feature's share of the squared distance to each
+        of the ``k`` nearest reference rows; a latent part by gradient x input from the
+        centre, exact for the members' linear path. Negative sums count as 0.
+        """
         missing = np.isnan(xs)
-        if missing.any():  # a missing cell has no error, so no share
-            xs = np.where(missing, 0.0, xs)
-        x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
-        with torch.inference_mode():
-            for m in self.members:
-                step = m.inference_rows
-                with self._member_threads(m, len(xs), single_thread):
-                    for i in range(0, x.shape[0], step):
-                        rows = slice(i, i + step)
-                        recon = at_least_rows(m.reconstruct_scaled, x[rows]).double()
-                        if m.cell_layout_ is None:
-                            total[rows] += (recon.numpy() - xs[rows]) ** 2
-                        else:  # float64 like the plain path; deviance of the heads
-                            total[rows] += m.cell_errors_scaled(
-                                recon, torch.from_numpy(xs[rows])).numpy()
+        seen = np.where(missing, 0.0, xs) if missing.any() else xs
+        factor = self.part_weights / self.scale
+        total = np.zeros_like(seen)
+        network = [v for v in self.views if v != "density"]
+        n_members = len(self.members)
+        for k, m in enumerate(self.members):
+            with self._member_threads(m, len(xs), single_thread):
+                terms = _member_terms(m, seen, xs, self.latent_stats[k] if "latent" in network
+                                      else None, self._step(m, single_thread))
+            for v, view in enumerate(network):
+                total += factor[v * n_members + k] * terms["latent" if view == "latent"
+                                                           else "error"]
+        if "density" in self.views:
+            total += factor[-1] * self._density_terms(seen)
+        total = np.maximum(total, 0.0)
         if missing.any():
-            total[missing] = 0.0
+            total[missing] = 0.0  # a missing cell explains nothing
         return error_shares(total)
+
+    def _density_terms(self, xs: np.ndarray) -> np.ndarray:
+        """(n, D): the density part split over the features: for each of the k nearest
+        reference rows r, ``(x_f - r_f)^2 / |x - r|``, averaged (sums to the part)."""
+        R, k = self.reference, int(self.n_neighbors)
+        out = np.empty_like(xs)
+        block = np.zeros((DENSITY_BLOCK, xs.shape[1]))  # fixed-size products, as _density
+        for start in range(0, len(xs), DENSITY_BLOCK):
+            q = xs[start:start + DENSITY_BLOCK]
+            block[:len(q)], block[len(q):] = q, 0.0
+            d2 = (block @ R.T)[:len(q)]
+            d2 = (R * R).sum(axis=1)[None, :] - 2.0 * d2
+            nearest = np.argsort(d2, axis=1, kind="stable")[:, :k]
+            diff2 = (q[:, None, :] - R[nearest]) ** 2  # (m, k, D)
+            dist = np.sqrt(np.maximum(diff2.sum(axis=2, keepdims=True), 1e-300))
+            out[start:start + len(q)] = (diff2 / dist).mean(axis=1)
+        return out
 
     def codes(self, xs: np.ndarray, member: int) -> np.ndarray:
         """Member ``member``'s latent codes of encoded rows ``xs``, shape (n, latent_dim)."""
@@ -338,6 +361,39 @@ class Scorer:
         if not (len(scorer.center) == len(scorer.scale) == len(scorer.part_weights) == n_parts):
             raise ValueError("the calibration state does not match the scoring views")
         return scorer
+
+
+def _member_terms(member: Any, seen: np.ndarray, xs: np.ndarray,
+                  latent_stats: tuple[np.ndarray, np.ndarray] | None,
+                  step: int) -> dict[str, np.ndarray]:
+    """One member's per-feature terms, (n, D) each: ``error``, its reconstruction part
+    (RMSE) split by each cell's share of the error; ``latent``, its Mahalanobis distance
+    split by gradient x input (``seen``: rows with missing cells at the centre)."""
+    n, d = seen.shape
+    error = np.zeros((n, d))
+    latent = np.zeros((n, d)) if latent_stats is not None else None
+    if latent_stats is not None:
+        mean = torch.as_tensor(latent_stats[0], dtype=torch.float64)
+        precision = torch.as_tensor(latent_stats[1], dtype=torch.float64)
+    for i in range(0, n, step):
+        rows = slice(i, i + step)
+        x = torch.from_numpy(np.ascontiguousarray(seen[rows], dtype=np.float32))
+        with torch.inference_mode():
+            recon = at_least_rows(member.reconstruct_scaled, x).double()
+            cells = member.cell_errors_scaled(recon, torch.from_numpy(xs[rows])).numpy()
+        cells = np.where(np.isnan(cells), 0.0, cells)
+        rmse = np.sqrt(member.row_errors_scaled(recon, torch.from_numpy(xs[rows])).numpy())
+        error[rows] = rmse[:, None] * error_shares(cells)
+        if latent is not None:
+            m = x.shape[0]  # padded like every forward pass, so no row depends on the others
+            padded = torch.cat([x, x.new_zeros(max(MIN_INFERENCE_ROWS - m, 0), d)])
+            with torch.enable_grad():
+                padded.requires_grad_(True)
+                u = member.encode_scaled(padded).flatten(1).double() - mean
+                distance = ((u @ precision) * u).sum(dim=1).clamp(min=1e-300).sqrt()
+                (grad,) = torch.autograd.grad(distance.sum(), padded)
+            latent[rows] = (grad[:m].double() * x.double()).numpy()
+    return {"error": error, "latent": latent}
 
 
 class _TorchScore(nn.Module):
