@@ -88,12 +88,16 @@ def score_table(detector: Any, X: Any) -> pd.DataFrame:
     return out
 
 
+TOP_ROWS = 5  # highest-scored rows a streamed file keeps, to explain them
+
+
 @dataclass
 class ScoreSummary:
     """What :func:`score_file` wrote.
 
     ``flags`` is kept for every row as int8 (1 byte a row); ``scores`` and ``labels`` only
-    when a labels column was named, for metrics.
+    when a labels column was named, for metrics. ``top`` holds the highest-scored rows
+    (validated rows, their scores and positions), for ``AnomalyDetector.explain_rows``.
     """
 
     n_rows: int
@@ -101,6 +105,28 @@ class ScoreSummary:
     flags: np.ndarray
     scores: np.ndarray | None = None
     labels: np.ndarray | None = None
+    top: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+
+class _TopRows:
+    """The ``n`` highest-scored rows seen so far (ties: the earlier row)."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.rows, self.scores, self.positions = n, None, np.empty(0), np.empty(0, int)
+
+    def add(self, rows: np.ndarray, scores: np.ndarray, first: int) -> None:
+        best = np.argsort(-scores, kind="stable")[:self.n]
+        rows, scores = rows[best], scores[best]
+        positions = first + best
+        if self.rows is not None:
+            rows = np.concatenate([self.rows, rows])
+            scores = np.concatenate([self.scores, scores])
+            positions = np.concatenate([self.positions, positions])
+        keep = np.lexsort((positions, -scores))[:self.n]
+        self.rows, self.scores, self.positions = rows[keep], scores[keep], positions[keep]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.rows, self.scores, self.positions
 
 
 class _Writer:
@@ -198,6 +224,7 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
     extra = ids + extra
     n_rows = n_flagged = 0
     kept: dict[str, list[np.ndarray]] = {"scores": [], "flags": [], "labels": []}
+    top_rows = _TopRows(TOP_ROWS)
     # one thread for the networks for the whole file, set once (beside the reader's thread)
     with atomic_file(out_path) as tmp, _threads.scoring(), _threads.torch_threads(1):
         writer = _Writer(out_path, tmp, ids)
@@ -210,6 +237,7 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
                 for _, X, extras in read_ahead(chunks, depth=2):
                     scores, flags, top = score_chunk(detector, X)
                     writer.write(scores, flags, top, extras)
+                    top_rows.add(X, scores, n_rows)
                     n_rows += len(scores)
                     n_flagged += int(flags.sum())
                     kept["flags"].append(flags.astype(np.int8))
@@ -221,7 +249,8 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
             writer.close()
         if n_rows == 0:
             raise DataError(f"{in_path}: empty input (0 rows). Pass at least 1 row.")
-    summary = ScoreSummary(n_rows, n_flagged, np.concatenate(kept["flags"]))
+    summary = ScoreSummary(n_rows, n_flagged, np.concatenate(kept["flags"]),
+                           top=top_rows.result())
     if labels is not None:
         summary.scores = np.concatenate(kept["scores"])
         summary.labels = np.concatenate(kept["labels"])

@@ -126,7 +126,10 @@ def test_every_path_reads_the_table_alike(tmp_path):
     np.testing.assert_array_equal(aekit.load(tmp_path / "m").anomaly_score(table), expected.score)
     streamed = AnomalyDetector(n_estimators=2, max_epochs=2, random_state=0).fit(
         aekit.ParquetRows.open(tmp_path / "t.parquet"))
-    assert streamed.input_spec_.columns == det.input_spec_.columns
+    # the same roles and levels (a streamed fit learns them from the files' first rows,
+    # so its most frequent value may differ)
+    same = lambda spec: [(c.name, c.role, c.levels, c.parts) for c in spec.columns]  # noqa: E731
+    assert same(streamed.input_spec_) == same(det.input_spec_)
     assert np.isfinite(streamed.anomaly_score(table)).all()
 
 

@@ -50,6 +50,9 @@ def labels_as_binary(y: Any, source: str):
     return values.astype(np.int64)
 
 
+TOP_ROWS = 5  # rows explained after the summary
+
+
 def rule_text(threshold: Any) -> str:
     """One line: the rule and the score it puts the cut at."""
     name = type(threshold).__name__
@@ -68,6 +71,22 @@ def rule_text(threshold: Any) -> str:
     else:
         rule = f"'{getattr(threshold, '_name', name)}'"
     return f"{rule} = {threshold.threshold_:.4g}"
+
+
+def explanation_lines(explained: Any) -> list[str]:
+    """``detector.explain`` as lines: each top row, its score, and for each top feature
+    the row's value beside the typical one and the feature's share of the score."""
+    if explained.empty:
+        return []
+    lines = [f"top {explained['rank'].max()} rows (feature = value (typical value, share of "
+             "the score)):"]
+    for (_, row, score), part in explained.groupby(["rank", "row", "score"], sort=True):
+        cells = []
+        for f in part.itertuples():
+            typical = f"typical {f.typical}, " if f.typical != "" else ""
+            cells.append(f"{f.feature} = {f.value} ({typical}{f.share:.0%})")
+        lines.append(f"  row {row}, score {score:.3g}: " + "; ".join(cells))
+    return lines
 
 
 def summary(detector: Any, flags: Any, scores: Any, y: Any = None, source: str = "") -> str:
@@ -101,4 +120,6 @@ def run(args: argparse.Namespace) -> int:
     write_table(args.out, frame)
     print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),
                   data.y if args.labels or data.y is not None else None, args.data))
+    print("\n".join(explanation_lines(detector.explain(data.X, n=TOP_ROWS,
+                                                        scores=frame["score"].to_numpy()))))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from aekit.cli._common import add_encoding, add_quiet, add_subparser
-from aekit.cli.detect import summary
+from aekit.cli.detect import TOP_ROWS, explanation_lines, summary
 from aekit.exceptions import ModelFileError
 
 
@@ -42,10 +42,13 @@ def run(args: argparse.Namespace) -> int:
         result = score_file(detector, args.data, args.out, labels=args.labels,
                             progress=not args.quiet, encoding=args.encoding, **chunking)
         print(summary(detector, result.flags, result.scores, result.labels, args.data))
+        print("\n".join(explanation_lines(detector.explain_rows(*result.top))))
         return 0
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     frame = score_table(detector, data.X)
     write_table(args.out, frame)
     print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),
                   data.y if args.labels else None, args.data))
+    print("\n".join(explanation_lines(detector.explain(data.X, n=TOP_ROWS,
+                                                        scores=frame["score"].to_numpy()))))
     return 0

@@ -15,6 +15,7 @@ Roles, inferred at fit from the values (and overridable by name):
   missing cell is a level of its own when fit saw one (missingness can mean something),
   and otherwise all zeros, which count in no error. A value fit never saw sets the
   "(other)" slot, which no head ever predicts: the most surprising value a column holds.
+  So does a value fit saw too rarely to learn (fewer than :func:`rare_below` times).
 - ``datetime``: datetime dtypes, and text of ISO dates (``2024-05-01``, ``2024-05-01
   13:45``, with ``T`` and offsets), so CSV, Parquet and DataFrames agree. Never a raw
   epoch number: the calendar, as cyclic (sine, cosine) pairs of the day of the week and
@@ -32,6 +33,7 @@ Roles, inferred at fit from the values (and overridable by name):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -71,6 +73,8 @@ class Column:
     role: str
     levels: tuple[str, ...] = ()  # categorical: the known values; boolean: (false, true)
     parts: tuple[str, ...] = ()  # datetime: the calendar parts encoded
+    typical: str = ""  # categorical, boolean: the most frequent value in fit
+    rare: int = 0  # categorical: values too rare in fit to be levels (they are "(other)")
 
     @property
     def is_feature(self) -> bool:
@@ -92,7 +96,8 @@ class Column:
     def describe(self) -> str:
         if self.role == "categorical":
             shown = ", ".join(self.levels[:6]) + (", ..." if len(self.levels) > 6 else "")
-            return f"categorical, one-hot over {len(self.levels)} values ({shown})"
+            rare = f"; {self.rare} rare value(s) as {OTHER_LEVEL}" if self.rare else ""
+            return f"categorical, one-hot over {len(self.levels)} values ({shown}){rare}"
         if self.role == "boolean":
             return f"boolean, {self.levels[0]} = 0 / {self.levels[1]} = 1"
         if self.role == "datetime":
@@ -103,14 +108,15 @@ class Column:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "role": self.role, "levels": list(self.levels),
-                "parts": list(self.parts)}
+                "parts": list(self.parts), "typical": self.typical, "rare": self.rare}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
         if d["role"] not in ROLES:
             raise ValueError(f"unknown column role {d['role']!r}")
         return cls(str(d["name"]), str(d["role"]), tuple(str(v) for v in d.get("levels", ())),
-                   tuple(str(v) for v in d.get("parts", ())))
+                   tuple(str(v) for v in d.get("parts", ())), str(d.get("typical", "")),
+                   int(d.get("rare", 0)))
 
 
 def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:
@@ -177,7 +183,8 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     if declared == "datetime" or pd.api.types.is_datetime64_any_dtype(dtype):
         return Column(name, "datetime", parts=_calendar_parts(_as_datetime(col, name, source)))
     if pd.api.types.is_bool_dtype(dtype) and declared in (None, "boolean"):
-        return Column(name, "boolean", levels=("False", "True"))
+        return Column(name, "boolean", levels=("False", "True"),
+                      typical=_most_frequent(col.dropna().astype(bool).astype(str)))
     text = _text(col)
     numbers = pd.to_numeric(text, errors="coerce").notna()
     if declared is None and len(text) and numbers.all():
@@ -199,7 +206,7 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
             lowered <= set(_TRUE) | set(_FALSE)) and len(lowered & set(_TRUE)) == 1:
         true = next(v for v in levels if v.lower() in _TRUE)
         false = next(v for v in levels if v != true)
-        return Column(name, "boolean", levels=(false, true))
+        return Column(name, "boolean", levels=(false, true), typical=_most_frequent(text))
     if declared == "boolean":
         raise DataError(f"{source}: column {name!r} was declared boolean but holds "
                         f"{len(levels)} values {levels[:5]}; a boolean column holds two.")
@@ -207,11 +214,29 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         return Column(name, "constant", levels=tuple(levels))  # its value fills its gaps
     repeated = len(levels) <= max(2, len(text) // 2)
     if declared == "categorical" or (len(levels) <= MAX_CATEGORIES and repeated):
+        counts = text.value_counts()
+        frequent = [v for v in levels if counts[v] >= rare_below(len(text))]
+        rare = len(levels) - len(frequent) if frequent else 0
+        levels = frequent or levels
         if col.isna().any():
             levels.append(MISSING_LEVEL)
-        return Column(name, "categorical", levels=tuple(levels))
+        return Column(name, "categorical", levels=tuple(levels), typical=_most_frequent(text),
+                      rare=rare)
     unique_share = len(levels) / max(len(text), 1)
     return Column(name, "identifier" if unique_share >= 0.95 else "text")
+
+
+def rare_below(n_cells: int) -> int:
+    """A categorical value seen fewer times than this in fit is no level of its own: it
+    joins the "(other)" slot of values fit never saw, so it scores as the most surprising
+    value (an autoencoder would otherwise learn to copy a value it saw once)."""
+    return max(2, min(5, n_cells // 100))
+
+
+def _most_frequent(text: pd.Series) -> str:
+    """The most frequent value (the first in sorted order among ties)."""
+    counts = text.value_counts()
+    return str(min(counts.index[counts == counts.max()])) if len(counts) else ""
 
 
 def _as_datetime(col: pd.Series, name: str, source: str) -> pd.Series:
@@ -289,6 +314,29 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
             out[:, 2 * k + 1] = np.where(missing, 0.0, np.cos(angle))
         return out
     raise ValueError(f"column {column.name!r} ({column.role}) is not a feature")
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def calendar_text(column: Column, block: np.ndarray) -> list[str]:
+    """A datetime column's encoded block (its sine, cosine pairs) read back as the calendar
+    parts it holds, e.g. "Wed Sep 13h"; "missing" where the pairs are all 0."""
+    out = []
+    for row in block.tolist():
+        if not any(row):
+            out.append("missing")
+            continue
+        words = []
+        for k, part in enumerate(column.parts):
+            angle = math.atan2(row[2 * k], row[2 * k + 1]) % (2 * math.pi)
+            step = round(angle * _CYCLES[part] / (2 * math.pi)) % _CYCLES[part]
+            words.append(_DAYS[step] if part == "dayofweek" else _MONTHS[step]
+                         if part == "month" else f"{step}h")
+        out.append(" ".join(words[1:] + words[:1]) if column.parts[0] == "hour" else
+                   " ".join(words))
+    return out
 
 
 def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> pd.Series:

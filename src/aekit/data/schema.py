@@ -25,6 +25,7 @@ from aekit.data.chunks import batch_to_float
 from aekit.data.columns import (
     MISSING_LEVEL,
     Column,
+    calendar_text,
     check_roles,
     decode_column,
     encode_column,
@@ -316,6 +317,46 @@ class InputSpec:
         if self.feature_names is not None:
             return list(self.feature_names)
         return [f"x{j}" for j in range(self.n_features)]
+
+    def typical_values(self) -> list[str]:
+        """Each input feature column's typical training value, as text: the scaling's
+        centre for numbers (the median under robust scaling, else the mean), the most
+        frequent value of a category or boolean; "" for dates and images."""
+        if self.is_images:
+            return [""] * self.n_features
+        centre = [f"{v:.4g}" for v in self.scaler.center]
+        if self.columns is None:
+            return centre
+        out, start = [], 0
+        for column in (c for c in self.columns if c.is_feature):
+            out.append(centre[start] if column.role == "numeric" else column.typical)
+            start += len(column.encoded_names)
+        return out
+
+    def display_values(self, rows: np.ndarray) -> np.ndarray:
+        """Each input feature column's value in ``rows`` (validated rows, as :meth:`rows`
+        gives them), as text, shape (n, n_input_features): numbers to 4 digits, a
+        category's value ("(unseen)" for one fit never saw), "missing"; "" for dates."""
+        n = rows.shape[0]
+        if self.is_images or self.columns is None:
+            return np.array([["missing" if np.isnan(v) else f"{v:.4g}" for v in row]
+                             for row in rows.tolist()], dtype=object).reshape(n, -1)
+        out, start = [], 0
+        for column in (c for c in self.columns if c.is_feature):
+            block = rows[:, start:start + len(column.encoded_names)]
+            start += block.shape[1]
+            if column.role == "numeric":
+                text = ["missing" if np.isnan(v) else f"{v:.4g}" for v in block[:, 0].tolist()]
+            elif column.role == "categorical":
+                names = np.array([*column.levels, "(unseen)"], dtype=object)
+                text = np.where(block.sum(axis=1) > 0, names[block.argmax(axis=1)], "missing")
+            elif column.role == "boolean":
+                text = [column.levels[int(v)] if v in (0.0, 1.0) else "missing"
+                        for v in block[:, 0].tolist()]
+            else:  # datetime: the calendar parts it was encoded as
+                text = calendar_text(column, block)
+            out.append(np.asarray(text, dtype=object))
+        return np.stack(out, axis=1)
 
     def categorical_blocks(self) -> tuple[tuple[int, int], ...]:
         """``(start, stop)`` of each categorical column's one-hot slots among the encoded

@@ -14,12 +14,13 @@ import time
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin
 
 from aekit.anomaly.thresholds import make_threshold, threshold_from_dict
 from aekit.choices import DETECTOR_MODELS, SCALINGS, SCORINGS, THRESHOLDS
-from aekit.data.schema import InputSpec
+from aekit.data.schema import InputSpec, as_frame
 from aekit.estimators._autoencoder import Autoencoder
 from aekit.estimators._fitting import HoldOutRule, draw_seeds, prepare_training
 from aekit.estimators._inputs import FittedInputMixin
@@ -351,6 +352,50 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         names = self.input_spec_.feature_groups()[0]
         order = np.argsort(-shares, axis=1, kind="stable")[:, :n]
         return [[(names[j], float(shares[i, j])) for j in row] for i, row in enumerate(order)]
+
+    def explain(self, X: Any, n: int = 5, n_features: int = 3, *,
+                scores: np.ndarray | None = None) -> pd.DataFrame:
+        """Why the ``n`` highest-scored rows of ``X`` score high: one line per (row, feature)
+        with the row's rank, position (from 0) and score, each of its ``n_features`` top
+        features (:meth:`feature_contributions`) with its share, the row's value and the
+        feature's typical training value (the median for numbers, the most frequent
+        value for categories). ``scores``: ``X``'s anomaly scores, if computed already."""
+        self._check_is_fitted()
+        spec = self.input_spec_
+        rows = spec.rows(X, estimator_name=type(self).__name__)
+        if scores is None:
+            scores = self.scorer_.score(spec.encode(rows))
+        scores = np.asarray(scores, dtype=np.float64)
+        order = np.argsort(-scores, kind="stable")[:n]
+        values = spec.display_values(rows[order])
+        frame = as_frame(X)
+        if frame is not None:  # dates and unseen categories as the input wrote them
+            names = spec.feature_groups()[0]
+            given = frame.set_axis([str(c) for c in frame.columns], axis=1)[names] \
+                .iloc[order].astype(str).to_numpy(dtype=object)
+            dates = np.array([c.role == "datetime" for c in spec.columns or ()
+                              if c.is_feature] or [False] * values.shape[1])
+            values = np.where(np.isin(values, ["", "(unseen)"]) | dates[None, :], given, values)
+        return self.explain_rows(rows[order], scores[order], order, n_features=n_features,
+                                 values=values)
+
+    def explain_rows(self, rows: np.ndarray, scores: np.ndarray, positions: np.ndarray, *,
+                     n_features: int = 3, values: np.ndarray | None = None) -> pd.DataFrame:
+        """:meth:`explain` for validated rows (``input_spec_.rows``), their scores and
+        positions, e.g. the top rows kept while a file streams by."""
+        spec = self.input_spec_
+        shares = spec.per_input_column(self.scorer_.attribution(spec.encode(rows)))[1]
+        names = spec.feature_groups()[0]
+        typical = spec.typical_values()
+        values = spec.display_values(rows) if values is None else values
+        lines = []
+        for rank, i in enumerate(range(len(rows)), start=1):
+            for j in np.argsort(-shares[i], kind="stable")[:n_features]:
+                lines.append({"rank": rank, "row": int(positions[i]), "score": float(scores[i]),
+                              "feature": names[j], "share": float(shares[i, j]),
+                              "value": values[i, j], "typical": typical[j]})
+        return pd.DataFrame(lines, columns=["rank", "row", "score", "feature", "share",
+                                            "value", "typical"])
 
     def latent_codes(self, X: Any) -> np.ndarray:
         """Latent codes of the ensemble's widest member, shape (n_samples, its latent_dim)."""

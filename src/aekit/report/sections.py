@@ -181,7 +181,29 @@ def latent_section(report: Report, Z: np.ndarray, *, color: Any = None, color_la
 def top_rows_section(report: Report, model: Any, X: Any, scores: np.ndarray, *, n: int = 10,
                      n_features: int = 3, labels: Any = None, index: Any = None,
                      title: str = "Top anomalies") -> None:
-    """The ``n`` highest-scored rows and the features contributing most to their error."""
+    """The ``n`` highest-scored rows and the features contributing most to their score:
+    for a detector, each with the row's value and the typical one (``explain``)."""
+    if is_detector(model):
+        explained = model.explain(X, n=n, n_features=n_features, scores=np.asarray(scores))
+        rows = []
+        for (rank, i, score), part in explained.groupby(["rank", "row", "score"], sort=True):
+            row = [rank, index[i] if index is not None else int(i), float(score)]
+            if labels is not None:
+                row.append(np.asarray(labels)[i])
+            row.append("; ".join(
+                f"{f.feature} = {f.value}" + (f" (typical {f.typical}, {f.share:.0%})"
+                                              if f.typical != "" else f" ({f.share:.0%})")
+                for f in part.itertuples()))
+            rows.append(row)
+        headers = ["rank", "row", "score"] + (["label"] if labels is not None else []) + \
+            [f"top {n_features} features: value (typical value, share of the score)"]
+        report.add(title, table_html(rows, headers), text_html(
+            "Rows are numbered from 0 in the order of the data. A feature's share is its part "
+            "of the row's whole score: the reconstruction error, the latent distance and the "
+            "density distance, each split over the columns and added as the score adds them. "
+            "The typical value is the training median (the most frequent value of a "
+            "category).", cls="note"))
+        return
     order = np.argsort(-np.asarray(scores), kind="stable")[:n]
     subset = X.iloc[order] if hasattr(X, "iloc") else np.asarray(X)[order]
     shares = error_shares(model, subset)
