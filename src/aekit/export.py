@@ -2,6 +2,9 @@
 
 Three graphs, each taking raw rows in the units of the training data:
 
+Missing cells (NaN) of numeric columns are handled inside the graphs as aekit handles them:
+the network sees the column's centre there, and the cell counts in no error.
+
 - ``"score"``: preprocessing -> reconstruction -> per-row error. For an autoencoder the
   output is ``reconstruction_error`` (mean squared error in the scaled space, as
   :meth:`~aekit.Autoencoder.reconstruction_error`); for an :class:`~aekit.AnomalyDetector`
@@ -64,8 +67,11 @@ class _AutoencoderScore(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:  # (B, D) -> (B,) float64
         xs = self.scale(x).float()
-        recon = self._estimator[0].reconstruct_scaled(xs)
-        return (recon - xs).pow(2).flatten(1).mean(dim=1).double()
+        observed = ~torch.isnan(xs)  # a missing cell (NaN): the centre in, no error out
+        seen = torch.where(observed, xs, torch.zeros_like(xs))
+        recon = self._estimator[0].reconstruct_scaled(seen)
+        squared = (recon - seen).pow(2) * observed
+        return (squared.sum(dim=1) / observed.sum(dim=1).clamp(min=1)).double()
 
 
 class _DetectorScore(nn.Module):
@@ -91,7 +97,8 @@ class _Encoder(nn.Module):
         self._estimator = [estimator]
 
     def forward(self, x: Tensor) -> Tensor:  # (B, D) -> (B, L)
-        return self._estimator[0].encode_scaled(self.scale(x).float())
+        xs = self.scale(x).float()
+        return self._estimator[0].encode_scaled(torch.where(torch.isnan(xs), 0.0, xs))
 
 
 class _Decoder(nn.Module):

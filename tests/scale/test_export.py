@@ -58,3 +58,25 @@ def test_cli_export_writes_score_encoder_and_decoder(tmp_path, X, capsys):
     assert sorted(p.name for p in tmp_path.glob("*.onnx")) == [
         "m.decoder.onnx", "m.encoder.onnx", "m.onnx"]
     assert "wrote encoder graph" in capsys.readouterr().out
+
+
+def test_numeric_columns_with_missing_cells_export_and_score_as_aekit_does(tmp_path, X):
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=[f"c{j}" for j in range(6)])
+    rng = np.random.default_rng(3)
+    frame = frame.mask(rng.random(frame.shape) < 0.1)  # NaN in every column
+    det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(frame)
+    ae = Autoencoder(3, hidden_dims=(16,), max_epochs=3, random_state=0).fit(frame)
+    new = frame.sample(200, random_state=1)
+    x = new.to_numpy(dtype=np.float32)
+    assert np.isnan(x).any()
+    to_onnx(det, tmp_path / "det.onnx")
+    to_onnx(ae, tmp_path / "ae.onnx")
+    to_onnx(ae, tmp_path / "enc.onnx", part="encoder")
+    np.testing.assert_allclose(_run(tmp_path / "det.onnx", "x", x), det.anomaly_score(new),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_run(tmp_path / "ae.onnx", "x", x),
+                               ae.reconstruction_error(new), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_run(tmp_path / "enc.onnx", "x", x), ae.transform(new),
+                               rtol=1e-5, atol=1e-5)

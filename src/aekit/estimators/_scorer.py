@@ -417,12 +417,15 @@ class _TorchScore(nn.Module):
         self.register_buffer("weights", torch.as_tensor(scorer.part_weights, dtype=torch.float64))
 
     def forward(self, xs: Tensor) -> Tensor:  # (B, D) float64 -> (B,) float64
+        observed = ~torch.isnan(xs)  # a missing cell: the centre in, no error out
+        xs = torch.where(observed, xs, torch.zeros_like(xs))
         x = xs.float()
+        n_observed = observed.sum(dim=1).clamp(min=1).float()
         parts = []
         codes = [m.encode_scaled(x) for m in self._members]
         if "reconstruction" in self.views:
-            parts += [(m.decode_scaled(z) - x).pow(2).flatten(1).mean(dim=1).double().sqrt()
-                      for m, z in zip(self._members, codes, strict=True)]
+            parts += [(((m.decode_scaled(z) - x).pow(2) * observed).sum(dim=1) / n_observed)
+                      .double().sqrt() for m, z in zip(self._members, codes, strict=True)]
         if "latent" in self.views:
             for k, z in enumerate(codes):
                 centred = z.flatten(1).double() - getattr(self, f"mean{k}")
