@@ -31,17 +31,17 @@ def test_a_categorical_columns_error_is_twice_its_cross_entropy():
     gen = torch.Generator().manual_seed(0)
     raw = torch.randn(5, 7, generator=gen, dtype=torch.float64)
     x = rows_with_levels([0, 1, 2, 2, 0], gen)
-    decoded = LAYOUT.decode(raw)
-    cells = LAYOUT.cell_errors(decoded, x)
+    cells = LAYOUT.cell_errors(raw, x)
     target = x[:, 2:5].argmax(dim=1)
     expected = 2 * F.cross_entropy(raw[:, 2:5], target, reduction="none")
     torch.testing.assert_close(cells[:, 2], expected)
     torch.testing.assert_close(cells[:, 3:6], torch.zeros(5, 3, dtype=torch.float64))
     plain = [0, 1, 6]
     torch.testing.assert_close(cells[:, plain], (raw[:, plain] - x[:, plain]) ** 2)
-    # the training loss from logits is the same per-row mean, the column counting once
+    # the training loss is the same per-row mean, the column counting once
     total, units = LAYOUT.row_losses(raw, x)
-    torch.testing.assert_close(total / units, LAYOUT.row_errors(decoded, x))
+    torch.testing.assert_close(total / units, LAYOUT.row_errors(raw, x))
+    torch.testing.assert_close(LAYOUT.row_errors(raw, x), cells.sum(dim=1) / 4)
     assert (units == 4).all()
 
 
@@ -58,7 +58,7 @@ def test_an_unseen_level_is_the_most_surprising_value_and_a_missing_one_counts_n
     raw = torch.randn(3, 7, generator=gen, dtype=torch.float64)
     x = rows_with_levels([3, None, 0], gen)  # 3: the "(other)" slot
     x[2, 0] = float("nan")  # a missing plain cell
-    cells = LAYOUT.cell_errors(LAYOUT.decode(raw), x)
+    cells = LAYOUT.cell_errors(raw, x)
     assert cells[0, 2] == pytest.approx(MAX_DEVIANCE) == -2 * math.log(P_FLOOR)
     assert cells[1, 2:6].abs().sum() == 0 and cells[2, 0] == 0
     assert LAYOUT.units(x).tolist() == [4, 3, 3]
@@ -66,7 +66,7 @@ def test_an_unseen_level_is_the_most_surprising_value_and_a_missing_one_counts_n
     sure = torch.zeros(1, 7, dtype=torch.float64)
     sure[0, 2] = 50.0
     wrong = rows_with_levels([1], gen)
-    assert LAYOUT.cell_errors(LAYOUT.decode(sure), wrong)[0, 2] == pytest.approx(MAX_DEVIANCE)
+    assert LAYOUT.cell_errors(sure, wrong)[0, 2] == pytest.approx(MAX_DEVIANCE)
 
 
 def test_the_vae_likelihood_is_gaussian_for_numbers_and_categorical_for_categories():

@@ -371,10 +371,20 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
     def reconstruct_scaled(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode_scaled(self.encode_scaled(x))
 
+    def decode_raw_scaled(self, z: torch.Tensor) -> torch.Tensor:
+        """What the errors are measured on: the decoder's output with logits in the
+        categorical heads (without heads, :meth:`decode_scaled`)."""
+        if self.cell_layout_ is None:
+            return self.decode_scaled(z)
+        return self.module_.decode_raw(z)
+
+    def reconstruct_raw_scaled(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode_raw_scaled(self.encode_scaled(x))
+
     def cell_errors_scaled(self, recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Each cell's error of scaled rows ``x`` (NaN: missing) reconstructed as ``recon``:
-        squared, a categorical column's deviance in its first slot (:mod:`aekit.nn.heads`);
-        0 for a missing cell."""
+        """Each cell's error of scaled rows ``x`` (NaN: missing) for the output ``recon``
+        of :meth:`decode_raw_scaled`: squared, a categorical column's deviance in its first
+        slot (:mod:`aekit.nn.heads`); 0 for a missing cell."""
         if self.cell_layout_ is not None:
             return self.cell_layout_.cell_errors(recon, x)
         f = filled(x)
@@ -485,7 +495,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
 
     def _squared_errors(self, c: torch.Tensor) -> torch.Tensor:
         """Each cell's error (squared; deviance for categorical heads); 0 for a missing cell."""
-        return self.cell_errors_scaled(self.reconstruct_scaled(filled(c)), c)
+        return self.cell_errors_scaled(self.reconstruct_raw_scaled(filled(c)), c)
 
     def feature_contributions(self, X: Any) -> np.ndarray:
         """Each input column's share of each row's squared reconstruction error (scaled
@@ -504,7 +514,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         x = self._scaled_tensor(X)
 
         return self._map_chunks(
-            lambda c: self.row_errors_scaled(self.reconstruct_scaled(filled(c)), c), x)
+            lambda c: self.row_errors_scaled(self.reconstruct_raw_scaled(filled(c)), c), x)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Negative mean reconstruction error (higher is better, as scikit-learn expects)."""

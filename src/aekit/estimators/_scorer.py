@@ -278,7 +278,7 @@ class Scorer:
                         seen = filled(chunk)  # missing cells: the centre in, no error out
                         z = at_least_rows(m.encode_scaled, seen)  # one encoder pass serves both
                         if errors:
-                            recon = at_least_rows(m.decode_scaled, z)
+                            recon = at_least_rows(m.decode_raw_scaled, z)
                             mse[k, i:i + step] = m.row_errors_scaled(recon, chunk).double().numpy()
                         if latent:
                             codes[i:i + step] = z.flatten(1).double().numpy()
@@ -379,7 +379,7 @@ def _member_terms(member: Any, seen: np.ndarray, xs: np.ndarray,
         rows = slice(i, i + step)
         x = torch.from_numpy(np.ascontiguousarray(seen[rows], dtype=np.float32))
         with torch.inference_mode():
-            recon = at_least_rows(member.reconstruct_scaled, x).double()
+            recon = at_least_rows(member.reconstruct_raw_scaled, x).double()
             cells = member.cell_errors_scaled(recon, torch.from_numpy(xs[rows])).numpy()
         cells = np.where(np.isnan(cells), 0.0, cells)
         rmse = np.sqrt(member.row_errors_scaled(recon, torch.from_numpy(xs[rows])).numpy())

@@ -100,6 +100,9 @@ class MLPAutoencoder(nn.Module):
     def _decoder_output(self, z: Tensor) -> Tensor:  # (B, L) -> (B, D); logits if self.logits
         return self._run(self.decoder, self._split_decoder, z, self.linear_path)
 
+    def decode_raw(self, z: Tensor) -> Tensor:  # (B, L) -> (B, D): logits in the heads
+        return self._decoder_output(z)
+
     def decode(self, z: Tensor) -> Tensor:  # (B, L) -> (B, D), data space
         out = self._decoder_output(z)
         if self.heads is not None:

@@ -41,88 +41,100 @@ class CellLayout:
 
     # ---------------------------------------------------------------- masks
     @cached_property
-    def _plain(self) -> Tensor:
-        """(D,) 1.0 where a column is a plain cell (squared error), else 0.0."""
-        with torch.inference_mode(False):  # cached: usable in training and inference alike
-            mask = torch.ones(self.n_features)
-            for start, stop in self.blocks:
-                mask[start:stop] = 0.0
-        return mask
-
-    @cached_property
-    def _groups(self) -> Tensor:
-        """(D, n_blocks) indicator of each block's slots (sums a block in one product)."""
+    def _masks(self) -> dict[str, Tensor]:
+        """Index tensors and masks, built once (outside inference mode, so they serve
+        training and inference alike)."""
         with torch.inference_mode(False):
-            groups = torch.zeros(self.n_features, len(self.blocks))
+            plain = torch.ones(self.n_features)
+            groups = torch.zeros(self.n_features, len(self.blocks))  # every slot of a block
+            levels = torch.zeros(self.n_features, len(self.blocks))  # its training levels
             for k, (start, stop) in enumerate(self.blocks):
+                plain[start:stop] = 0.0
                 groups[start:stop, k] = 1.0
-        return groups
+                levels[start:stop - 1, k] = 1.0
+            return {"plain": plain, "groups": groups, "levels": levels,
+                    "others": torch.tensor([stop - 1 for _, stop in self.blocks]),
+                    "starts": torch.tensor([start for start, _ in self.blocks])}
 
-    @cached_property
-    def _starts(self) -> Tensor:
-        with torch.inference_mode(False):
-            return torch.tensor([start for start, _ in self.blocks], dtype=torch.long)
+    def _mask(self, name: str, like: Tensor) -> Tensor:
+        mask = self._masks[name]
+        if mask.dtype == torch.long:
+            return mask.to(like.device)
+        return mask.to(device=like.device, dtype=like.dtype)
+
+    @property
+    def plain(self) -> Tensor:
+        """(D,) 1.0 where a column is a plain cell, 0.0 in the categorical blocks."""
+        return self._masks["plain"]
+
+    def _observed(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``x`` with missing cells at 0, the weight of each plain cell (1 if observed),
+        and whether each block holds a value (B, n_blocks)."""
+        missing = torch.isnan(x)
+        xf = x.masked_fill(missing, 0.0)
+        weight = self._mask("plain", x) * ~missing
+        present = (xf @ self._mask("groups", x)) > 0
+        return xf, weight, present
+
+    def _log_normalisers(self, raw: Tensor) -> Tensor:
+        """(B, n_blocks) log of each block's softmax denominator."""
+        return torch.stack([torch.logsumexp(raw[:, start:stop - 1], dim=1)
+                            for start, stop in self.blocks], dim=1)
+
+    def _deviance(self, raw: Tensor, xf: Tensor, present: Tensor, *,
+                  floor: bool = True) -> Tensor:
+        """(B, n_blocks) deviance ``-2 log p`` of each block's value: from the logits of its
+        level, or ``MAX_DEVIANCE`` for a value fit never saw; 0 where none is present.
+        ``floor``: a seen level's probability is at least ``P_FLOOR`` (for scores)."""
+        logit = (raw * xf) @ self._mask("levels", raw)
+        deviance = 2.0 * (self._log_normalisers(raw) - logit)
+        if floor:
+            deviance = deviance.clamp(max=MAX_DEVIANCE)
+        unseen = xf[:, self._mask("others", raw)] > 0
+        return torch.where(unseen, MAX_DEVIANCE, deviance) * present
 
     # ---------------------------------------------------------------- outputs
     def decode(self, raw: Tensor) -> Tensor:
         """The network's raw output with each block as probabilities over its levels."""
-        out = raw.clone()
+        out = raw * self._mask("plain", raw)
         for start, stop in self.blocks:
             out[:, start:stop - 1] = torch.softmax(raw[:, start:stop - 1], dim=1)
-            out[:, stop - 1] = 0.0
         return out
 
-    def _deviance(self, decoded: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
-        """(B, n_blocks) deviance of each block's true level, and whether it is present."""
-        groups = _like(self._groups, decoded)
-        present = (x @ groups) > 0
-        p_true = (decoded * x) @ groups
-        return -2.0 * torch.log(p_true.clamp(min=P_FLOOR)) * present, present
-
-    def cell_errors(self, decoded: Tensor, x: Tensor) -> Tensor:
-        """(B, D) error of each cell of encoded rows ``x`` (NaN: missing) reconstructed as
-        ``decoded``: squared for plain cells, each block's deviance in its first slot."""
-        observed = ~torch.isnan(x)
-        xf = torch.nan_to_num(x, nan=0.0)
-        err = (decoded - xf).pow(2) * (observed * _like(self._plain, decoded))
-        deviance, _ = self._deviance(decoded, xf)
-        err[:, self._starts.to(err.device)] = deviance
+    def cell_errors(self, raw: Tensor, x: Tensor) -> Tensor:
+        """(B, D) error of each cell of encoded rows ``x`` (NaN: missing) for the network's
+        raw output ``raw``: squared for plain cells, each block's deviance in its first
+        slot."""
+        xf, weight, present = self._observed(x)
+        err = (raw - xf).pow(2) * weight
+        err[:, self._mask("starts", err)] = self._deviance(raw, xf, present)
         return err
 
     def units(self, x: Tensor) -> Tensor:
         """(B,) observed columns per row: plain cells, and a categorical column once."""
-        xf = torch.nan_to_num(x, nan=0.0)
-        plain = ((~torch.isnan(x)) * _like(self._plain, x)).sum(dim=1)
-        present = ((xf @ _like(self._groups, x)) > 0).sum(dim=1)
-        return (plain + present).clamp(min=1)
+        _, weight, present = self._observed(x)
+        return (weight.sum(dim=1) + present.sum(dim=1)).clamp(min=1)
 
-    def row_errors(self, decoded: Tensor, x: Tensor) -> Tensor:
+    def row_errors(self, raw: Tensor, x: Tensor) -> Tensor:
         """(B,) each row's mean error over its observed columns."""
-        return self.cell_errors(decoded, x).sum(dim=1) / self.units(x)
+        xf, weight, present = self._observed(x)
+        total = ((raw - xf).pow(2) * weight).sum(dim=1) \
+            + self._deviance(raw, xf, present).sum(dim=1)
+        return total / (weight.sum(dim=1) + present.sum(dim=1)).clamp(min=1)
 
     # ---------------------------------------------------------------- training
-    @property
-    def plain(self) -> Tensor:
-        """(D,) 1.0 where a column is a plain cell, 0.0 in the categorical blocks."""
-        return self._plain
-
     def logit_deviance(self, raw: Tensor, x: Tensor) -> Tensor:
-        """(B,) the blocks' summed deviance, from the raw output (logits in the blocks: a
-        log-softmax is exact and its gradient stable)."""
-        total = torch.zeros(raw.shape[0], dtype=raw.dtype, device=raw.device)
-        for start, stop in self.blocks:
-            log_p = torch.log_softmax(raw[:, start:stop - 1], dim=1)
-            total = total - 2.0 * (log_p * x[:, start:stop - 1]).sum(dim=1) \
-                + MAX_DEVIANCE * x[:, stop - 1]
-        return total
+        """(B,) the blocks' summed deviance for training (no floor: a confident mistake
+        keeps its gradient); ``x`` without missing cells."""
+        present = (x @ self._mask("groups", x)) > 0
+        return self._deviance(raw, x, present, floor=False).sum(dim=1)
 
     def row_losses(self, raw: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         """(B,) summed error and observed columns per row, from the raw output."""
-        observed = ~torch.isnan(x)
-        xf = torch.nan_to_num(x, nan=0.0)
-        plain = _like(self._plain, raw)
-        squared = ((raw - xf).pow(2) * (observed * plain)).sum(dim=1)
-        return squared + self.logit_deviance(raw, xf), self.units(x)
+        xf, weight, present = self._observed(x)
+        squared = ((raw - xf).pow(2) * weight).sum(dim=1)
+        units = (weight.sum(dim=1) + present.sum(dim=1)).clamp(min=1)
+        return squared + self._deviance(raw, xf, present, floor=False).sum(dim=1), units
 
     # ---------------------------------------------------------------- saving
     def to_dict(self) -> dict[str, Any]:
@@ -137,10 +149,6 @@ class CellLayout:
         if any(not 0 <= a < b - 1 < n for a, b in blocks):
             raise ValueError("categorical blocks do not fit the encoded columns")
         return cls(n, blocks)
-
-
-def _like(mask: Tensor, x: Tensor) -> Tensor:
-    return mask.to(device=x.device, dtype=x.dtype)
 
 
 __all__ = ["MAX_DEVIANCE", "P_FLOOR", "CellLayout"]

@@ -63,6 +63,10 @@ class MLPVAE(nn.Module):
         h = self.trunk(x)
         return self.mu_head(h), self.logvar_head(h).clamp(-30.0, 20.0)
 
+    def decode_raw(self, z: Tensor) -> Tensor:
+        """The decoder's output: logits in the categorical heads (and for Bernoulli)."""
+        return self.decoder(z)
+
     def decode(self, z: Tensor) -> Tensor:
         """Reconstruction in data space: the mean (Gaussian) or probabilities (Bernoulli)."""
         out = self.decoder(z)
