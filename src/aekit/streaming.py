@@ -88,6 +88,7 @@ def score_table(detector: Any, X: Any) -> pd.DataFrame:
     return out
 
 
+CHUNK_VALUES = CHUNK_ROWS * 20  # encoded values per chunk at most
 TOP_ROWS = 5  # highest-scored rows a streamed file keeps, to explain them
 
 
@@ -211,7 +212,11 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
                         ".csv/.tsv files. Convert the data or score it in memory.")
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be >= 1. Got {chunk_rows!r} instead.")
-    reader = TableReader(in_path, int(chunk_rows), encoding=encoding)
+    # a wide encoding (one-hot categories) gets chunks of fewer rows: memory follows
+    # the encoded values per chunk, not the rows
+    width = max(int(detector.input_spec_.n_features), 1)
+    chunk_rows = min(int(chunk_rows), max(4096, CHUNK_VALUES // width))
+    reader = TableReader(in_path, chunk_rows, encoding=encoding)
     extra = [labels] if labels is not None else []
     if labels is not None and labels not in reader.columns:
         raise DataError(f"{in_path}: no labels column {labels!r}; columns are "

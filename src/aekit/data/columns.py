@@ -293,9 +293,9 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
         missing = col.isna().to_numpy()
         if MISSING_LEVEL in column.levels:
             text = np.where(missing, MISSING_LEVEL, text)
-        index = {level: k for k, level in enumerate(column.levels)}
         other = len(column.levels)
-        codes = np.array([index.get(v, other) for v in text.tolist()], dtype=np.int64)
+        codes = pd.Index(column.levels).get_indexer(text)  # hashed, not a Python loop
+        codes[codes < 0] = other
         out = np.zeros((len(col), other + 1))
         out[np.arange(len(col)), codes] = 1.0
         if MISSING_LEVEL not in column.levels:

@@ -77,9 +77,16 @@ class CellLayout:
         return xf, weight, present
 
     def _log_normalisers(self, raw: Tensor) -> Tensor:
-        """(B, n_blocks) log of each block's softmax denominator."""
-        return torch.stack([torch.logsumexp(raw[:, start:stop - 1], dim=1)
-                            for start, stop in self.blocks], dim=1)
+        """(B, n_blocks) log of each block's softmax denominator, all blocks in one product.
+        The row's largest level logit is subtracted first (a shift changes nothing but
+        rounding); a block more than ~80 nats below it gets a denominator of at least
+        ``tiny``, so its levels score as the floor, not as NaN."""
+        levels = self._mask("levels", raw)
+        in_block = levels.sum(dim=1) > 0
+        shift = raw.detach().masked_fill(~in_block, -torch.inf).amax(dim=1, keepdim=True)
+        exps = (raw - shift).masked_fill(~in_block, -torch.inf).exp()
+        tiny = torch.finfo(raw.dtype).tiny
+        return shift + (exps @ levels).clamp(min=tiny).log()
 
     def _deviance(self, raw: Tensor, xf: Tensor, present: Tensor, *,
                   floor: bool = True) -> Tensor:
