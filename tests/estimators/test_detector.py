@@ -110,13 +110,17 @@ def _two_clusters(n, seed):
     return np.concatenate([rng.normal(-3, 0.3, size=(n // 2, 4)), rng.normal(3, 0.3, size=(n - n // 2, 4))])
 
 
-def test_density_view_is_a_third_equal_share_and_can_be_switched_off():
+def test_density_view_holds_two_thirds_of_the_weight_and_can_be_switched_off():
     X = _two_clusters(300, 0)  # 240 rows fit the members: all of them are the reference
     det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
     assert det.scorer_.reference.shape == (int(0.8 * 300), 4) and det.scorer_.n_neighbors == 10
     big = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(_two_clusters(600, 0))
     assert big.scorer_.reference.shape == (256, 4)  # a subsample, as IsolationForest's max_samples
-    np.testing.assert_allclose(det.scorer_.part_weights, [1 / 6] * 4 + [1 / 3])
+    # density 2/3; reconstruction and latent 1/6 each, split over the 2 members
+    np.testing.assert_allclose(det.scorer_.part_weights, [1 / 12] * 4 + [2 / 3])
+    images = np.random.default_rng(0).random((120, 8, 8))  # images keep three equal views
+    on_images = AnomalyDetector(n_estimators=2, max_epochs=1, random_state=0).fit(images)
+    np.testing.assert_allclose(on_images.scorer_.part_weights, [1 / 6] * 4 + [1 / 3])
     off = AnomalyDetector(n_estimators=2, max_epochs=3, n_neighbors=None, random_state=0).fit(X)
     assert off.scorer_.reference is None
     np.testing.assert_allclose(off.scorer_.part_weights, [1 / 4] * 4)

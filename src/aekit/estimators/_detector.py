@@ -99,7 +99,9 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         ``n_neighbors`` nearest rows of a reference set, a random subsample of at most 256
         training rows (the rows the members were fitted on, so never the calibration
         rows). It catches anomalies in sparse regions that an autoencoder still
-        reconstructs well. The three views get equal weight. ``None``: reconstruction and
+        reconstructs well. On tables it gets 2/3 of the score's weight and the two network
+        views 1/6 each; on images the three views get equal weight (BENCHMARKS.md
+        section 12). ``None``: reconstruction and
         latent distance only. Note that the reference rows are stored in the model (and in
         its ONNX export), as in any nearest-neighbour detector. Fitted on streamed
         Parquet rows (``ParquetRows``), the reference comes from the uniform sample of
