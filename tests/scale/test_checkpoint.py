@@ -84,3 +84,23 @@ def test_cli_resume_continues_a_killed_fit(tmp_path, X, monkeypatch):
     assert main([*common, "--checkpoint-every", "1", "--resume", "--out", str(tmp_path / "m")]) == 0
     assert not (tmp_path / "m.checkpoint").exists()  # removed once the model is saved
     _assert_same_weights(load(tmp_path / "ref"), load(tmp_path / "m"))
+
+
+def test_a_mixed_table_with_categorical_heads_and_gaps_resumes_bit_identically(tmp_path):
+    rng = np.random.default_rng(1)
+    table = pd.DataFrame({"size": rng.normal(10, 2, 300),
+                          "colour": rng.choice(["red", "green", "blue"], 300),
+                          "when": pd.date_range("2024-01-01", periods=300).strftime("%Y-%m-%d")})
+    table.loc[rng.random(300) < 0.1, "size"] = np.nan
+
+    def make():
+        return Autoencoder(2, hidden_dims=(8,), max_epochs=7, batch_size=32, random_state=0)
+
+    reference = make().fit(table)
+    assert reference.cell_layout_ is not None
+    with pytest.raises(Crash):
+        make().fit(table, checkpoint=CrashAfter(tmp_path / "ckpt", every=2))
+    resumed = make().fit(table, checkpoint=Checkpoint(tmp_path / "ckpt", every=2, resume=True))
+    _assert_same_weights(reference, resumed)
+    np.testing.assert_array_equal(resumed.reconstruction_error(table),
+                                  reference.reconstruction_error(table))
