@@ -131,7 +131,8 @@ class RunningMoments:
 
     def __init__(self, n_features: int) -> None:
         self.n_features = int(n_features)
-        self.count = 0
+        self.count = 0  # rows
+        self.observed = np.zeros(n_features)  # non-missing cells per feature
         self.mean = np.zeros(n_features)
         self._m2 = np.zeros(n_features)
         self.min = np.full(n_features, np.inf)
@@ -146,47 +147,68 @@ class RunningMoments:
             moments.update(X[start:start + BLOCK_ROWS])
         return moments
 
+    @property
+    def has_missing(self) -> bool:
+        """Whether some cell was missing (NaN); the statistics are of the observed ones."""
+        return bool((self.observed < self.count).any())
+
     def update(self, X: np.ndarray) -> None:
         n = X.shape[0]
         if n == 0:
             return
         X = np.asarray(X, dtype=np.float64)
-        mean = X.mean(axis=0)
-        m2 = ((X - mean) ** 2).sum(axis=0)
-        total = self.count + n
+        missing = np.isnan(X)
+        if missing.any():  # each feature's statistics over its observed cells
+            seen = (~missing).sum(axis=0).astype(np.float64)
+            mean = np.divide(np.nansum(X, axis=0), seen, out=np.zeros(X.shape[1]),
+                             where=seen > 0)
+            m2 = np.nansum((X - mean) ** 2, axis=0)
+            low = np.where(seen > 0, np.nanmin(np.where(missing, np.inf, X), axis=0), np.inf)
+            high = np.where(seen > 0, np.nanmax(np.where(missing, -np.inf, X), axis=0), -np.inf)
+        else:
+            seen = np.full(X.shape[1], float(n))
+            mean = X.mean(axis=0)
+            m2 = ((X - mean) ** 2).sum(axis=0)
+            low, high = X.min(axis=0), X.max(axis=0)
+        self._combine(seen, mean, m2, low, high)
+        self.count += n
+
+    def _combine(self, n: np.ndarray, mean: np.ndarray, m2: np.ndarray, low: np.ndarray,
+                 high: np.ndarray) -> None:
+        """Chan et al.'s parallel update, feature by feature (each has its own count)."""
+        total = self.observed + n
+        ratio = np.divide(n, total, out=np.zeros_like(total), where=total > 0)
         delta = mean - self.mean
-        self.mean = self.mean + delta * (n / total)
-        self._m2 = self._m2 + m2 + delta ** 2 * (self.count * n / total)
-        self.count = total
-        self.min = np.minimum(self.min, X.min(axis=0))
-        self.max = np.maximum(self.max, X.max(axis=0))
+        self.mean = self.mean + delta * ratio
+        self._m2 = self._m2 + m2 + delta ** 2 * np.divide(
+            self.observed * n, total, out=np.zeros_like(total), where=total > 0)
+        self.observed = total
+        self.min = np.minimum(self.min, low)
+        self.max = np.maximum(self.max, high)
 
     def merge(self, other: RunningMoments) -> None:
         """Add the rows ``other`` summarised (Chan et al.'s parallel update)."""
         if other.count == 0:
             return
-        total = self.count + other.count
-        delta = other.mean - self.mean
-        self.mean = self.mean + delta * (other.count / total)
-        self._m2 = self._m2 + other._m2 + delta ** 2 * (self.count * other.count / total)
-        self.count = total
-        self.min = np.minimum(self.min, other.min)
-        self.max = np.maximum(self.max, other.max)
+        self._combine(other.observed, other.mean, other._m2, other.min, other.max)
+        self.count += other.count
 
     def to_array(self) -> np.ndarray:
-        """``[count, mean, m2, min, max]`` as one float64 row (to send between processes)."""
-        return np.concatenate([[float(self.count)], self.mean, self._m2, self.min, self.max])
+        """``[count, mean, m2, min, max, observed]`` as one float64 row (to send between
+        processes)."""
+        return np.concatenate([[float(self.count)], self.mean, self._m2, self.min, self.max,
+                               self.observed])
 
     @classmethod
     def from_array(cls, row: np.ndarray) -> RunningMoments:
-        d = (len(row) - 1) // 4
+        d = (len(row) - 1) // 5
         moments = cls(d)
         moments.count = int(row[0])
-        moments.mean, moments._m2, moments.min, moments.max = (
-            row[1 + k * d:1 + (k + 1) * d].copy() for k in range(4))
+        moments.mean, moments._m2, moments.min, moments.max, moments.observed = (
+            row[1 + k * d:1 + (k + 1) * d].copy() for k in range(5))
         return moments
 
     @property
     def variance(self) -> np.ndarray:
         """Population variance (ddof=0), as StandardScaler uses."""
-        return self._m2 / max(self.count, 1)
+        return self._m2 / np.maximum(self.observed, 1)

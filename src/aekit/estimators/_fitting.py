@@ -178,8 +178,8 @@ def _streamed(rows: ParquetRows, scaling: Callable[[InputSpec], str], hold_out: 
               seed: int, clip: float | None, X_val: Any, estimator_name: str, progress: bool,
               column_roles: dict[str, str] | None) -> TrainingData:
     spec = InputSpec.from_columns(rows.columns)
-    if rows.to_rows is not None:  # rows another contract encodes (a detector's members)
-        spec = InputSpec(rows.n_features)
+    if rows.to_rows is not None:  # rows another contract encodes (a detector's members):
+        spec = InputSpec(rows.n_features, allow_missing=True)  # it checked their cells
     else:
         # roles and categories are learned from the files' first rows
         head = rows.head_frame()
@@ -198,9 +198,9 @@ def _streamed(rows: ParquetRows, scaling: Callable[[InputSpec], str], hold_out: 
     found = distributed.gather_scan(scan(
         rows, hold_out=mask, sample_fraction=keep_fraction(1.0, n, d), sample_seed=seed,
         progress=progress, pieces=distributed.my_pieces(len(rows.pieces))))
-    if np.isnan(found.moments.mean).any():  # a table whose contract has roles
-        raise DataError(f"{rows.path}: holds missing numbers; streamed training needs complete "
-                        "numeric columns for now. Fit in memory (--no-stream), or impute them.")
+    # missing numbers (a table whose contract has roles, or a detector's encoded rows):
+    # the statistics are of the observed cells, and training leaves the missing ones out
+    missing = found.moments.has_missing
     spec = spec.with_scaling(scaling(spec), moments=found.moments, sample=found.sample,
                              clip=clip)
     if spec.columns is None and spec.feature_names is not None:
@@ -220,7 +220,7 @@ def _streamed(rows: ParquetRows, scaling: Callable[[InputSpec], str], hold_out: 
     n_train = found.n_rows if keep_out else n
     sample = spec.encode(found.sample)
     return TrainingData(spec, train.map(spec.encode), held, sample, bounds, sample,
-                        int(found.moments.count), n_train)
+                        int(found.moments.count), n_train, missing)
 
 
 __all__ = ["HoldOutRule", "TrainingData", "draw_seeds", "prepare_training"]
