@@ -12,7 +12,7 @@ MODELS = ("ae", "linear", "dae", "vae")
 # Ensemble member kinds of an AnomalyDetector (its ``model`` parameter).
 DETECTOR_MODELS = ("ae", "vae")
 THRESHOLDS = ("mean_std", "quantile", "mad", "pot", "gap")
-SCORINGS = ("combined", "reconstruction", "latent", "elbo")
+SCORINGS = ("auto", "combined", "reconstruction", "latent", "elbo")
 SCALINGS = ("standard", "minmax", "robust", "none")
 NOISES = ("gaussian", "masking", "salt_pepper")
 ARCHITECTURES = ("auto", "mlp", "conv")

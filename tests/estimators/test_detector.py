@@ -118,9 +118,13 @@ def test_density_view_holds_two_thirds_of_the_weight_and_can_be_switched_off():
     assert big.scorer_.reference.shape == (256, 4)  # a subsample, as IsolationForest's max_samples
     # density 2/3; reconstruction and latent 1/6 each, split over the 2 members
     np.testing.assert_allclose(det.scorer_.part_weights, [1 / 12] * 4 + [2 / 3])
-    images = np.random.default_rng(0).random((120, 8, 8))  # images keep three equal views
-    on_images = AnomalyDetector(n_estimators=2, max_epochs=1, random_state=0).fit(images)
-    np.testing.assert_allclose(on_images.scorer_.part_weights, [1 / 6] * 4 + [1 / 3])
+    images = np.random.default_rng(0).random((120, 8, 8))
+    # images score by reconstruction by default; asked for "combined", three equal views
+    by_default = AnomalyDetector(n_estimators=2, max_epochs=1, random_state=0).fit(images)
+    assert by_default.scorer_.views == ("reconstruction",)
+    combined = AnomalyDetector(n_estimators=2, max_epochs=1, scoring="combined",
+                               random_state=0).fit(images)
+    np.testing.assert_allclose(combined.scorer_.part_weights, [1 / 6] * 4 + [1 / 3])
     off = AnomalyDetector(n_estimators=2, max_epochs=3, n_neighbors=None, random_state=0).fit(X)
     assert off.scorer_.reference is None
     np.testing.assert_allclose(off.scorer_.part_weights, [1 / 4] * 4)

@@ -87,8 +87,10 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         BENCHMARKS.md section 9; raise it when anomalies are rare and every flag costs).
     q : float, default=1e-3
         Risk level for "pot".
-    scoring : {"combined", "reconstruction", "latent", "elbo"}, default="combined"
-        "reconstruction": each member's RMSE (how far a row is off the learned manifold);
+    scoring : {"auto", "combined", "reconstruction", "latent", "elbo"}, default="auto"
+        "auto": "combined" for tables, "reconstruction" for images (on one-class MNIST the
+        latent and pixel-space density views lower the ranking, for both halves of the
+        digits; BENCHMARKS.md section 12). "reconstruction": each member's RMSE (how far a row is off the learned manifold);
         "latent": the Mahalanobis distance of its code from the calibration codes (how
         unusual its position on the manifold is, Hotelling's T^2); "combined": both, each
         normalised, averaged, plus (unless ``n_neighbors=None``) a local-density part;
@@ -177,7 +179,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
     }
 
     def __init__(self, *, model="ae", n_estimators=3, latent_dim="auto", hidden_dims="auto",
-                 threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="combined",
+                 threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="auto",
                  n_neighbors=10, calibration_fraction=0.2, scaling="auto", clip=20.0,
                  max_epochs=20, batch_size="auto", lr=3e-3, patience=10, random_state=None,
                  verbose=0, device="auto", column_roles=None):
@@ -297,7 +299,10 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         layout = CellLayout(spec.n_features, blocks) if blocks else None
         for m in members:
             m.fit(train, X_val=held, allow_missing=data.missing, cell_layout=layout)
-        views = scoring_views(self.scoring, density=self.n_neighbors is not None)
+        scoring = self.scoring
+        if scoring == "auto":
+            scoring = "reconstruction" if spec.is_images else "combined"
+        views = scoring_views(scoring, density=self.n_neighbors is not None)
         self.scorer_, self.calibration_scores_ = Scorer.fit(
             members, views, data.calibration_rows, reference_pool=data.sample,
             n_neighbors=self.n_neighbors, seed=seeds[0], image_shape=spec.image_shape)
