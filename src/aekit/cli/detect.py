@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
         subparsers, "detect", help="fit a detector on DATA and flag its anomalies",
         description="Fit an autoencoder anomaly detector on DATA and write, for every row in "
                     "the input's order, its anomaly score, a 0/1 flag and, for flagged rows, "
-                    "the three features contributing most to its error. With --labels, the "
+                    "the three features contributing most to its score. With --labels, the "
                     "labels column is excluded from the features and metrics are printed. "
                     "Options not given take the library's defaults (help(aekit.AnomalyDetector)).",
         example="aekit detect transactions.csv --labels is_fraud --threshold pot --out scores.csv")

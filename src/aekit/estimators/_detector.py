@@ -369,13 +369,16 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         value for categories). ``scores``: ``X``'s anomaly scores, if computed already."""
         self._check_is_fitted()
         spec = self.input_spec_
-        rows = spec.rows(X, estimator_name=type(self).__name__)
+        frame = as_frame(X)
         if scores is None:
-            scores = self.scorer_.score(spec.encode(rows))
+            scores = self.scorer_.score(spec.encode(spec.rows(
+                X, estimator_name=type(self).__name__)))
         scores = np.asarray(scores, dtype=np.float64)
         order = np.argsort(-scores, kind="stable")[:n]
-        values = spec.display_values(rows[order])
-        frame = as_frame(X)
+        # only the explained rows are read again (the caller may have scored them already)
+        top = frame.iloc[order] if frame is not None else np.asarray(X)[order]
+        rows = spec.rows(top, estimator_name=type(self).__name__)
+        values = spec.display_values(rows)
         if frame is not None:  # dates and unseen categories as the input wrote them
             names = spec.feature_groups()[0]
             given = frame.set_axis([str(c) for c in frame.columns], axis=1)[names] \
@@ -383,7 +386,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
             dates = np.array([c.role == "datetime" for c in spec.columns or ()
                               if c.is_feature] or [False] * values.shape[1])
             values = np.where(np.isin(values, ["", "(unseen)"]) | dates[None, :], given, values)
-        return self.explain_rows(rows[order], scores[order], order, n_features=n_features,
+        return self.explain_rows(rows, scores[order], order, n_features=n_features,
                                  values=values)
 
     def explain_rows(self, rows: np.ndarray, scores: np.ndarray, positions: np.ndarray, *,
