@@ -134,3 +134,13 @@ def test_detect_prints_the_rule_and_the_top_rows_with_their_values(tmp_path, cap
     assert "by the rule score > median + 2 x robust std" in printed
     assert "top 5 rows" in printed
     assert "row 5, score" in printed and "b = 25 (typical" in printed
+
+
+def test_explain_with_scores_already_computed_gives_the_same_lines(thyroid):
+    frame, det = thyroid
+    X = frame.iloc[2000:2400]
+    scores = det.anomaly_score(X)
+    pd.testing.assert_frame_equal(det.explain(X, scores=scores), det.explain(X))
+    array = X.to_numpy()  # an array in: positions and values from the array
+    pd.testing.assert_frame_equal(det.explain(array, scores=scores), det.explain(array))
+    assert det.explain(array)["row"].tolist()[::3] == list(np.argsort(-scores, kind="stable")[:5])
