@@ -51,3 +51,34 @@ def test_saved_image_detector_scores_identically(detector, tmp_path):
 def test_standard_scaling_of_images_is_refused_with_the_fix():
     with pytest.raises(ParameterError, match="for images use scaling='auto'"):
         AnomalyDetector(scaling="standard", n_estimators=1, max_epochs=1).fit(squares(30, 0))
+
+
+def test_reconstruction_view_scores_the_smoothed_residual_and_error_map_adds_up_to_it(detector):
+    from scipy.ndimage import gaussian_filter
+
+    X = squares(6, 5)
+    scorer, xs = detector.scorer_, detector.scaled(X)
+    sigma = 8 / 28
+    assert scorer.smoothing == pytest.approx(sigma)
+    assert [m.latent_dim for m in detector.estimators_] == [16, 16]
+    rmse = []
+    for m in detector.estimators_:
+        residual = (m.reconstruct(xs) - xs).reshape(6, 8, 8)
+        smoothed = gaussian_filter(residual, sigma=(0, sigma, sigma), mode="constant", truncate=2.0)
+        rmse.append(np.sqrt((smoothed ** 2).mean(axis=(1, 2))))
+    np.testing.assert_allclose(scorer.parts(xs), np.array(rmse), rtol=1e-4)
+    np.testing.assert_allclose(detector.error_map(X).mean(axis=(1, 2)),
+                               np.mean(np.array(rmse) ** 2, axis=0), rtol=1e-4)
+
+
+def test_a_model_saved_before_residual_smoothing_scores_as_it_did(detector):
+    from aekit.estimators._scorer import Scorer
+
+    state = detector.scorer_.state()
+    del state["smoothing"]
+    old = Scorer.from_state(state, detector.estimators_, detector.scorer_.tensors())
+    assert old.smoother is None
+    xs = detector.scaled(squares(3, 6))
+    raw = np.sqrt(np.stack([((m.reconstruct(xs) - xs) ** 2).mean(axis=1)
+                            for m in detector.estimators_]))
+    np.testing.assert_allclose(old.parts(xs), raw, rtol=1e-4)

@@ -80,3 +80,14 @@ def test_numeric_columns_with_missing_cells_export_and_score_as_aekit_does(tmp_p
                                ae.reconstruction_error(new), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(_run(tmp_path / "enc.onnx", "x", x), ae.transform(new),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_image_detector_score_graph_smooths_residuals_as_aekit_does(tmp_path):
+    rng = np.random.default_rng(3)
+    images = rng.random((120, 1, 12, 12)).astype(np.float32)
+    det = AnomalyDetector(max_epochs=2, random_state=0).fit(images)
+    assert det.scorer_.smoother is not None
+    to_onnx(det, tmp_path / "det.onnx")
+    x = rng.random((40, 144)).astype(np.float32)
+    np.testing.assert_allclose(_run(tmp_path / "det.onnx", "x", x), det.anomaly_score(x),
+                               rtol=1e-5, atol=1e-5)

@@ -41,8 +41,17 @@ from aekit.training.history import History
 DEFAULT_MAD_K = 2.0  # the default rule's width (see the k parameter)
 
 
-def member_latent_dims(n_features: int, n_estimators: int) -> list[int]:
-    """Bottleneck widths spread from ~n/8 to ~n/2 features (at least 1, at most 32)."""
+# Images: every member's bottleneck, chosen on half of the one-class MNIST digits and
+# checked on the other half (BENCHMARKS.md section 13). Wider codes let the conv members
+# memorise the few training images, and they never improve on their PCA start.
+IMAGE_LATENT_DIM = 16
+
+
+def member_latent_dims(n_features: int, n_estimators: int, images: bool = False) -> list[int]:
+    """Bottleneck widths: for tables spread from ~n/8 to ~n/2 features (at least 1, at most
+    32); for images ``IMAGE_LATENT_DIM`` for every member."""
+    if images:
+        return [min(IMAGE_LATENT_DIM, n_features)] * n_estimators
     fractions = np.linspace(0.125, 0.5, n_estimators) if n_estimators > 1 else np.array([0.25])
     return [int(np.clip(round(n_features * f), 1, 32)) for f in fractions]
 
@@ -71,7 +80,9 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         members give slightly steadier scores at proportionally more fit time; 3 keeps
         fitting quick (BENCHMARKS.md section 2).
     latent_dim : int or "auto", default="auto"
-        "auto" spreads widths from about n_features/8 to n_features/2 across members.
+        "auto": for tables, widths spread from about n_features/8 to n_features/2 across
+        members (at most 32); for images, 16 for every member (on one-class MNIST wider
+        codes stay at their PCA start and rank worse; BENCHMARKS.md section 13).
     hidden_dims : sequence of int or "auto", default="auto"
         "auto": one hidden layer of width clip(2 * n_features, 16, 64).
     threshold : {"mean_std", "quantile", "mad", "pot", "gap"}, default="mad"
@@ -211,9 +222,9 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ building blocks
-    def _members(self, n_features: int, seeds: list[int], n_rows: int) -> list:
+    def _members(self, n_features: int, seeds: list[int], n_rows: int, images: bool) -> list:
         if self.latent_dim == "auto":
-            latents = member_latent_dims(n_features, self.n_estimators)
+            latents = member_latent_dims(n_features, self.n_estimators, images)
         else:
             latents = [int(self.latent_dim)] * self.n_estimators
         hidden = (int(np.clip(2 * n_features, 16, 64)),) if self.hidden_dims == "auto" \
@@ -293,7 +304,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         n_member_rows = data.n_train
         if data.held_out is None:  # members hold out their own validation rows
             n_member_rows -= HoldOutRule(0.1).in_memory(data.n_train)
-        members = self._members(spec.n_features, seeds, n_member_rows)
+        members = self._members(spec.n_features, seeds, n_member_rows, spec.is_images)
         train, held = data.as_input(data.train), data.as_input(data.held_out)
         blocks = spec.categorical_blocks()  # members see encoded rows: name their heads
         layout = CellLayout(spec.n_features, blocks) if blocks else None
@@ -419,9 +430,15 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
 
         Same shape as ``X`` for images, (n_samples, n_features) for tables; in the scaled
         space. Bright regions are where an image departs from what the models learned.
+        For images it is the error the score adds up: of the residual smoothed by a small
+        Gaussian (:mod:`aekit.nn.smoothing`).
         """
         Xs = self.scaled(X)
-        rows = np.mean([m.error_map(Xs) for m in self.estimators_], axis=0)
+        scorer = self.scorer_
+        if scorer.smoother is None:
+            rows = np.mean([m.error_map(Xs) for m in self.estimators_], axis=0)
+        else:
+            rows = scorer.view_error_map(Xs)
         return self.input_spec_.shaped_like(rows, X)
 
     # ------------------------------------------------------------------ persistence

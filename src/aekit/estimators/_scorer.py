@@ -9,7 +9,9 @@ as :meth:`aekit.data.schema.InputSpec.encode` gives them.
 The score has up to three views, each normalised on held-out calibration rows:
 
 - *reconstruction* (or *elbo* for a VAE ensemble): how far a row is off what each member
-  learned, its root mean squared reconstruction error (its negative ELBO);
+  learned, its root mean squared reconstruction error (its negative ELBO); for images,
+  of the residual smoothed by a small Gaussian (:mod:`aekit.nn.smoothing`), so strokes
+  drawn a pixel off count less than strokes missing;
 - *latent*: how unusual its position on it is, the Mahalanobis distance of each member's
   code from the calibration codes (Hotelling's T^2 next to the Q statistic);
 - *density*: how sparse its neighbourhood is, the mean distance to its ``k`` nearest
@@ -40,6 +42,7 @@ from torch import Tensor, nn
 from aekit import _threads
 from aekit.anomaly.attribution import error_shares
 from aekit.estimators._base import MIN_INFERENCE_ROWS, at_least_rows
+from aekit.nn.smoothing import SmoothImages, residual_sigma
 from aekit.training.missing import filled
 
 VIEWS = ("reconstruction", "elbo", "latent", "density")
@@ -95,6 +98,9 @@ class Scorer:
     n_neighbors : int or None
     image_shape : tuple of int or None
         Members are convolutional and take images of this shape.
+    smoothing : float
+        Width in pixels of the Gaussian that smooths image residuals in the reconstruction
+        view; 0 (tables, and models saved before it existed): none.
     """
 
     members: list
@@ -106,6 +112,29 @@ class Scorer:
     reference: np.ndarray | None = None
     n_neighbors: int | None = None
     image_shape: tuple[int, ...] | None = None
+    smoothing: float = 0.0
+
+    @property
+    def smoother(self) -> SmoothImages | None:
+        """The residual smoothing of the reconstruction view, or None."""
+        if self.image_shape is None or self.smoothing <= 0:
+            return None
+        if getattr(self, "_smoother", None) is None:
+            self._smoother = SmoothImages(self.image_shape, self.smoothing)
+        return self._smoother
+
+    def view_errors(self, member: Any, recon: Tensor, x: Tensor) -> Tensor:
+        """Each row's error in the reconstruction view: the member's mean cell error, or for
+        images the mean squared smoothed residual."""
+        if self.smoother is None:
+            return member.row_errors_scaled(recon, x)
+        return self.smoother(recon - x).pow(2).mean(dim=1)
+
+    def view_cell_errors(self, member: Any, recon: Tensor, x: Tensor) -> Tensor:
+        """Each cell's error in the reconstruction view (see :meth:`view_errors`)."""
+        if self.smoother is None:
+            return member.cell_errors_scaled(recon, x)
+        return self.smoother(recon - x).pow(2)
 
     # ---------------------------------------------------------------- fitting
     @classmethod
@@ -116,7 +145,8 @@ class Scorer:
         and the calibration rows' scores. The density reference is a seeded subsample of
         ``reference_pool`` (rows the members did fit)."""
         scorer = cls(members, tuple(views), np.zeros(0), np.ones(0), np.zeros(0), [],
-                     image_shape=image_shape)
+                     image_shape=image_shape,
+                     smoothing=0.0 if image_shape is None else residual_sigma(image_shape))
         if "density" in views:
             bound = max(MAX_REFERENCE_VALUES // max(reference_pool.shape[1], 1), 2)
             n_ref = min(len(reference_pool), MAX_REFERENCE_ROWS, bound)
@@ -188,6 +218,20 @@ class Scorer:
         """(n_members, n): each member's mean squared reconstruction error."""
         return self._network_parts(xs, views=("mse",))["mse"]
 
+    def view_error_map(self, xs: np.ndarray) -> np.ndarray:
+        """(n, D): each cell's error in the reconstruction view, the mean over members."""
+        x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
+        total = np.zeros(xs.shape)
+        with torch.inference_mode():
+            for m in self.members:
+                step = self._step(m, False)
+                with self._member_threads(m, len(xs), False):
+                    for i in range(0, len(xs), step):
+                        chunk = x[i:i + step]
+                        recon = at_least_rows(m.reconstruct_raw_scaled, filled(chunk))
+                        total[i:i + step] += self.view_cell_errors(m, recon, chunk).double().numpy()
+        return total / len(self.members)
+
     def attribution(self, xs: np.ndarray, *, single_thread: bool = False) -> np.ndarray:
         """Each feature's share of each row's score, shape (n, n_features); rows sum to 1.
 
@@ -206,7 +250,7 @@ class Scorer:
         n_members = len(self.members)
         for k, m in enumerate(self.members):
             with self._member_threads(m, len(xs), single_thread):
-                terms = _member_terms(m, seen, xs, self.latent_stats[k] if "latent" in network
+                terms = _member_terms(self, m, seen, xs, self.latent_stats[k] if "latent" in network
                                       else None, self._step(m, single_thread))
             for v, view in enumerate(network):
                 total += factor[v * n_members + k] * terms["latent" if view == "latent"
@@ -280,6 +324,7 @@ class Scorer:
             return out
         x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
         mse = np.empty((len(members), n_rows))
+        view_mse = mse if self.smoother is None else np.empty((len(members), n_rows))
         distances = np.empty((len(members), n_rows))
         with torch.inference_mode():
             for k, m in enumerate(members):
@@ -293,6 +338,9 @@ class Scorer:
                         if errors:
                             recon = at_least_rows(m.decode_raw_scaled, z)
                             mse[k, i:i + step] = m.row_errors_scaled(recon, chunk).double().numpy()
+                            if view_mse is not mse:
+                                view_mse[k, i:i + step] = \
+                                    self.view_errors(m, recon, chunk).double().numpy()
                         if latent:
                             codes[i:i + step] = z.flatten(1).double().numpy()
                 if latent:
@@ -303,7 +351,7 @@ class Scorer:
         if "reconstruction" in views:
             # RMSE rather than MSE: a sum of squares has a long right tail, its square root
             # is close to Gaussian, which the mean + k*std and MAD thresholds assume
-            out["reconstruction"] = np.sqrt(mse)
+            out["reconstruction"] = np.sqrt(view_mse)
         if latent:
             out["latent"] = distances
         return out
@@ -350,7 +398,8 @@ class Scorer:
                 "scale": self.scale.tolist(), "part_weights": self.part_weights.tolist(),
                 "latent_stats": [[m.tolist(), p.tolist()] for m, p in self.latent_stats],
                 "n_neighbors": self.n_neighbors,
-                "image_shape": None if self.image_shape is None else list(self.image_shape)}
+                "image_shape": None if self.image_shape is None else list(self.image_shape),
+                "smoothing": self.smoothing}
 
     def tensors(self) -> dict[str, Tensor]:
         return {} if self.reference is None else {"reference": torch.from_numpy(self.reference)}
@@ -367,7 +416,8 @@ class Scorer:
                      [(as_array(m), as_array(p)) for m, p in state["latent_stats"]],
                      n_neighbors=state.get("n_neighbors"),
                      image_shape=(None if state.get("image_shape") is None
-                                  else tuple(int(v) for v in state["image_shape"])))
+                                  else tuple(int(v) for v in state["image_shape"])),
+                     smoothing=float(state.get("smoothing", 0.0)))
         if "density" in views:
             scorer.reference = np.ascontiguousarray(tensors["reference"].numpy(), dtype=np.float64)
         n_parts = len(scorer._weights())
@@ -376,7 +426,7 @@ class Scorer:
         return scorer
 
 
-def _member_terms(member: Any, seen: np.ndarray, xs: np.ndarray,
+def _member_terms(scorer: Scorer, member: Any, seen: np.ndarray, xs: np.ndarray,
                   latent_stats: tuple[np.ndarray, np.ndarray] | None,
                   step: int) -> dict[str, np.ndarray]:
     """One member's per-feature terms, (n, D) each: ``error``, its reconstruction part
@@ -393,9 +443,9 @@ def _member_terms(member: Any, seen: np.ndarray, xs: np.ndarray,
         x = torch.from_numpy(np.ascontiguousarray(seen[rows], dtype=np.float32))
         with torch.inference_mode():
             recon = at_least_rows(member.reconstruct_raw_scaled, x).double()
-            cells = member.cell_errors_scaled(recon, torch.from_numpy(xs[rows])).numpy()
+            cells = scorer.view_cell_errors(member, recon, torch.from_numpy(xs[rows])).numpy()
+            rmse = np.sqrt(scorer.view_errors(member, recon, torch.from_numpy(xs[rows])).numpy())
         cells = np.where(np.isnan(cells), 0.0, cells)
-        rmse = np.sqrt(member.row_errors_scaled(recon, torch.from_numpy(xs[rows])).numpy())
         error[rows] = rmse[:, None] * error_shares(cells)
         if latent is not None:
             m = x.shape[0]  # padded like every forward pass, so no row depends on the others
@@ -428,6 +478,7 @@ class _TorchScore(nn.Module):
         self.register_buffer("center", torch.as_tensor(scorer.center, dtype=torch.float64))
         self.register_buffer("spread", torch.as_tensor(scorer.scale, dtype=torch.float64))
         self.register_buffer("weights", torch.as_tensor(scorer.part_weights, dtype=torch.float64))
+        self.smoother = scorer.smoother  # images: the residual smoothing of the score
 
     def forward(self, xs: Tensor) -> Tensor:  # (B, D) float64 -> (B,) float64
         observed = ~torch.isnan(xs)  # a missing cell: the centre in, no error out
@@ -436,7 +487,10 @@ class _TorchScore(nn.Module):
         n_observed = observed.sum(dim=1).clamp(min=1).float()
         parts = []
         codes = [m.encode_scaled(x) for m in self._members]
-        if "reconstruction" in self.views:
+        if "reconstruction" in self.views and self.smoother is not None:
+            parts += [self.smoother(m.decode_scaled(z) - x).pow(2).mean(dim=1).double().sqrt()
+                      for m, z in zip(self._members, codes, strict=True)]
+        elif "reconstruction" in self.views:
             parts += [(((m.decode_scaled(z) - x).pow(2) * observed).sum(dim=1) / n_observed)
                       .double().sqrt() for m, z in zip(self._members, codes, strict=True)]
         if "latent" in self.views:
