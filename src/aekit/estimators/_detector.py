@@ -143,7 +143,9 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
 
     Images (N, H, W) or (N, C, H, W), uint8 or floats in [0, 1], work too: the members
     are convolutional autoencoders, scores are per image, and :meth:`error_map` shows
-    which pixels are badly reconstructed.
+    which pixels are badly reconstructed. An image's reconstruction error is taken after
+    smoothing its residual with a Gaussian one pixel wide at 28 x 28 (scaled with the
+    image), so a stroke drawn a pixel off counts less than a stroke missing.
 
     Attributes
     ----------
