@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import aekit
 from aekit import AnomalyDetector
@@ -111,11 +112,13 @@ def _two_clusters(n, seed):
 
 
 def test_density_view_holds_two_thirds_of_the_weight_and_can_be_switched_off():
-    X = _two_clusters(300, 0)  # 240 rows fit the members: all of them are the reference
+    X = _two_clusters(300, 0)  # 240 rows fit the members: eight bags of 64 of them
     det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
-    assert det.scorer_.reference.shape == (int(0.8 * 300), 4) and det.scorer_.n_neighbors == 10
-    big = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(_two_clusters(600, 0))
-    assert big.scorer_.reference.shape == (256, 4)  # a subsample, as IsolationForest's max_samples
+    assert det.scorer_.reference.shape == (8 * 64, 4) and det.scorer_.n_bags == 8
+    assert det.scorer_.n_neighbors == 3
+    tiny = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(_two_clusters(60, 0))
+    # 60 rows, too few to hold out calibration rows: one bag holds all of them
+    assert tiny.scorer_.n_bags == 1 and len(tiny.scorer_.reference) == 60
     # density 2/3; reconstruction and latent 1/6 each, split over the 2 members
     np.testing.assert_allclose(det.scorer_.part_weights, [1 / 12] * 4 + [2 / 3])
     images = np.random.default_rng(0).random((120, 8, 8))
@@ -160,3 +163,34 @@ def test_in_sample_calibration_also_holds_the_density_reference():
                           random_state=0).fit(X)
     assert len(det.scorer_.reference) == 40
     np.testing.assert_array_equal(det.calibration_scores_, det.anomaly_score(X))
+
+
+def test_density_view_is_the_mean_over_bags_of_the_mean_distance_to_the_nearest_rows():
+    from sklearn.neighbors import NearestNeighbors
+
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(_two_clusters(400, 0))
+    scorer = det.scorer_
+    xs = det.scaled(_two_clusters(50, 1))
+    bags = scorer.reference.reshape(scorer.n_bags, -1, 4)
+    assert len({bag.tobytes() for bag in bags}) == scorer.n_bags  # different subsamples
+    expected = np.mean([NearestNeighbors(n_neighbors=3).fit(bag).kneighbors(xs)[0].mean(axis=1)
+                        for bag in bags], axis=0)
+    np.testing.assert_allclose(scorer.parts(xs)[-1], expected, rtol=1e-9)
+    # the density attribution still adds up to the density part
+    np.testing.assert_allclose(scorer._density_terms(xs).sum(axis=1), expected, rtol=1e-9)
+
+
+def test_a_model_saved_before_bags_keeps_its_single_256_row_reference():
+    from aekit.estimators._scorer import Scorer
+
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(_two_clusters(400, 0))
+    state = det.scorer_.state()
+    del state["n_bags"]
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(256, 4))
+    state["n_neighbors"] = 10
+    old = Scorer.from_state(state, det.estimators_, {"reference": torch.from_numpy(reference)})
+    xs = det.scaled(_two_clusters(20, 2))
+    d = np.sqrt(((xs[:, None, :] - reference[None]) ** 2).sum(axis=2))
+    np.testing.assert_allclose(old._density(xs), np.sort(d, axis=1)[:, :10].mean(axis=1),
+                               rtol=1e-9)

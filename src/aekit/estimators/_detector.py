@@ -106,19 +106,21 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         unusual its position on the manifold is, Hotelling's T^2); "combined": both, each
         normalised, averaged, plus (unless ``n_neighbors=None``) a local-density part;
         "elbo" (VAE only): negative ELBO at the posterior mean. All deterministic.
-    n_neighbors : int or None, default=10
+    n_neighbors : int or None, default=3
         With ``scoring="combined"``: a third view next to reconstruction and latent
-        distance, the mean distance (in the scaled input space) from a row to its
-        ``n_neighbors`` nearest rows of a reference set, a random subsample of at most 256
-        training rows (the rows the members were fitted on, so never the calibration
-        rows). It catches anomalies in sparse regions that an autoencoder still
-        reconstructs well. On tables it gets 2/3 of the score's weight and the two network
-        views 1/6 each; on images the three views get equal weight (BENCHMARKS.md
-        section 12). ``None``: reconstruction and
-        latent distance only. Note that the reference rows are stored in the model (and in
-        its ONNX export), as in any nearest-neighbour detector. Fitted on streamed
-        Parquet rows (``ParquetRows``), the reference comes from the uniform sample of
-        training rows that the statistics pass keeps.
+        distance. Eight bags, each a random subsample of 64 training rows (the rows the
+        members were fitted on, so never the calibration rows), are stored; the view is a
+        row's mean distance (in the scaled input space) to its ``n_neighbors`` nearest rows
+        of each bag, averaged over the bags. It catches anomalies in sparse regions that an
+        autoencoder still reconstructs well. Small bags, as IsolationForest's subsamples,
+        keep clustered anomalies from masking each other, and the average over bags
+        steadies the view (BENCHMARKS.md section 14). With 64 training rows or fewer, one
+        bag holds them all. On tables the view gets 2/3 of the score's weight and the two
+        network views 1/6 each; on images the three views get equal weight (BENCHMARKS.md
+        section 12). ``None``: reconstruction and latent distance only. Note that the
+        reference rows are stored in the model (and in its ONNX export), as in any
+        nearest-neighbour detector. Fitted on streamed Parquet rows (``ParquetRows``), the
+        bags come from the uniform sample of training rows that the statistics pass keeps.
     calibration_fraction : float in [0, 0.5], default=0.2
         Share of the training rows held out from fitting the members: they choose the
         early-stopping epoch, normalise member scores and fit the threshold, so the
@@ -193,7 +195,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
 
     def __init__(self, *, model="ae", n_estimators=3, latent_dim="auto", hidden_dims="auto",
                  threshold="mad", contamination=0.1, k=None, q=1e-3, scoring="auto",
-                 n_neighbors=10, calibration_fraction=0.2, scaling="auto", clip=20.0,
+                 n_neighbors=3, calibration_fraction=0.2, scaling="auto", clip=20.0,
                  max_epochs=20, batch_size="auto", lr=3e-3, patience=10, random_state=None,
                  verbose=0, device="auto", column_roles=None):
         self.model = model

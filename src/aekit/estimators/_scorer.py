@@ -14,8 +14,9 @@ The score has up to three views, each normalised on held-out calibration rows:
   drawn a pixel off count less than strokes missing;
 - *latent*: how unusual its position on it is, the Mahalanobis distance of each member's
   code from the calibration codes (Hotelling's T^2 next to the Q statistic);
-- *density*: how sparse its neighbourhood is, the mean distance to its ``k`` nearest
-  reference rows (a small random subsample of the training rows).
+- *density*: how sparse its neighbourhood is, the mean distance to its ``k`` nearest rows
+  in each of ``REFERENCE_BAGS`` small random subsamples of the training rows (bags),
+  averaged over the bags.
 
 Each part ``p`` becomes ``(p - median) / IQR`` over the calibration rows. For tables the
 density view gets weight ``DENSITY_WEIGHT`` (2/3) and the network views share the rest
@@ -46,11 +47,12 @@ from aekit.nn.smoothing import SmoothImages, residual_sigma
 from aekit.training.missing import filled
 
 VIEWS = ("reconstruction", "elbo", "latent", "density")
-# Reference rows for the density view: small on purpose, as IsolationForest's
-# max_samples=256 (Liu et al. 2008): clustered anomalies mask each other less in a small
-# subsample (BENCHMARKS.md section 2).
-MAX_REFERENCE_ROWS = 256
-MAX_REFERENCE_VALUES = 2**22  # and at most this many values (32 MiB as float64)
+# Reference rows for the density view: small bags on purpose, as IsolationForest's
+# subsamples (Liu et al. 2008): clustered anomalies mask each other less in a small
+# subsample, and averaging over several bags steadies the view (BENCHMARKS.md section 14).
+REFERENCE_BAGS = 8
+BAG_ROWS = 64
+MAX_REFERENCE_VALUES = 2**22  # and at most this many values in all bags (32 MiB as float64)
 # The density view's share of the score, chosen by leave-datasets-out validation on the
 # ADBench sets (BENCHMARKS.md section 12): 1/3 (equal views), 1/2 and 2/3 were tried.
 DENSITY_WEIGHT = 2.0 / 3.0
@@ -93,9 +95,13 @@ class Scorer:
     center, scale, part_weights : ndarray of shape (n_parts,)
         Calibration median, IQR (or std where the IQR is 0) and weight of each part.
     latent_stats : list of (mean, precision) per member, for the latent view
-    reference : ndarray of shape (n_ref, n_features) or None
-        Encoded training rows for the density view; note that they are copies of data.
+    reference : ndarray of shape (n_bags * bag_rows, n_features) or None
+        Encoded training rows for the density view, bag after bag; note that they are
+        copies of data.
     n_neighbors : int or None
+        Nearest rows per bag.
+    n_bags : int
+        Bags in ``reference`` (1 for models saved before bags existed: 256 rows).
     image_shape : tuple of int or None
         Members are convolutional and take images of this shape.
     smoothing : float
@@ -113,6 +119,7 @@ class Scorer:
     n_neighbors: int | None = None
     image_shape: tuple[int, ...] | None = None
     smoothing: float = 0.0
+    n_bags: int = 1
 
     @property
     def smoother(self) -> SmoothImages | None:
@@ -142,17 +149,23 @@ class Scorer:
             reference_pool: np.ndarray | None = None, n_neighbors: int | None = None,
             seed: int = 0, image_shape: tuple[int, ...] | None = None) -> tuple[Scorer, np.ndarray]:
         """Calibrate on ``X_cal`` (encoded rows the members did not fit); return the scorer
-        and the calibration rows' scores. The density reference is a seeded subsample of
-        ``reference_pool`` (rows the members did fit)."""
+        and the calibration rows' scores. The density reference is ``REFERENCE_BAGS`` seeded
+        subsamples of ``reference_pool`` (rows the members did fit), one if the pool fills
+        just one."""
         scorer = cls(members, tuple(views), np.zeros(0), np.ones(0), np.zeros(0), [],
                      image_shape=image_shape,
                      smoothing=0.0 if image_shape is None else residual_sigma(image_shape))
         if "density" in views:
             bound = max(MAX_REFERENCE_VALUES // max(reference_pool.shape[1], 1), 2)
-            n_ref = min(len(reference_pool), MAX_REFERENCE_ROWS, bound)
-            rows = np.sort(np.random.default_rng(seed).permutation(len(reference_pool))[:n_ref])
+            bag_rows = min(len(reference_pool), BAG_ROWS, bound)
+            n_bags = 1 if bag_rows == len(reference_pool) else \
+                max(1, min(REFERENCE_BAGS, bound // bag_rows))
+            rng = np.random.default_rng(seed)
+            rows = np.concatenate([np.sort(rng.permutation(len(reference_pool))[:bag_rows])
+                                   for _ in range(n_bags)])
             scorer.reference = np.ascontiguousarray(reference_pool[rows], dtype=np.float64)
-            scorer.n_neighbors = min(int(n_neighbors), len(scorer.reference))
+            scorer.n_bags = n_bags
+            scorer.n_neighbors = min(int(n_neighbors), bag_rows)
         if "latent" in views:
             for codes in scorer._codes(X_cal):
                 cov = np.atleast_2d(np.cov(codes, rowvar=False))
@@ -264,19 +277,22 @@ class Scorer:
 
     def _density_terms(self, xs: np.ndarray) -> np.ndarray:
         """(n, D): the density part split over the features: for each of the k nearest
-        reference rows r, ``(x_f - r_f)^2 / |x - r|``, averaged (sums to the part)."""
-        R, k = self.reference, int(self.n_neighbors)
+        reference rows r of each bag, ``(x_f - r_f)^2 / |x - r|``, averaged over the k rows
+        and the bags (sums to the part)."""
+        R, k, bags = self.reference, int(self.n_neighbors), int(self.n_bags)
+        bag_rows = len(R) // bags
+        offsets = (np.arange(bags) * bag_rows)[None, :, None]
         out = np.empty_like(xs)
         block = np.zeros((DENSITY_BLOCK, xs.shape[1]))  # fixed-size products, as _density
         for start in range(0, len(xs), DENSITY_BLOCK):
             q = xs[start:start + DENSITY_BLOCK]
             block[:len(q)], block[len(q):] = q, 0.0
             d2 = (block @ R.T)[:len(q)]
-            d2 = (R * R).sum(axis=1)[None, :] - 2.0 * d2
-            nearest = np.argsort(d2, axis=1, kind="stable")[:, :k]
-            diff2 = (q[:, None, :] - R[nearest]) ** 2  # (m, k, D)
-            dist = np.sqrt(np.maximum(diff2.sum(axis=2, keepdims=True), 1e-300))
-            out[start:start + len(q)] = (diff2 / dist).mean(axis=1)
+            d2 = ((R * R).sum(axis=1)[None, :] - 2.0 * d2).reshape(len(q), bags, bag_rows)
+            nearest = np.argsort(d2, axis=2, kind="stable")[:, :, :k] + offsets  # (m, bags, k)
+            diff2 = (q[:, None, None, :] - R[nearest]) ** 2  # (m, bags, k, D)
+            dist = np.sqrt(np.maximum(diff2.sum(axis=3, keepdims=True), 1e-300))
+            out[start:start + len(q)] = (diff2 / dist).mean(axis=2).mean(axis=1)
         return out
 
     def codes(self, xs: np.ndarray, member: int) -> np.ndarray:
@@ -357,7 +373,8 @@ class Scorer:
         return out
 
     def _density(self, xs: np.ndarray) -> np.ndarray:
-        """Mean Euclidean distance of each row to its ``n_neighbors`` nearest reference rows.
+        """Mean Euclidean distance of each row to its ``n_neighbors`` nearest rows of each
+        bag of reference rows, averaged over the bags.
 
         One product ``[q, 1] @ [-2 R^T; |r|^2]`` gives ``|r|^2 - 2 q.r``, which orders the
         reference rows as the squared distance does (``|q|^2`` is the same for the whole
@@ -366,7 +383,7 @@ class Scorer:
         R = self.reference
         n_features = R.shape[1]
         affine = np.vstack([-2.0 * R.T, (R * R).sum(axis=1)[None, :]])  # (d + 1, n_ref)
-        k = int(self.n_neighbors)
+        k, bags = int(self.n_neighbors), int(self.n_bags)
         X = np.asarray(xs, dtype=np.float64)
         out = np.empty(len(X), dtype=np.float64)
         block = np.ones((DENSITY_BLOCK, n_features + 1))
@@ -375,9 +392,10 @@ class Scorer:
             m = len(q)
             block[:m, :n_features] = q
             block[m:, :n_features] = 0.0
-            nearest = np.sort(block @ affine, axis=1)[:m, :k]
-            nearest += np.einsum("ij,ij->i", q, q)[:, None]
-            out[start:start + m] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=1)
+            products = (block @ affine).reshape(DENSITY_BLOCK, bags, len(R) // bags)
+            nearest = np.sort(products, axis=2)[:m, :, :k]
+            nearest += np.einsum("ij,ij->i", q, q)[:, None, None]
+            out[start:start + m] = np.sqrt(np.maximum(nearest, 0.0)).mean(axis=2).mean(axis=1)
         return out
 
     # ---------------------------------------------------------------- export
@@ -399,7 +417,7 @@ class Scorer:
                 "latent_stats": [[m.tolist(), p.tolist()] for m, p in self.latent_stats],
                 "n_neighbors": self.n_neighbors,
                 "image_shape": None if self.image_shape is None else list(self.image_shape),
-                "smoothing": self.smoothing}
+                "smoothing": self.smoothing, "n_bags": self.n_bags}
 
     def tensors(self) -> dict[str, Tensor]:
         return {} if self.reference is None else {"reference": torch.from_numpy(self.reference)}
@@ -417,7 +435,8 @@ class Scorer:
                      n_neighbors=state.get("n_neighbors"),
                      image_shape=(None if state.get("image_shape") is None
                                   else tuple(int(v) for v in state["image_shape"])),
-                     smoothing=float(state.get("smoothing", 0.0)))
+                     smoothing=float(state.get("smoothing", 0.0)),
+                     n_bags=int(state.get("n_bags", 1)))
         if "density" in views:
             scorer.reference = np.ascontiguousarray(tensors["reference"].numpy(), dtype=np.float64)
         n_parts = len(scorer._weights())
@@ -474,7 +493,7 @@ class _TorchScore(nn.Module):
             reference = torch.as_tensor(scorer.reference, dtype=torch.float64)
             self.register_buffer("reference", reference)
             self.register_buffer("reference_sq", (reference ** 2).sum(dim=1))
-            self.k = int(scorer.n_neighbors)
+            self.k, self.n_bags = int(scorer.n_neighbors), int(scorer.n_bags)
         self.register_buffer("center", torch.as_tensor(scorer.center, dtype=torch.float64))
         self.register_buffer("spread", torch.as_tensor(scorer.scale, dtype=torch.float64))
         self.register_buffer("weights", torch.as_tensor(scorer.part_weights, dtype=torch.float64))
@@ -501,8 +520,9 @@ class _TorchScore(nn.Module):
         if "density" in self.views:
             d2 = (xs * xs).sum(dim=1, keepdim=True) + self.reference_sq[None, :] \
                 - 2.0 * (xs @ self.reference.T)
-            nearest = torch.topk(d2, self.k, dim=1, largest=False).values
-            parts.append(nearest.clamp(min=0).sqrt().mean(dim=1))
+            d2 = d2.reshape(d2.shape[0], self.n_bags, -1)
+            nearest = torch.topk(d2, self.k, dim=2, largest=False).values
+            parts.append(nearest.clamp(min=0).sqrt().mean(dim=2).mean(dim=1))
         raw = torch.stack(parts)  # (n_parts, B), the order of Scorer.parts
         return self.weights @ ((raw - self.center[:, None]) / self.spread[:, None])
 
