@@ -112,9 +112,9 @@ def _two_clusters(n, seed):
 
 
 def test_density_view_holds_two_thirds_of_the_weight_and_can_be_switched_off():
-    X = _two_clusters(300, 0)  # 240 rows fit the members: eight bags of 64 of them
+    X = _two_clusters(300, 0)  # 240 rows fit the members: four bags of 64 of them
     det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
-    assert det.scorer_.reference.shape == (8 * 64, 4) and det.scorer_.n_bags == 8
+    assert det.scorer_.reference.shape == (4 * 64, 4) and det.scorer_.n_bags == 4
     assert det.scorer_.n_neighbors == 3
     tiny = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(_two_clusters(60, 0))
     # 60 rows, too few to hold out calibration rows: one bag holds all of them

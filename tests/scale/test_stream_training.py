@@ -248,7 +248,7 @@ def test_under_torchrun_each_rank_streams_its_own_row_groups(parquet_dir, monkey
 def test_streamed_detector_keeps_a_density_reference_of_training_rows(parquet_dir, frame):
     detector = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(
         ParquetRows.open(parquet_dir))
-    assert detector.scorer_.reference is not None and len(detector.scorer_.reference) == 8 * 64
+    assert detector.scorer_.reference is not None and len(detector.scorer_.reference) == 4 * 64
     assert detector.scorer_.reference.shape[1] == N_FEATURES
     in_memory = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
     assert len(in_memory.scorer_.part_weights) == len(detector.scorer_.part_weights)  # same three views

@@ -108,7 +108,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         "elbo" (VAE only): negative ELBO at the posterior mean. All deterministic.
     n_neighbors : int or None, default=3
         With ``scoring="combined"``: a third view next to reconstruction and latent
-        distance. Eight bags, each a random subsample of 64 training rows (the rows the
+        distance. Four bags, each a random subsample of 64 training rows (the rows the
         members were fitted on, so never the calibration rows), are stored; the view is a
         row's mean distance (in the scaled input space) to its ``n_neighbors`` nearest rows
         of each bag, averaged over the bags. It catches anomalies in sparse regions that an

@@ -50,7 +50,7 @@ VIEWS = ("reconstruction", "elbo", "latent", "density")
 # Reference rows for the density view: small bags on purpose, as IsolationForest's
 # subsamples (Liu et al. 2008): clustered anomalies mask each other less in a small
 # subsample, and averaging over several bags steadies the view (BENCHMARKS.md section 14).
-REFERENCE_BAGS = 8
+REFERENCE_BAGS = 4
 BAG_ROWS = 64
 MAX_REFERENCE_VALUES = 2**22  # and at most this many values in all bags (32 MiB as float64)
 # The density view's share of the score, chosen by leave-datasets-out validation on the
