@@ -437,12 +437,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         For images it is the error the score adds up: of the residual smoothed by a small
         Gaussian (:mod:`aekit.nn.smoothing`).
         """
-        Xs = self.scaled(X)
-        scorer = self.scorer_
-        if scorer.smoother is None:
-            rows = np.mean([m.error_map(Xs) for m in self.estimators_], axis=0)
-        else:
-            rows = scorer.view_error_map(Xs)
+        rows = self.scorer_.view_error_map(self.scaled(X))
         return self.input_spec_.shaped_like(rows, X)
 
     # ------------------------------------------------------------------ persistence

@@ -342,7 +342,9 @@ class Scorer:
             return out
         x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
         mse = np.empty((len(members), n_rows))
+        # images score their smoothed residual; the plain MSE only when asked for
         view_mse = mse if self.smoother is None else np.empty((len(members), n_rows))
+        plain = view_mse is mse or "mse" in views
         distances = np.empty((len(members), n_rows))
         with torch.inference_mode():
             for k, m in enumerate(members):
@@ -355,7 +357,9 @@ class Scorer:
                         z = at_least_rows(m.encode_scaled, seen)  # one encoder pass serves both
                         if errors:
                             recon = at_least_rows(m.decode_raw_scaled, z)
-                            mse[k, i:i + step] = m.row_errors_scaled(recon, chunk).double().numpy()
+                            if plain:
+                                mse[k, i:i + step] = \
+                                    m.row_errors_scaled(recon, chunk).double().numpy()
                             if view_mse is not mse:
                                 view_mse[k, i:i + step] = \
                                     self.view_errors(m, recon, chunk).double().numpy()
