@@ -116,7 +116,12 @@ class _TopRows:
         self.n, self.rows, self.scores, self.positions = n, None, np.empty(0), np.empty(0, int)
 
     def add(self, rows: np.ndarray, scores: np.ndarray, first: int) -> None:
-        best = np.argsort(-scores, kind="stable")[:self.n]
+        if len(scores) > self.n:  # only the rows at or above the n-th highest score compete
+            nth = np.partition(scores, len(scores) - self.n)[len(scores) - self.n]
+            candidates = np.flatnonzero(scores >= nth)
+        else:
+            candidates = np.arange(len(scores))
+        best = candidates[np.argsort(-scores[candidates], kind="stable")[:self.n]]
         rows, scores = rows[best], scores[best]
         positions = first + best
         if self.rows is not None:

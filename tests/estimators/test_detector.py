@@ -180,6 +180,17 @@ def test_density_view_is_the_mean_over_bags_of_the_mean_distance_to_the_nearest_
     np.testing.assert_allclose(scorer._density_terms(xs).sum(axis=1), expected, rtol=1e-9)
 
 
+def test_the_k_nearest_are_picked_nearest_first_and_ties_by_the_first_index():
+    from aekit.estimators._scorer import _k_smallest
+
+    values = np.random.default_rng(0).integers(0, 5, size=(50, 4, 16)).astype(float)
+    expected = np.argsort(values, axis=-1, kind="stable")[..., :3]
+    np.testing.assert_array_equal(_k_smallest(values, 3), expected)
+    before = values.copy()
+    _k_smallest(values, 3)
+    np.testing.assert_array_equal(values, before)  # the input is left as it was
+
+
 def test_a_model_saved_before_bags_keeps_its_single_256_row_reference():
     from aekit.estimators._scorer import Scorer
 

@@ -128,3 +128,19 @@ def test_streamed_attribution_equals_the_detectors_own(data):
     np.testing.assert_array_equal(streamed, detector.feature_contributions(X))
     one_by_one = np.vstack([detector.feature_contributions(X[i:i + 1]) for i in range(5)])
     np.testing.assert_array_equal(one_by_one, detector.feature_contributions(X)[:5])
+
+
+def test_the_kept_top_rows_are_the_highest_scores_across_chunks_ties_to_the_earlier_row():
+    from aekit.streaming import _TopRows
+
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 6, size=1000).astype(float)  # many ties
+    rows = np.arange(1000)[:, None].astype(float)
+    top = _TopRows(5)
+    for first in range(0, 1000, 128):
+        top.add(rows[first:first + 128], scores[first:first + 128], first)
+    kept_rows, kept_scores, positions = top.result()
+    expected = np.argsort(-scores, kind="stable")[:5]
+    np.testing.assert_array_equal(positions, expected)
+    np.testing.assert_array_equal(kept_scores, scores[expected])
+    np.testing.assert_array_equal(kept_rows[:, 0], expected)

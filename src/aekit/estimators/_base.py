@@ -392,11 +392,13 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             return (recon - x).pow(2)
         return (recon - f).pow(2) * ~torch.isnan(x)
 
-    def row_errors_scaled(self, recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Each row's mean cell error over its observed columns (see cell_errors_scaled)."""
+    def row_errors_scaled(self, recon: torch.Tensor, x: torch.Tensor, *,
+                          complete: bool = False) -> torch.Tensor:
+        """Each row's mean cell error over its observed columns (see cell_errors_scaled).
+        ``complete``: the caller has checked that no cell of ``x`` is missing."""
         if self.cell_layout_ is not None:
             return self.cell_layout_.row_errors(recon, x)
-        if torch.isnan(x).any():
+        if not complete and torch.isnan(x).any():
             return observed_mse(recon, x)
         return (recon - x).pow(2).flatten(1).mean(dim=1)
 

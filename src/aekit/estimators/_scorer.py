@@ -130,11 +130,12 @@ class Scorer:
             self._smoother = SmoothImages(self.image_shape, self.smoothing)
         return self._smoother
 
-    def view_errors(self, member: Any, recon: Tensor, x: Tensor) -> Tensor:
+    def view_errors(self, member: Any, recon: Tensor, x: Tensor, *,
+                    complete: bool = False) -> Tensor:
         """Each row's error in the reconstruction view: the member's mean cell error, or for
-        images the mean squared smoothed residual."""
+        images the mean squared smoothed residual (``complete``: no cell of ``x`` missing)."""
         if self.smoother is None:
-            return member.row_errors_scaled(recon, x)
+            return member.row_errors_scaled(recon, x, complete=complete)
         return self.smoother(recon - x).pow(2).mean(dim=1)
 
     def view_cell_errors(self, member: Any, recon: Tensor, x: Tensor) -> Tensor:
@@ -282,19 +283,17 @@ class Scorer:
         R, k, bags = self.reference, int(self.n_neighbors), int(self.n_bags)
         bag_rows = len(R) // bags
         offsets = (np.arange(bags) * bag_rows)[None, :, None]
+        norms = (R * R).sum(axis=1)[None, :]
         out = np.empty_like(xs)
         block = np.zeros((DENSITY_BLOCK, xs.shape[1]))  # fixed-size products, as _density
         for start in range(0, len(xs), DENSITY_BLOCK):
             q = xs[start:start + DENSITY_BLOCK]
             block[:len(q)], block[len(q):] = q, 0.0
-            d2 = (block @ R.T)[:len(q)]
-            d2 = ((R * R).sum(axis=1)[None, :] - 2.0 * d2).reshape(len(q), bags, bag_rows)
-            # the k nearest as a set, in an order fixed by the row alone; a full stable
-            # sort of every bag cost most of the attribution's time
-            nearest = np.argpartition(d2, k - 1, axis=2)[:, :, :k] + offsets  # (m, bags, k)
+            d2 = (norms - 2.0 * (block @ R.T)[:len(q)]).reshape(len(q), bags, bag_rows)
+            nearest = _k_smallest(d2, k) + offsets  # (m, bags, k)
             diff2 = (q[:, None, None, :] - R[nearest]) ** 2  # (m, bags, k, D)
-            dist = np.sqrt(np.maximum(diff2.sum(axis=3, keepdims=True), 1e-300))
-            out[start:start + len(q)] = (diff2 / dist).mean(axis=2).mean(axis=1)
+            inverse = 1.0 / np.sqrt(np.maximum(diff2.sum(axis=3), 1e-300))
+            out[start:start + len(q)] = np.einsum("mbkd,mbk->md", diff2, inverse) / (bags * k)
         return out
 
     def codes(self, xs: np.ndarray, member: int) -> np.ndarray:
@@ -341,6 +340,8 @@ class Scorer:
         if not (errors or latent):
             return out
         x = torch.from_numpy(np.ascontiguousarray(xs, dtype=np.float32))
+        # checked once for the chunk, not in every block of every member
+        complete = not np.isnan(xs).any()
         mse = np.empty((len(members), n_rows))
         # images score their smoothed residual; the plain MSE only when asked for
         view_mse = mse if self.smoother is None else np.empty((len(members), n_rows))
@@ -353,16 +354,19 @@ class Scorer:
                 with self._member_threads(m, n_rows, single_thread):
                     for i in range(0, n_rows, step):
                         chunk = x[i:i + step]
-                        seen = filled(chunk)  # missing cells: the centre in, no error out
+                        # missing cells: the centre in, no error out
+                        seen = chunk if complete else filled(chunk)
                         z = at_least_rows(m.encode_scaled, seen)  # one encoder pass serves both
                         if errors:
                             recon = at_least_rows(m.decode_raw_scaled, z)
                             if plain:
                                 mse[k, i:i + step] = \
-                                    m.row_errors_scaled(recon, chunk).double().numpy()
+                                    m.row_errors_scaled(recon, chunk, complete=complete) \
+                                    .double().numpy()
                             if view_mse is not mse:
                                 view_mse[k, i:i + step] = \
-                                    self.view_errors(m, recon, chunk).double().numpy()
+                                    self.view_errors(m, recon, chunk, complete=complete) \
+                                    .double().numpy()
                         if latent:
                             codes[i:i + step] = z.flatten(1).double().numpy()
                 if latent:
@@ -449,6 +453,18 @@ class Scorer:
         if not (len(scorer.center) == len(scorer.scale) == len(scorer.part_weights) == n_parts):
             raise ValueError("the calibration state does not match the scoring views")
         return scorer
+
+
+def _k_smallest(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` smallest entries along the last axis, nearest first (ties: the
+    first index): ``k`` argmins, for small ``k`` faster than a partition of every row."""
+    work = values.copy()
+    picked = []
+    for _ in range(k):
+        index = work.argmin(axis=-1)[..., None]
+        picked.append(index)
+        np.put_along_axis(work, index, np.inf, axis=-1)
+    return np.concatenate(picked, axis=-1)
 
 
 def _member_terms(scorer: Scorer, member: Any, seen: np.ndarray, xs: np.ndarray,
