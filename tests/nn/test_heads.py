@@ -45,6 +45,32 @@ def test_a_categorical_columns_error_is_twice_its_cross_entropy():
     assert (units == 4).all()
 
 
+def test_a_block_far_below_the_other_outputs_still_scores_its_own_deviance():
+    layout = CellLayout(9, ((2, 6), (6, 9)))  # two categorical columns
+    raw = torch.zeros(2, 9)
+    raw[:, 2:5] = torch.tensor([-300.0, -301.0, -302.0])  # far below the other outputs
+    raw[:, 6:8] = torch.tensor([40.0, 0.0])
+    x = torch.zeros(2, 9)
+    x[:, 2] = 1.0
+    x[0, 7], x[1, 6] = 1.0, 1.0
+    cells = layout.cell_errors(raw, x)
+    expected = 2 * F.cross_entropy(raw[:, 2:5], torch.tensor([0, 0]), reduction="none")
+    torch.testing.assert_close(cells[:, 2], expected, atol=1e-4, rtol=0)  # float32 at -300
+    assert cells[0, 6] == pytest.approx(MAX_DEVIANCE) and cells[1, 6] < 1e-6  # floored; sure
+
+
+def test_the_training_gradient_of_a_categorical_column_is_twice_softmax_minus_one_hot():
+    gen = torch.Generator().manual_seed(3)
+    raw = torch.randn(5, 7, generator=gen, dtype=torch.float64, requires_grad=True)
+    x = rows_with_levels([0, 1, 2, None, 3], gen)  # a missing and an unseen value
+    total, _ = LAYOUT.row_losses(raw, x)
+    total.sum().backward()
+    expected = 2 * (torch.softmax(raw[:, 2:5].detach(), dim=1) - x[:, 2:5])
+    expected[3:] = 0.0  # no value, and a value fit never saw: a constant, no gradient
+    torch.testing.assert_close(raw.grad[:, 2:5], expected)
+    assert (raw.grad[:, 5] == 0).all()
+
+
 def test_the_heads_give_probabilities_and_never_predict_the_unseen_slot():
     raw = torch.randn(4, 7, dtype=torch.float64)
     decoded = LAYOUT.decode(raw)

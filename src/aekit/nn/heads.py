@@ -39,71 +39,73 @@ class CellLayout:
     n_features: int
     blocks: tuple[tuple[int, int], ...]
 
-    # ---------------------------------------------------------------- masks
+    # ---------------------------------------------------------------- indices
     @cached_property
-    def _masks(self) -> dict[str, Tensor]:
+    def _index(self) -> dict[str, Tensor]:
         """Index tensors and masks, built once (outside inference mode, so they serve
         training and inference alike)."""
         with torch.inference_mode(False):
             plain = torch.ones(self.n_features)
-            groups = torch.zeros(self.n_features, len(self.blocks))  # every slot of a block
-            levels = torch.zeros(self.n_features, len(self.blocks))  # its training levels
+            groups = torch.zeros(len(self.blocks), self.n_features)  # every slot of a block
             for k, (start, stop) in enumerate(self.blocks):
                 plain[start:stop] = 0.0
-                groups[start:stop, k] = 1.0
-                levels[start:stop - 1, k] = 1.0
-            return {"plain": plain, "groups": groups, "levels": levels,
-                    "others": torch.tensor([stop - 1 for _, stop in self.blocks]),
+                groups[k, start:stop] = 1.0
+            return {"plain": plain, "groups": groups,
+                    "plain_columns": torch.nonzero(plain).flatten(),
                     "starts": torch.tensor([start for start, _ in self.blocks])}
 
-    def _mask(self, name: str, like: Tensor) -> Tensor:
-        mask = self._masks[name]
-        if mask.dtype == torch.long:
-            return mask.to(like.device)
-        return mask.to(device=like.device, dtype=like.dtype)
+    def _at(self, name: str, like: Tensor) -> Tensor:
+        index = self._index[name]
+        if index.dtype == torch.long:
+            return index if index.device == like.device else index.to(like.device)
+        return index.to(device=like.device, dtype=like.dtype)
 
     @property
     def plain(self) -> Tensor:
         """(D,) 1.0 where a column is a plain cell, 0.0 in the categorical blocks."""
-        return self._masks["plain"]
+        return self._index["plain"]
 
-    def _observed(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """``x`` with missing cells at 0, the weight of each plain cell (1 if observed),
-        and whether each block holds a value (B, n_blocks)."""
-        missing = torch.isnan(x)
-        xf = x.masked_fill(missing, 0.0)
-        weight = self._mask("plain", x) * ~missing
-        present = (xf @ self._mask("groups", x)) > 0
-        return xf, weight, present
+    def _plain_errors(self, raw: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, n_plain) squared error of each plain cell (0 if missing) and whether it was
+        observed."""
+        columns = self._at("plain_columns", x)
+        target, out = x[:, columns], raw[:, columns]
+        missing = torch.isnan(target)
+        if not missing.any():
+            return (out - target).pow(2), ~missing
+        return (out - target.masked_fill(missing, 0.0)).pow(2).masked_fill(missing, 0.0), ~missing
 
-    def _log_normalisers(self, raw: Tensor) -> Tensor:
-        """(B, n_blocks) log of each block's softmax denominator, all blocks in one product.
-        The row's largest level logit is subtracted first (a shift changes nothing but
-        rounding); a block more than ~80 nats below it gets a denominator of at least
-        ``tiny``, so its levels score as the floor, not as NaN."""
-        levels = self._mask("levels", raw)
-        in_block = levels.sum(dim=1) > 0
-        shift = raw.detach().masked_fill(~in_block, -torch.inf).amax(dim=1, keepdim=True)
-        exps = (raw - shift).masked_fill(~in_block, -torch.inf).exp()
-        tiny = torch.finfo(raw.dtype).tiny
-        return shift + (exps @ levels).clamp(min=tiny).log()
+    def _present(self, x: Tensor) -> Tensor:
+        """(B, n_blocks) whether a block holds a value (a block of zeros: none)."""
+        return torch.stack([x[:, start:stop].sum(dim=1) > 0 for start, stop in self.blocks],
+                           dim=1)
 
-    def _deviance(self, raw: Tensor, xf: Tensor, present: Tensor, *,
-                  floor: bool = True) -> Tensor:
-        """(B, n_blocks) deviance ``-2 log p`` of each block's value: from the logits of its
-        level, or ``MAX_DEVIANCE`` for a value fit never saw; 0 where none is present.
-        ``floor``: a seen level's probability is at least ``P_FLOOR`` (for scores)."""
-        logit = (raw * xf) @ self._mask("levels", raw)
-        deviance = 2.0 * (self._log_normalisers(raw) - logit)
-        if floor:
-            deviance = deviance.clamp(max=MAX_DEVIANCE)
-        unseen = xf[:, self._mask("others", raw)] > 0
-        return torch.where(unseen, MAX_DEVIANCE, deviance) * present
+    def _deviance(self, raw: Tensor, x: Tensor, *, floor: bool = True) -> tuple[Tensor, Tensor]:
+        """(B, n_blocks) deviance ``-2 log p`` of each block's value, from the logits of its
+        level, or ``MAX_DEVIANCE`` for a value fit never saw, 0 where none is present; and
+        (B, n_blocks) whether a value is present. ``floor``: a seen level's probability is
+        at least ``P_FLOOR`` (for scores).
+
+        A block at a time, on views of its slots (no whole-width masks); each block's
+        log-normaliser is a logsumexp over its own levels, so a block far below the others
+        still gets a finite deviance."""
+        deviances, presents = [], []
+        for start, stop in self.blocks:
+            value, logits = x[:, start:stop], raw[:, start:stop - 1]
+            present = value.sum(dim=1) > 0  # a block of zeros (or NaN): no value
+            deviance = 2.0 * (torch.logsumexp(logits, dim=1)
+                              - (logits * value[:, :-1]).sum(dim=1))
+            if floor:
+                deviance = deviance.clamp(max=MAX_DEVIANCE)
+            deviance = torch.where(value[:, -1] > 0, MAX_DEVIANCE, deviance)  # unseen
+            deviances.append(torch.where(present, deviance, 0.0))
+            presents.append(present)
+        return torch.stack(deviances, dim=1), torch.stack(presents, dim=1)
 
     # ---------------------------------------------------------------- outputs
     def decode(self, raw: Tensor) -> Tensor:
         """The network's raw output with each block as probabilities over its levels."""
-        out = raw * self._mask("plain", raw)
+        out = raw * self.plain.to(raw)
         for start, stop in self.blocks:
             out[:, start:stop - 1] = torch.softmax(raw[:, start:stop - 1], dim=1)
         return out
@@ -112,36 +114,39 @@ class CellLayout:
         """(B, D) error of each cell of encoded rows ``x`` (NaN: missing) for the network's
         raw output ``raw``: squared for plain cells, each block's deviance in its first
         slot."""
-        xf, weight, present = self._observed(x)
-        err = (raw - xf).pow(2) * weight
-        err[:, self._mask("starts", err)] = self._deviance(raw, xf, present)
+        squared, _ = self._plain_errors(raw, x)
+        deviance, _ = self._deviance(raw, x)
+        err = torch.zeros_like(raw)
+        err[:, self._at("plain_columns", x)] = squared
+        err[:, self._at("starts", x)] = deviance
         return err
 
     def units(self, x: Tensor) -> Tensor:
         """(B,) observed columns per row: plain cells, and a categorical column once."""
-        _, weight, present = self._observed(x)
-        return (weight.sum(dim=1) + present.sum(dim=1)).clamp(min=1)
+        columns = self._at("plain_columns", x)
+        units = (~torch.isnan(x[:, columns])).sum(dim=1) + self._present(x).sum(dim=1)
+        return units.clamp(min=1).to(x.dtype)
 
     def row_errors(self, raw: Tensor, x: Tensor) -> Tensor:
         """(B,) each row's mean error over its observed columns."""
-        xf, weight, present = self._observed(x)
-        total = ((raw - xf).pow(2) * weight).sum(dim=1) \
-            + self._deviance(raw, xf, present).sum(dim=1)
-        return total / (weight.sum(dim=1) + present.sum(dim=1)).clamp(min=1)
+        total, units = self._row_totals(raw, x, floor=True)
+        return total / units
+
+    def _row_totals(self, raw: Tensor, x: Tensor, *, floor: bool) -> tuple[Tensor, Tensor]:
+        squared, observed = self._plain_errors(raw, x)
+        deviance, present = self._deviance(raw, x, floor=floor)
+        units = (observed.sum(dim=1) + present.sum(dim=1)).clamp(min=1).to(raw.dtype)
+        return squared.sum(dim=1) + deviance.sum(dim=1), units
 
     # ---------------------------------------------------------------- training
     def logit_deviance(self, raw: Tensor, x: Tensor) -> Tensor:
         """(B,) the blocks' summed deviance for training (no floor: a confident mistake
         keeps its gradient); ``x`` without missing cells."""
-        present = (x @ self._mask("groups", x)) > 0
-        return self._deviance(raw, x, present, floor=False).sum(dim=1)
+        return self._deviance(raw, x, floor=False)[0].sum(dim=1)
 
     def row_losses(self, raw: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         """(B,) summed error and observed columns per row, from the raw output."""
-        xf, weight, present = self._observed(x)
-        squared = ((raw - xf).pow(2) * weight).sum(dim=1)
-        units = (weight.sum(dim=1) + present.sum(dim=1)).clamp(min=1)
-        return squared + self._deviance(raw, xf, present, floor=False).sum(dim=1), units
+        return self._row_totals(raw, x, floor=False)
 
     # ---------------------------------------------------------------- saving
     def to_dict(self) -> dict[str, Any]:
