@@ -191,6 +191,31 @@ def test_the_k_nearest_are_picked_nearest_first_and_ties_by_the_first_index():
     np.testing.assert_array_equal(values, before)  # the input is left as it was
 
 
+def test_a_table_where_every_row_has_a_missing_cell_fits_and_explains_its_outlier():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 6))
+    X[np.arange(500), rng.integers(0, 6, 500)] = np.nan  # no complete row at all
+    X[7, 2] = 9.0
+    X = pd.DataFrame(X, columns=list("abcdef"))
+    det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
+    scores = det.anomaly_score(X)
+    assert np.isfinite(scores).all() and scores.argmax() == 7
+    assert not np.isnan(det.scorer_.reference).any()  # missing cells at the centre
+    assert det.top_features(X.iloc[[7]], n=1)[0][0][0] == "c"
+
+
+def test_reference_rows_with_missing_cells_in_an_older_model_are_skipped_by_the_attribution_too():
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(_two_clusters(400, 0))
+    scorer = det.scorer_
+    scorer.reference[::3, 1] = np.nan  # as models saved before the reference was filled
+    xs = det.scaled(_two_clusters(50, 1))
+    terms = scorer._density_terms(xs)
+    assert np.isfinite(terms).all()
+    np.testing.assert_allclose(terms.sum(axis=1), scorer.parts(xs)[-1], rtol=1e-9)
+
+
 def test_a_model_saved_before_bags_keeps_its_single_256_row_reference():
     from aekit.estimators._scorer import Scorer
 

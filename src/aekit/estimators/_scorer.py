@@ -164,7 +164,10 @@ class Scorer:
             rng = np.random.default_rng(seed)
             rows = np.concatenate([np.sort(rng.permutation(len(reference_pool))[:bag_rows])
                                    for _ in range(n_bags)])
-            scorer.reference = np.ascontiguousarray(reference_pool[rows], dtype=np.float64)
+            reference = np.asarray(reference_pool[rows], dtype=np.float64)
+            # a missing cell sits at the centre of its column, as in the rows scored;
+            # left NaN, it would take its whole row out of every distance
+            scorer.reference = np.ascontiguousarray(np.nan_to_num(reference, nan=0.0))
             scorer.n_bags = n_bags
             scorer.n_neighbors = min(int(n_neighbors), bag_rows)
         if "latent" in views:
@@ -457,8 +460,9 @@ class Scorer:
 
 def _k_smallest(values: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` smallest entries along the last axis, nearest first (ties: the
-    first index): ``k`` argmins, for small ``k`` faster than a partition of every row."""
-    work = values.copy()
+    first index; NaN last, as a sort puts it): ``k`` argmins, for small ``k`` faster than a
+    partition of every row."""
+    work = np.where(np.isnan(values), np.inf, values)
     picked = []
     for _ in range(k):
         index = work.argmin(axis=-1)[..., None]
