@@ -74,3 +74,13 @@ def test_progress_off_a_terminal_is_plain_lines_without_carriage_returns(monkeyp
     assert "\r" not in text and "\x1b" not in text
     lines = text.splitlines()
     assert 1 <= len(lines) <= 5 and all(line.startswith("work") for line in lines)
+
+
+def test_training_off_a_terminal_prints_one_line_per_epoch_with_its_own_count(monkeypatch):
+    err = io.StringIO()
+    monkeypatch.setattr(_progress.sys, "stderr", err)
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    Autoencoder(2, max_epochs=3, patience=0, verbose=1, random_state=0).fit(X)
+    counts = [line.split("|")[2].split()[0] for line in err.getvalue().splitlines()
+              if "loss=" in line]
+    assert counts == ["1/3", "2/3", "3/3"]

@@ -67,13 +67,58 @@ def test_declared_roles_override_the_inferred_ones():
 
 @pytest.mark.parametrize("table, message", [
     (pd.DataFrame({"a": ["1", "2", "3", "x"], "b": [1.0, 2, 3, 4]}),
-     r"column 'a', row 4: 'x' is not a number \(1 non-numeric cell"),
+     r"column 'a', row 4: 'x' is not a number \(1 such cell"),
     (pd.DataFrame({"a": [None, None, None], "b": ["u", "v", "u"]}),
      r"column 'a' is entirely missing"),
 ])
 def test_columns_that_cannot_be_read_correctly_are_refused_by_name(table, message):
     with pytest.raises(DataError, match=message):
         AnomalyDetector(n_estimators=1, max_epochs=1).fit(table)
+
+
+def test_placeholders_of_missing_numbers_are_missing_and_the_schema_says_so():
+    rng = np.random.default_rng(0)
+    group = rng.integers(1, 19, 60).astype(str).astype(object)
+    group[[3, 9, 20]] = ["-", "?", " n/a "]
+    table = pd.DataFrame({"group": group, "x": rng.normal(size=60)})
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    (column,) = [c for c in det.input_spec_.columns if c.name == "group"]
+    assert column.role == "numeric" and column.n_as_missing == 3
+    assert "3 cell(s) of text" in column.describe() and "'-'" in column.describe()
+    rows = det.input_spec_.rows(table.assign(group=table["group"].replace("-", "--")))
+    assert np.isnan(rows[[3, 9, 20], 0]).all() and not np.isnan(np.delete(rows[:, 0], [3, 9, 20])).any()
+    assert np.isfinite(det.anomaly_score(table)).all()
+
+
+def test_every_column_of_numbers_and_other_text_is_named_in_one_message(capsys, tmp_path):
+    table = pd.DataFrame({"mass": ["1.0", "[98]", "3.5", "4.1"] * 10,
+                          "year discovered": ["1766", "Ancient", "1868", "1898"] * 10,
+                          "x": np.arange(40.0) % 7})
+    with pytest.raises(DataError) as caught:
+        AnomalyDetector(n_estimators=1, max_epochs=1).fit(table)
+    message = str(caught.value)
+    assert "2 columns hold numbers and some other text" in message
+    assert "column 'mass', row 2: '[98]' is not a number (10 such cell(s)" in message
+    assert "column 'year discovered', row 2: 'Ancient'" in message
+    assert "--numeric 'mass,year discovered'" in message
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False)
+    assert main(["detect", str(path), "--out", str(tmp_path / "s.csv"), "-q"]) == 2
+    assert not (tmp_path / "s.csv").exists()
+    # declared numeric, the other text is read as missing, and reported
+    assert main(["detect", str(path), "--out", str(tmp_path / "s.csv"), "-q",
+                 "--numeric", "mass,year discovered"]) == 0
+    out = capsys.readouterr().out
+    assert "10 cell(s) of text ('[98]') as missing" in out
+    assert "10 cell(s) of text ('Ancient') as missing" in out
+    det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0,
+                          column_roles={"mass": "numeric"}).fit(table.drop(columns="year discovered"))
+    det.save(tmp_path / "m")
+    again = aekit.load(tmp_path / "m")
+    (column,) = [c for c in again.input_spec_.columns if c.name == "mass"]
+    assert column.lenient and column.as_missing == ("[98]",)
+    scored = again.anomaly_score(pd.DataFrame({"mass": ["2.0", "unknown"], "x": [1.0, 2.0]}))
+    assert np.isfinite(scored).all()
 
 
 def test_a_column_whose_kind_changes_after_fit_is_refused():

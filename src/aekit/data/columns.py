@@ -2,10 +2,14 @@
 
 Roles, inferred at fit from the values (and overridable by name):
 
-- ``numeric``: ints and floats, and text columns whose every cell is a number. Encoded
-  as itself, then scaled. A missing cell stays missing (NaN): the network sees the
-  column's centre there, and the cell counts in neither the training loss nor the row's
-  error, which is the mean over the observed cells.
+- ``numeric``: ints and floats, and text columns whose every cell is a number or a
+  placeholder for a missing one (``MISSING_MARKERS``: "-", "?", "n/a", ...). Encoded as
+  itself, then scaled. A missing cell stays missing (NaN): the network sees the column's
+  centre there, and the cell counts in neither the training loss nor the row's error,
+  which is the mean over the observed cells. A text column of mostly numbers with some
+  other text ("[98]", "Ancient") is refused, every such column named in one message,
+  unless declared numeric: then its other cells are read as missing, and the schema
+  says how many.
 - ``boolean``: bool dtype, and text columns with two values such as yes/no, true/false,
   y/n, t/f. Encoded 0/1 (a missing cell 0.5), not scaled.
 - ``categorical``: text (object, string, category, pyarrow string, polars Utf8) with at
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +60,9 @@ FEATURE_ROLES = ("numeric", "boolean", "categorical", "datetime")
 MAX_CATEGORIES = 100
 MOSTLY_NUMBERS = 0.5  # a text column with at least this share of numbers is a numeric one
 MISSING_LEVEL = "(missing)"
+# text that stands for a missing number (compared stripped and lower-cased)
+MISSING_MARKERS = frozenset({"", "-", "--", "---", "?", ".", "n/a", "n.a.", "na", "nan",
+                             "null", "none", "missing", "#n/a"})
 INDEX_NAMES = ("Unnamed: 0", "")
 _TRUE = ("yes", "true", "y", "t", "1")
 _FALSE = ("no", "false", "n", "f", "0")
@@ -75,6 +83,11 @@ class Column:
     parts: tuple[str, ...] = ()  # datetime: the calendar parts encoded
     typical: str = ""  # categorical, boolean: the most frequent value in fit
     rare: int = 0  # categorical: values too rare in fit to be levels (they are "(other)")
+    # numeric: cells of text fit read as missing (how many, which), and whether every
+    # non-number is read so (a text column declared numeric)
+    n_as_missing: int = 0
+    as_missing: tuple[str, ...] = ()
+    lenient: bool = False
 
     @property
     def is_feature(self) -> bool:
@@ -103,12 +116,18 @@ class Column:
         if self.role == "datetime":
             return "datetime, cyclic " + ", ".join(self.parts)
         if self.role == "numeric":
-            return "numeric, scaled"
+            if not self.n_as_missing:
+                return "numeric, scaled"
+            shown = ", ".join(repr(v) for v in self.as_missing[:3]) + \
+                (", ..." if len(self.as_missing) > 3 else "")
+            return f"numeric, scaled; {self.n_as_missing} cell(s) of text ({shown}) as missing"
         return f"{self.role}, not a feature"
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "role": self.role, "levels": list(self.levels),
-                "parts": list(self.parts), "typical": self.typical, "rare": self.rare}
+                "parts": list(self.parts), "typical": self.typical, "rare": self.rare,
+                "n_as_missing": self.n_as_missing, "as_missing": list(self.as_missing),
+                "lenient": self.lenient}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -116,7 +135,8 @@ class Column:
             raise ValueError(f"unknown column role {d['role']!r}")
         return cls(str(d["name"]), str(d["role"]), tuple(str(v) for v in d.get("levels", ())),
                    tuple(str(v) for v in d.get("parts", ())), str(d.get("typical", "")),
-                   int(d.get("rare", 0)))
+                   int(d.get("rare", 0)), int(d.get("n_as_missing", 0)),
+                   tuple(str(v) for v in d.get("as_missing", ())), bool(d.get("lenient", False)))
 
 
 def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:
@@ -175,8 +195,14 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     if col.isna().all() and declared is None:
         raise DataError(f"{source}: column {name!r} is entirely missing. Drop it, or declare "
                         "it with column_roles={...: 'ignore'} (--ignore).")
-    if declared == "numeric" or (declared is None and (
-            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))):
+    numeric_dtype = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if declared == "numeric" and not numeric_dtype:
+        # declared numeric: what is not a number is read as missing, and reported
+        text = _text(col)
+        other = text[pd.to_numeric(text, errors="coerce").isna()]
+        return Column(name, "numeric", n_as_missing=len(other), lenient=True,
+                      as_missing=tuple(other.value_counts().index[:5].astype(str)))
+    if declared == "numeric" or (declared is None and numeric_dtype):
         if declared is None and _is_counter(col):
             return Column(name, "identifier")
         return Column(name, "numeric")
@@ -187,17 +213,18 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
                       typical=_most_frequent(col.dropna().astype(bool).astype(str)))
     text = _text(col)
     numbers = pd.to_numeric(text, errors="coerce").notna()
-    if declared is None and len(text) and numbers.all():
-        return Column(name, "numeric")  # numbers written as text
-    if declared is None and len(text) and numbers.mean() >= MOSTLY_NUMBERS:
-        # mostly numbers: a typo or a marker such as "n/a", never silently a category
-        bad = col.notna() & pd.to_numeric(col, errors="coerce").isna()
+    marker = text.str.lower().isin(MISSING_MARKERS)
+    if declared is None and numbers.any() and (numbers | marker).all():
+        # numbers written as text, perhaps with placeholders such as "-" or "?"
+        markers = text[marker]
+        return Column(name, "numeric", n_as_missing=len(markers),
+                      as_missing=tuple(markers.value_counts().index[:5].astype(str)))
+    if declared is None and len(text) and (numbers | marker).mean() >= MOSTLY_NUMBERS:
+        # mostly numbers: a typo or a note such as "[98]", never silently a category
+        bad = col.notna() & pd.to_numeric(col, errors="coerce").isna() & \
+            ~col.astype(str).str.strip().str.lower().isin(MISSING_MARKERS)
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{source}: column {name!r}, row {row + 1}: {col.iloc[row]!r} is not a number "
-            f"({int(bad.sum())} non-numeric cell(s) in this column, the rest numbers). "
-            "Fix or drop those cells, or declare the column with column_roles "
-            "(--categorical, --ignore).")
+        raise MixedColumnError(name, row, col.iloc[row], int(bad.sum()), source)
     if declared is None and len(text) and text.map(lambda v: bool(_ISO_DATE.match(v))).all():
         return Column(name, "datetime", parts=_calendar_parts(_as_datetime(col, name, source)))
     levels = sorted(text.unique().tolist())
@@ -224,6 +251,29 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
                       rare=rare)
     unique_share = len(levels) / max(len(text), 1)
     return Column(name, "identifier" if unique_share >= 0.95 else "text")
+
+
+class MixedColumnError(DataError):
+    """A text column of mostly numbers with some other text (the table's schema gathers
+    every such column into one message)."""
+
+    def __init__(self, name: str, row: int, value: Any, n_bad: int, source: str) -> None:
+        self.name, self.row, self.value, self.n_bad = name, row, value, n_bad
+        super().__init__(mixed_columns_message([self], source))
+
+    def describe(self) -> str:
+        return (f"column {self.name!r}, row {self.row + 1}: {self.value!r} is not a number "
+                f"({self.n_bad} such cell(s), the rest numbers)")
+
+
+def mixed_columns_message(errors: list[MixedColumnError], source: str) -> str:
+    names = shlex.quote(",".join(e.name for e in errors))
+    what = "a column holds" if len(errors) == 1 else f"{len(errors)} columns hold"
+    return (f"{source}: {what} numbers and some other text: "
+            + "; ".join(e.describe() for e in errors)
+            + f". Fix those cells; or declare the column(s) numeric to read the other text "
+            f"as missing (--numeric {names}), or categorical (--categorical), or leave them "
+            "out (--ignore).")
 
 
 def rare_below(n_cells: int) -> int:
@@ -266,7 +316,9 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
         values = pd.to_numeric(col, errors="coerce") if not (
             pd.api.types.is_numeric_dtype(col.dtype)) else col
         bad = values.isna() & col.notna()
-        if bad.any():
+        if bad.any() and not column.lenient:  # placeholders of missing numbers are missing
+            bad &= ~col.astype(str).str.strip().str.lower().isin(MISSING_MARKERS)
+        if bad.any() and not column.lenient:
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
                 f"{source}: column {column.name!r}, row {row_offset + row + 1}: "

@@ -25,11 +25,13 @@ from aekit.data.chunks import batch_to_float
 from aekit.data.columns import (
     MISSING_LEVEL,
     Column,
+    MixedColumnError,
     calendar_text,
     check_roles,
     decode_column,
     encode_column,
     infer_column,
+    mixed_columns_message,
     needs_roles,
 )
 from aekit.data.images import looks_like_images as _images_by_ndim
@@ -140,8 +142,15 @@ class InputSpec:
         if len(frame) < min_samples:
             raise DataError(f"{source}: got {len(frame)} sample (n_samples={len(frame)}); at "
                             f"least {min_samples} samples are needed to fit. Pass more rows.")
-        columns = tuple(infer_column(name, frame.iloc[:, j], declared.get(name), source)
-                        for j, name in enumerate(names))
+        inferred, mixed = [], []
+        for j, name in enumerate(names):
+            try:
+                inferred.append(infer_column(name, frame.iloc[:, j], declared.get(name), source))
+            except MixedColumnError as err:  # named together, not one per run
+                mixed.append(err)
+        if mixed:
+            raise DataError(mixed_columns_message(mixed, source))
+        columns = tuple(inferred)
         features = [c for c in columns if c.is_feature]
         if not features:
             raise DataError(f"{source}: no feature columns: "

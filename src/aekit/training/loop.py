@@ -244,9 +244,9 @@ def _train(
     sharded = world > 1 and getattr(data, "sharded", False)  # batches are already per rank
     row_bars = (cfg.verbose > 0 and distributed.is_main_process()
                 and not isinstance(data, TensorBatches))
-    bar = progress(range(start_epoch, cfg.max_epochs), desc=cfg.desc, unit="epoch",
+    bar = progress(total=max(cfg.max_epochs - start_epoch, 0), desc=cfg.desc, unit="epoch",
                    enabled=cfg.verbose > 0 and distributed.is_main_process())
-    for epoch in bar:
+    for epoch in range(start_epoch, cfg.max_epochs):
         module.train()
         epoch_loss = torch.zeros((), device=device)
         seen = 0
@@ -301,7 +301,10 @@ def _train(
             best_state = copy.deepcopy(module.state_dict())
         else:
             bad_epochs += 1
-        bar.set_postfix(loss=f"{train_loss:.4g}", **({"val": f"{monitored:.4g}"} if X_val is not None else {}))
+        bar.set_postfix(loss=f"{train_loss:.4g}", refresh=False,
+                        **({"val": f"{monitored:.4g}"} if X_val is not None else {}))
+        if not bar.update(1):  # counted first, then shown: each epoch's line has its own count
+            bar.refresh()
         if on_epoch_end is not None:
             on_epoch_end(epoch, history, module)
         stop = cfg.patience > 0 and bad_epochs >= cfg.patience
