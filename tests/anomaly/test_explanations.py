@@ -144,3 +144,20 @@ def test_explain_with_scores_already_computed_gives_the_same_lines(thyroid):
     array = X.to_numpy()  # an array in: positions and values from the array
     pd.testing.assert_frame_equal(det.explain(array, scores=scores), det.explain(array))
     assert det.explain(array)["row"].tolist()[::3] == list(np.argsort(-scores, kind="stable")[:5])
+
+
+def test_what_every_typical_row_puts_in_a_column_does_not_explain_an_outlier():
+    # 4 columns of one factor and 12 of independent heavy-tailed noise: the noise columns
+    # carry much of every row's ordinary distance, the planted column its excess
+    rng = np.random.default_rng(0)
+    factor = rng.normal(size=(2000, 1))
+    X = np.hstack([factor + 0.1 * rng.normal(size=(2000, 4)), rng.standard_t(3, size=(2000, 12))])
+    det = AnomalyDetector(random_state=0).fit(X[:1500])
+    planted = X[1500:1600].copy()
+    high, low = np.quantile(X[:1500, 0], [0.95, 0.05])
+    planted[:, 0] = np.where(np.abs(high - planted[:, 0]) >= np.abs(planted[:, 0] - low), high, low)
+    named = (det.feature_contributions(planted).argmax(axis=1) == 0).mean()
+    typical = det.scorer_.typical_terms
+    assert typical.shape == (16,) and (typical > 0).all()
+    det.scorer_.typical_terms = None  # as models saved before: nothing subtracted
+    assert named >= (det.feature_contributions(planted).argmax(axis=1) == 0).mean() + 0.1

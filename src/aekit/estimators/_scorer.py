@@ -56,6 +56,7 @@ MAX_REFERENCE_VALUES = 2**22  # and at most this many values in all bags (32 MiB
 # The density view's share of the score, chosen by leave-datasets-out validation on the
 # ADBench sets (BENCHMARKS.md section 12): 1/3 (equal views), 1/2 and 2/3 were tried.
 DENSITY_WEIGHT = 2.0 / 3.0
+TYPICAL_ROWS = 1024  # calibration rows that measure typical_terms
 DENSITY_BLOCK = 256  # query rows per distance block (always padded to this size)
 FORWARD_ROWS = 16_384  # rows per forward pass: a member's activations stay in cache
 
@@ -107,6 +108,11 @@ class Scorer:
     smoothing : float
         Width in pixels of the Gaussian that smooths image residuals in the reconstruction
         view; 0 (tables, and models saved before it existed): none.
+    typical_terms : ndarray of shape (n_features,) or None
+        What the score's centre contributes to each feature in :meth:`attribution`:
+        ``sum_p weight_p / scale_p * center_p * share_p``, with ``share_p`` the mean
+        share of each feature in part ``p`` over calibration rows. None (models saved
+        before it existed): nothing is subtracted.
     """
 
     members: list
@@ -120,6 +126,7 @@ class Scorer:
     image_shape: tuple[int, ...] | None = None
     smoothing: float = 0.0
     n_bags: int = 1
+    typical_terms: np.ndarray | None = None
 
     @property
     def smoother(self) -> SmoothImages | None:
@@ -184,7 +191,20 @@ class Scorer:
         spread = q75 - q25
         scorer.center = center
         scorer.scale = np.where(spread > 1e-12, spread, np.maximum(raw.std(axis=1), 1e-12))
+        scorer.typical_terms = scorer._typical_terms(X_cal, seed)
         return scorer, scorer.combine(raw)
+
+    def _typical_terms(self, X_cal: np.ndarray, seed: int) -> np.ndarray:
+        """See ``typical_terms``: from at most ``TYPICAL_ROWS`` seeded calibration rows."""
+        rows = X_cal
+        if len(X_cal) > TYPICAL_ROWS:
+            pick = np.sort(np.random.default_rng(seed).permutation(len(X_cal))[:TYPICAL_ROWS])
+            rows = X_cal[pick]
+        factor = self.part_weights / self.scale
+        typical = np.zeros(X_cal.shape[1])
+        for p, terms in enumerate(self._part_terms(rows)):
+            typical += factor[p] * self.center[p] * error_shares(np.maximum(terms, 0.0)).mean(axis=0)
+        return typical
 
     def _weights(self) -> np.ndarray:
         network = [v for v in self.views if v != "density"]
@@ -252,32 +272,44 @@ class Scorer:
     def attribution(self, xs: np.ndarray, *, single_thread: bool = False) -> np.ndarray:
         """Each feature's share of each row's score, shape (n, n_features); rows sum to 1.
 
-        Every part of the score is split over the features exactly or to first order, then
-        the parts are added with the score's own weights and normalisation
-        (``weight / scale``): a reconstruction part by each feature's share of the row's
-        error; the density part by each feature's share of the squared distance to each
-        of the ``k`` nearest reference rows; a latent part by gradient x input from the
-        centre, exact for the members' linear path. Negative sums count as 0.
+        Every part of the score is split over the features exactly or to first order: a
+        reconstruction part by each feature's share of the row's error; the density part
+        by each feature's share of the squared distance to each of the ``k`` nearest
+        reference rows; a latent part by gradient x input from the centre, exact for the
+        members' linear path. The parts are added with the score's own weights and
+        normalisation (``weight / scale``), less what a typical row puts in each feature
+        (``typical_terms``, the part's centre split as calibration rows split it), so the
+        shares explain the score's excess over typical. Negative sums count as 0.
         """
         missing = np.isnan(xs)
-        seen = np.where(missing, 0.0, xs) if missing.any() else xs
         factor = self.part_weights / self.scale
-        total = np.zeros_like(seen)
+        total = np.zeros(xs.shape)
+        for p, terms in enumerate(self._part_terms(xs, single_thread=single_thread)):
+            total += factor[p] * terms
+        if self.typical_terms is not None:
+            total -= self.typical_terms
+        total = np.maximum(total, 0.0)
+        if missing.any():
+            total[missing] = 0.0  # a missing cell explains nothing
+        return error_shares(total)
+
+    def _part_terms(self, xs: np.ndarray, *, single_thread: bool = False):
+        """Each part's (n, D) split over the features, in the order of the parts (missing
+        cells at the centre)."""
+        missing = np.isnan(xs)
+        seen = np.where(missing, 0.0, xs) if missing.any() else xs
         network = [v for v in self.views if v != "density"]
         n_members = len(self.members)
+        parts: list = [None] * (len(network) * n_members)
         for k, m in enumerate(self.members):
             with self._member_threads(m, len(xs), single_thread):
                 terms = _member_terms(self, m, seen, xs, self.latent_stats[k] if "latent" in network
                                       else None, self._step(m, single_thread))
             for v, view in enumerate(network):
-                total += factor[v * n_members + k] * terms["latent" if view == "latent"
-                                                           else "error"]
+                parts[v * n_members + k] = terms["latent" if view == "latent" else "error"]
+        yield from parts
         if "density" in self.views:
-            total += factor[-1] * self._density_terms(seen)
-        total = np.maximum(total, 0.0)
-        if missing.any():
-            total[missing] = 0.0  # a missing cell explains nothing
-        return error_shares(total)
+            yield self._density_terms(seen)
 
     def _density_terms(self, xs: np.ndarray) -> np.ndarray:
         """(n, D): the density part split over the features: for each of the k nearest
@@ -430,7 +462,9 @@ class Scorer:
                 "latent_stats": [[m.tolist(), p.tolist()] for m, p in self.latent_stats],
                 "n_neighbors": self.n_neighbors,
                 "image_shape": None if self.image_shape is None else list(self.image_shape),
-                "smoothing": self.smoothing, "n_bags": self.n_bags}
+                "smoothing": self.smoothing, "n_bags": self.n_bags,
+                "typical_terms": (None if self.typical_terms is None
+                                  else self.typical_terms.tolist())}
 
     def tensors(self) -> dict[str, Tensor]:
         return {} if self.reference is None else {"reference": torch.from_numpy(self.reference)}
@@ -449,7 +483,9 @@ class Scorer:
                      image_shape=(None if state.get("image_shape") is None
                                   else tuple(int(v) for v in state["image_shape"])),
                      smoothing=float(state.get("smoothing", 0.0)),
-                     n_bags=int(state.get("n_bags", 1)))
+                     n_bags=int(state.get("n_bags", 1)),
+                     typical_terms=(None if state.get("typical_terms") is None
+                                    else as_array(state["typical_terms"])))
         if "density" in views:
             scorer.reference = np.ascontiguousarray(tensors["reference"].numpy(), dtype=np.float64)
         n_parts = len(scorer._weights())
