@@ -385,3 +385,39 @@ def test_a_model_fitted_on_complete_numbers_scores_rows_with_missing_cells():
     holes = with_holes(frame, 0.15, 1, columns=("c0", "c3"))
     assert np.isfinite(det.anomaly_score(holes)).all()
     np.testing.assert_array_equal(det.anomaly_score(holes.to_numpy()), det.anomaly_score(holes))
+
+
+def test_a_saved_dataframe_with_its_index_column_scores_streamed_as_it_was_fitted(tmp_path):
+    path = tmp_path / "saved.csv"
+    mixed_table().drop(columns="Unnamed: 0").to_csv(path)  # an unnamed index column first
+    assert main(["fit", str(path), "--detector", "--out", str(tmp_path / "det"), "-q"]) == 0
+    assert main(["score", str(tmp_path / "det"), str(path), "--out", str(tmp_path / "s.csv"),
+                 "-q"]) == 0
+    scores = pd.read_csv(tmp_path / "s.csv")
+    assert scores.columns[0] == "Unnamed: 0" and "score" in scores
+    assert scores["Unnamed: 0"].tolist() == list(range(len(mixed_table())))
+
+
+def test_imputing_nullable_booleans_gives_booleans_that_parquet_can_hold(tmp_path):
+    table = mixed_table()
+    table["heavy"] = pd.Series([True, False] * (len(table) // 2), dtype=object)
+    table.loc[[1, 4], "heavy"] = None  # as a nullable column reads: bools and None
+    filled = Autoencoder(2, max_epochs=2, random_state=0).fit(table).impute(table)
+    assert filled["heavy"].map(type).eq(bool).all() or filled["heavy"].dtype == bool
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False)
+    assert main(["impute", str(path), "--out", str(tmp_path / "f.parquet"), "-q"]) == 0
+    assert pd.read_parquet(tmp_path / "f.parquet")["heavy"].dtype == bool
+
+
+def test_plain_numbers_as_a_dataframe_come_back_as_a_dataframe_with_their_names(tmp_path):
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(200, 3)), columns=["id", "b", "c"])
+    X["id"] = np.arange(1001, 1201) * 3  # integral, not a counter
+    ae = Autoencoder(2, max_epochs=2, random_state=0).fit(X)
+    for out in (ae.reconstruct(X), ae.impute(X)):
+        assert isinstance(out, pd.DataFrame) and list(out.columns) == ["id", "b", "c"]
+    assert ae.impute(X)["id"].dtype == X["id"].dtype
+    path = tmp_path / "plain.tsv"
+    X.to_csv(path, sep="\t", index=False)
+    assert main(["impute", str(path), "--out", str(tmp_path / "f.csv"), "-q"]) == 0
+    assert pd.read_csv(tmp_path / "f.csv").columns.tolist() == ["id", "b", "c"]

@@ -76,7 +76,11 @@ class TableReader:
             "utf-8", "utf-8-sig") else encoding)
         parse = pcsv.ParseOptions(delimiter=self.dialect.delimiter)
         header = pcsv.open_csv(str(self.path), read_options=read, parse_options=parse)
-        names = [n.strip() for n in header.schema.names]
+        # named as pandas names them, so a file reads alike in memory and streamed: an
+        # empty header cell (a saved DataFrame's index) is "Unnamed: <position>"
+        self._raw_names = {(n.strip() or f"Unnamed: {j}"): n
+                           for j, n in enumerate(header.schema.names)}
+        names = list(self._raw_names)
         header.close()
         import pyarrow as pa
 
@@ -99,9 +103,7 @@ class TableReader:
         import pyarrow.csv as pcsv
 
         read, parse, convert = self._csv_args
-        stripped = {n.strip(): n for n in pcsv.open_csv(
-            str(self.path), read_options=read, parse_options=parse).schema.names}
-        raw = [stripped[c] for c in columns]
+        raw = [self._raw_names[c] for c in columns]
         reader = pcsv.open_csv(str(self.path), read_options=read, parse_options=parse,
                                convert_options=convert)
         with reader:

@@ -404,7 +404,10 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
         return pd.Series(values, index=index, name=column.name)
     if column.role == "boolean":
         on = encoded[:, 0] >= 0.5
-        if pd.api.types.is_bool_dtype(original.dtype):
+        observed = original.dropna()
+        if pd.api.types.is_bool_dtype(original.dtype) or (len(observed) and all(
+                isinstance(v, (bool, np.bool_)) for v in observed.head(1000))):
+            # bools (also as objects beside missing cells, as a nullable column reads)
             return pd.Series(on, index=index, name=column.name)
         return pd.Series(np.where(on, column.levels[1], column.levels[0]), index=index,
                          name=column.name, dtype=object)

@@ -249,7 +249,13 @@ def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray) -> Pat
             df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data))
             df.columns = [str(c) for c in df.columns]
             if suffix in (".parquet", ".pq"):
-                df.to_parquet(tmp, index=False)
+                import pyarrow as pa
+
+                try:
+                    df.to_parquet(tmp, index=False)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as err:
+                    raise DataError(f"{path}: cannot be written as Parquet ({err}). Write a "
+                                    ".csv or .tsv file instead.") from None
             else:
                 df.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
     return path

@@ -298,10 +298,13 @@ class InputSpec:
         """Decoded rows (data units, ``(n, n_features)``) in the form of input ``X``: images
         for images; for a table with roles given as a DataFrame, a DataFrame with ``X``'s
         columns (features decoded by :func:`aekit.data.columns.decode_column`, the others
-        as they were); otherwise rows."""
-        frame = as_frame(X) if self.columns is not None else None
+        as they were); for plain numbers given as a DataFrame, a DataFrame of fit's
+        columns; otherwise rows."""
+        frame = as_frame(X) if not self.is_images else None
         if frame is None:
             return self.shaped_like(decoded, X)
+        if self.columns is None:  # plain numbers: a DataFrame in fit's column order
+            return pd.DataFrame(decoded, columns=self.column_names(), index=frame.index)
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         out, start = frame.copy(), 0
         for column in self.columns:
