@@ -68,8 +68,8 @@ def test_declared_roles_override_the_inferred_ones():
 @pytest.mark.parametrize("table, message", [
     (pd.DataFrame({"a": ["1", "2", "3", "x"], "b": [1.0, 2, 3, 4]}),
      r"column 'a', row 4: 'x' is not a number \(1 such cell"),
-    (pd.DataFrame({"a": [None, None, None], "b": ["u", "v", "u"]}),
-     r"column 'a' is entirely missing"),
+    (pd.DataFrame({"a": [None, None, None], "b": [None, None, None]}),
+     r"no feature columns: 'a' is empty, 'b' is empty"),
 ])
 def test_columns_that_cannot_be_read_correctly_are_refused_by_name(table, message):
     with pytest.raises(DataError, match=message):
@@ -421,3 +421,13 @@ def test_plain_numbers_as_a_dataframe_come_back_as_a_dataframe_with_their_names(
     X.to_csv(path, sep="\t", index=False)
     assert main(["impute", str(path), "--out", str(tmp_path / "f.csv"), "-q"]) == 0
     assert pd.read_csv(tmp_path / "f.csv").columns.tolist() == ["id", "b", "c"]
+
+
+def test_a_trailing_delimiter_or_an_empty_column_is_reported_not_refused(tmp_path, capsys):
+    path = tmp_path / "trailing.csv"
+    table = mixed_table().drop(columns="Unnamed: 0").assign(notes=None)
+    path.write_text("\n".join(line + "," for line in table.to_csv(index=False).splitlines()))
+    assert main(["detect", str(path), "--out", str(tmp_path / "s.csv"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "notes" in out and out.count("entirely missing, not a feature") == 2
+    assert len(pd.read_csv(tmp_path / "s.csv")) == len(table)

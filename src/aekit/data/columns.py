@@ -33,6 +33,8 @@ Roles, inferred at fit from the values (and overridable by name):
   No feature.
 - ``constant``: a text column with one value. No feature. (A constant numeric column is
   kept, as scaling makes it harmless.)
+- ``empty``: a column with no value at all (such as the one a trailing delimiter makes).
+  No feature.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from aekit.data.validation import check_finite
 from aekit.exceptions import DataError, ParameterError
 
 ROLES = ("numeric", "boolean", "categorical", "datetime", "identifier", "text", "constant",
-         "ignored")
+         "empty", "ignored")
 # what users may ask for by name (``column_roles``); "id" and "ignore" are short forms
 DECLARABLE = {"numeric": "numeric", "boolean": "boolean", "categorical": "categorical",
               "datetime": "datetime", "id": "identifier", "identifier": "identifier",
@@ -121,6 +123,8 @@ class Column:
             shown = ", ".join(repr(v) for v in self.as_missing[:3]) + \
                 (", ..." if len(self.as_missing) > 3 else "")
             return f"numeric, scaled; {self.n_as_missing} cell(s) of text ({shown}) as missing"
+        if self.role == "empty":
+            return "entirely missing, not a feature"
         return f"{self.role}, not a feature"
 
     def to_dict(self) -> dict[str, Any]:
@@ -165,6 +169,8 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
         col = frame.iloc[:, j]
         if str(name) in INDEX_NAMES or pd.api.types.is_datetime64_any_dtype(col.dtype):
             return True
+        if len(col) and col.isna().all():
+            return True  # an empty column: no feature
         if pd.api.types.is_float_dtype(col.dtype) and col.isna().any():
             return True  # missing numbers: the contract with roles leaves them out
         if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
@@ -193,8 +199,7 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         return Column(name, "identifier")
     dtype = col.dtype
     if col.isna().all() and declared is None:
-        raise DataError(f"{source}: column {name!r} is entirely missing. Drop it, or declare "
-                        "it with column_roles={...: 'ignore'} (--ignore).")
+        return Column(name, "empty")  # nothing to learn from (a trailing delimiter, say)
     numeric_dtype = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
     if declared == "numeric" and not numeric_dtype:
         # declared numeric: what is not a number is read as missing, and reported
