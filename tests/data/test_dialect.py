@@ -104,3 +104,23 @@ def test_the_cli_reads_a_named_encoding_in_fit_and_streamed_score(tmp_path, fram
     assert main(["score", str(tmp_path / "det"), str(tmp_path / "t.csv"), "--encoding",
                  "cp1252", "--out", str(tmp_path / "s.parquet"), "-q"]) == 0
     assert f"rows: {len(frame)}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("first, what", [("Weather export, 2024", "a title or note"),
+                                         ("sep=;", "Excel's delimiter hint")])
+def test_a_line_above_the_header_is_refused_not_read_as_the_header(tmp_path, frame, first,
+                                                                   what, capsys):
+    path = tmp_path / "preamble.csv"
+    sep = ";" if first.startswith("sep") else ","
+    path.write_text(first + "\n" + frame.to_csv(index=False, sep=sep))
+    with pytest.raises(DataError, match=f"line 1 .* it looks like {what}"):
+        read_data(path)
+    assert main(["detect", str(path), "--out", str(tmp_path / "s.csv"), "-q"]) == 2
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_rs_header_over_row_names_still_reads(tmp_path, frame):
+    path = tmp_path / "r.csv"
+    body = frame.to_csv(sep=",")  # the index column, its header cell then dropped, as R does
+    path.write_text(body.split("\n", 1)[0].lstrip(",") + "\n" + body.split("\n", 1)[1])
+    assert read_data(path).X.shape[0] == len(frame)

@@ -121,9 +121,30 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
         delimiter = "\t"
     else:
         delimiter = _delimiter(path, lines)
+    _check_preamble(path, lines, delimiter)
     _check_short_rows(path, lines, delimiter)
     decimal, thousands = _decimal_mark(lines[1:], delimiter)
     return CsvDialect(delimiter, decimal, thousands, encoding)
+
+
+def _check_preamble(path: Path, lines: list[str], delimiter: str) -> None:
+    """A first line with fewer fields than the rows below it is a title or Excel's
+    ``sep=`` line above the header: read as the header, it would fold the table into its
+    first column or two."""
+    counts = _field_counts(lines, delimiter)
+    if len(counts) < 3:
+        return
+    rest = counts[1:]
+    modal = max(set(rest), key=lambda c: (rest.count(c), c))
+    first = lines[0].strip()
+    hint = first.lower().startswith("sep=")
+    # one field short is R's write.table header over row names, which pandas reads
+    if modal > 1 and (counts[0] < modal - 1 or counts[0] == 1 or hint) \
+            and rest.count(modal) >= 0.9 * len(rest):
+        what = "Excel's delimiter hint" if hint else "a title or note above the header"
+        raise DataError(
+            f"{path}: line 1 ({first[:40]!r}) has {counts[0]} field(s), the rows below it "
+            f"{modal}: it looks like {what}. Delete the line(s) above the header row.")
 
 
 def _check_short_rows(path: Path, lines: list[str], delimiter: str) -> None:
