@@ -10,6 +10,7 @@ import aekit
 from aekit import AnomalyDetector, Autoencoder
 from aekit.cli.main import main
 from aekit.data.columns import encode_column, infer_column
+from aekit.data.io import read_data
 from aekit.data.schema import InputSpec
 from aekit.exceptions import DataError, ParameterError
 from aekit.streaming import score_file, score_table
@@ -431,3 +432,21 @@ def test_a_trailing_delimiter_or_an_empty_column_is_reported_not_refused(tmp_pat
     out = capsys.readouterr().out
     assert "notes" in out and out.count("entirely missing, not a feature") == 2
     assert len(pd.read_csv(tmp_path / "s.csv")) == len(table)
+
+
+def test_a_parquet_files_saved_index_is_a_column_in_memory_as_streamed(tmp_path):
+    table = mixed_table().drop(columns=["Unnamed: 0", "order"])
+    table.index = [f"row-{i}" for i in range(len(table))]
+    table.index.name = "name"
+    table.to_parquet(tmp_path / "named.parquet")  # the index is stored as a column
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0)
+    det.fit(read_data(tmp_path / "named.parquet").X)
+    assert "name" in det.input_spec_.identifiers
+    out = score_file(det, tmp_path / "named.parquet", tmp_path / "s.parquet", progress=False)
+    scores = pd.read_parquet(tmp_path / "s.parquet")
+    assert out.n_rows == len(table) and scores["name"].tolist() == list(table.index)
+    table.iloc[::2].reset_index(drop=True).set_axis(list(range(0, len(table), 2))) \
+        .to_parquet(tmp_path / "unnamed.parquet")  # a non-range index, unnamed
+    roles = {c.name: c.role for c in AnomalyDetector(n_estimators=1, max_epochs=1).fit(
+        read_data(tmp_path / "unnamed.parquet").X).input_spec_.columns}
+    assert roles.get("__index_level_0__") == "identifier"

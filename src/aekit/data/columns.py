@@ -65,7 +65,7 @@ MISSING_LEVEL = "(missing)"
 # text that stands for a missing number (compared stripped and lower-cased)
 MISSING_MARKERS = frozenset({"", "-", "--", "---", "?", ".", "n/a", "n.a.", "na", "nan",
                              "null", "none", "missing", "#n/a"})
-INDEX_NAMES = ("Unnamed: 0", "")
+INDEX_NAMES = ("Unnamed: 0", "", "__index_level_0__")  # pandas' unnamed index, saved
 _TRUE = ("yes", "true", "y", "t", "1")
 _FALSE = ("no", "false", "n", "f", "0")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"

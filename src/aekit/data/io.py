@@ -124,7 +124,10 @@ def _read_parquet(path: Path) -> pd.DataFrame:
                             f"differ from those of the first file of {path}. Every file must "
                             "hold the same columns.")
         tables.append(table.select(tables[0].column_names) if tables else table)
-    return (tables[0] if len(tables) == 1 else pa.concat_tables(tables)).to_pandas()
+    # without pandas' metadata, a saved DataFrame's index stays the column it is in the
+    # file (as streaming reads it), not an index that would leave the features unseen
+    return (tables[0] if len(tables) == 1 else pa.concat_tables(tables)).to_pandas(
+        ignore_metadata=True)
 
 
 @contextlib.contextmanager
