@@ -124,3 +124,20 @@ def test_rs_header_over_row_names_still_reads(tmp_path, frame):
     body = frame.to_csv(sep=",")  # the index column, its header cell then dropped, as R does
     path.write_text(body.split("\n", 1)[0].lstrip(",") + "\n" + body.split("\n", 1)[1])
     assert read_data(path).X.shape[0] == len(frame)
+
+
+def test_none_is_a_value_and_na_a_missing_cell_alike_in_memory_and_streamed(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 300
+    damage = rng.choice(["None", "Minor", "Substantial"], n, p=[0.8, 0.15, 0.05])
+    speed = np.round(rng.normal(100, 10, n), 1).astype(object)
+    speed[::25] = "NA"
+    path = tmp_path / "strikes.csv"
+    pd.DataFrame({"damage": damage, "speed": speed}).to_csv(path, index=False)
+    frame = read_data(path).X
+    assert frame["damage"].eq("None").sum() == (damage == "None").sum()  # never missing
+    assert frame["speed"].isna().sum() == 12
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(frame))

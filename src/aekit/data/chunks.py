@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aekit.data.dialect import sniff_csv
+from aekit.data.dialect import NULL_TEXT, sniff_csv
 from aekit.data.paths import is_parquet, parquet_files
 from aekit.data.validation import FLOAT32_LIMIT, check_features, check_finite
 from aekit.exceptions import DataError
@@ -85,7 +85,7 @@ class TableReader:
         import pyarrow as pa
 
         convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in header.schema.names},
-                                      strings_can_be_null=True)
+                                      strings_can_be_null=True, null_values=list(NULL_TEXT))
         self._csv_args = (read, parse, convert)
         self.columns = names
 

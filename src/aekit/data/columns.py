@@ -224,7 +224,7 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         markers = text[marker]
         return Column(name, "numeric", n_as_missing=len(markers),
                       as_missing=tuple(markers.value_counts().index[:5].astype(str)))
-    if declared is None and len(text) and (numbers | marker).mean() >= MOSTLY_NUMBERS:
+    if declared is None and numbers.any() and numbers[~marker].mean() >= MOSTLY_NUMBERS:
         # mostly numbers: a typo or a note such as "[98]", never silently a category
         bad = col.notna() & pd.to_numeric(col, errors="coerce").isna() & \
             ~col.astype(str).str.strip().str.lower().isin(MISSING_MARKERS)

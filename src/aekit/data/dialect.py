@@ -38,6 +38,12 @@ _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 _NAMES = {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}
 
 
+# the cells read as missing, the same in memory (pandas) and streamed (pyarrow): pyarrow's
+# defaults; pandas' own list adds "None" and "<NA>", which can be values ("no damage")
+NULL_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+             "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null")
+
+
 @dataclass(frozen=True)
 class CsvDialect:
     delimiter: str = ","

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from aekit._atomic import atomic_file
-from aekit.data.dialect import CsvDialect, not_utf8_message, sniff_csv
+from aekit.data.dialect import NULL_TEXT, CsvDialect, not_utf8_message, sniff_csv
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
 
@@ -79,7 +79,8 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, sep=dialect.delimiter, decimal=dialect.decimal,
                          thousands=dialect.thousands, encoding=dialect.encoding,
-                         skipinitialspace=True)
+                         skipinitialspace=True, keep_default_na=False,
+                         na_values=list(NULL_TEXT))
     except UnicodeDecodeError as err:
         raise DataError(
             f"{path}: not valid {dialect.encoding} text (byte offset {err.start} in a read "
