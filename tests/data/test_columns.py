@@ -44,11 +44,11 @@ def test_roles_are_inferred_from_the_values():
 
 
 def test_a_date_is_its_calendar_never_an_epoch_number():
-    column = infer_column("d", pd.Series(["2020-03-02", "2021-03-01"]), None, "X")
+    column = infer_column("d", pd.Series(["2020-03-02", "2021-03-01", "2021-05-04"]), None, "X")
     assert column.role == "datetime" and column.parts == ("dayofweek", "month")
     both = encode_column(column, pd.Series(["2020-03-02", "2021-03-01"]), "X")
     np.testing.assert_allclose(both[0], both[1], atol=1e-12)  # both a Monday in March
-    timed = infer_column("t", pd.Series(pd.to_datetime(["2024-01-01 10:00", "2024-01-02"],
+    timed = infer_column("t", pd.Series(pd.to_datetime(["2024-01-01 10:00", "2024-02-02"],
                                                         format="ISO8601")), None, "X")
     assert timed.parts == ("hour", "dayofweek", "month")
 
@@ -450,3 +450,20 @@ def test_a_parquet_files_saved_index_is_a_column_in_memory_as_streamed(tmp_path)
     roles = {c.name: c.role for c in AnomalyDetector(n_estimators=1, max_epochs=1).fit(
         read_data(tmp_path / "unnamed.parquet").X).input_spec_.columns}
     assert roles.get("__index_level_0__") == "identifier"
+
+
+def test_years_written_as_dates_are_their_year_and_constant_calendar_parts_are_dropped():
+    rng = np.random.default_rng(0)
+    years = rng.integers(1970, 1983, 300)
+    table = pd.DataFrame({"Year": pd.to_datetime([f"{y}-01-01" for y in years]),
+                          "mpg": 20 + (years - 1970) + rng.normal(0, 1, 300),
+                          "day": pd.to_datetime([f"2024-03-{d:02d}" for d in rng.integers(1, 29, 300)])})
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    columns = {c.name: c for c in det.input_spec_.columns}
+    assert columns["Year"].parts == ("year",) and columns["Year"].encoded_names == ["Year:year"]
+    assert columns["day"].parts == ("dayofweek",)  # every date in March: no month
+    rows = det.input_spec_.rows(table.iloc[:3])
+    np.testing.assert_array_equal(rows[:, 0], years[:3].astype(float))
+    odd = table.iloc[[0]].assign(Year=pd.Timestamp("2150-01-01"))
+    assert det.anomaly_score(odd)[0] > det.anomaly_score(table).max()
+    assert det.top_features(odd, n=1)[0][0][0] == "Year"

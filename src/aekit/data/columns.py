@@ -71,7 +71,7 @@ _FALSE = ("no", "false", "n", "f", "0")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
                        r"(Z|[+-]\d{2}:?\d{2})?$")
 _CYCLES = {"hour": 24, "dayofweek": 7, "month": 12}
-_ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month"}
+_ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month", "year": "year"}
 OTHER_LEVEL = "(other)"  # the one-hot slot of values fit never saw
 
 
@@ -99,6 +99,8 @@ class Column:
     def encoded_names(self) -> list[str]:
         if self.role == "categorical":
             return [f"{self.name}={level}" for level in (*self.levels, OTHER_LEVEL)]
+        if self.role == "datetime" and self.parts == ("year",):
+            return [f"{self.name}:year"]
         if self.role == "datetime":
             return [f"{self.name}:{part}_{f}" for part in self.parts for f in ("sin", "cos")]
         return [self.name] if self.is_feature else []
@@ -106,7 +108,7 @@ class Column:
     @property
     def scaled(self) -> bool:
         """Whether the column is scaled (only numeric ones: the others are 0/1 or in [-1, 1])."""
-        return self.role == "numeric"
+        return self.role == "numeric" or (self.role == "datetime" and self.parts == ("year",))
 
     def describe(self) -> str:
         if self.role == "categorical":
@@ -115,6 +117,8 @@ class Column:
             return f"categorical, one-hot over {len(self.levels)} values ({shown}){rare}"
         if self.role == "boolean":
             return f"boolean, {self.levels[0]} = 0 / {self.levels[1]} = 1"
+        if self.role == "datetime" and self.parts == ("year",):
+            return "datetime, its year as a number (every date is the same day of the year)"
         if self.role == "datetime":
             return "datetime, cyclic " + ", ".join(self.parts)
         if self.role == "numeric":
@@ -311,8 +315,16 @@ def _as_datetime(col: pd.Series, name: str, source: str) -> pd.Series:
 
 
 def _calendar_parts(values: pd.Series) -> tuple[str, ...]:
-    has_time = bool((values.dropna().dt.floor("D") != values.dropna()).any())
-    return (("hour",) if has_time else ()) + ("dayofweek", "month")
+    """The calendar parts that vary in fit; a column of years written as dates (every
+    date 1 January, say) is its year, a number, since its weekday is noise."""
+    seen = values.dropna()
+    has_time = bool((seen.dt.floor("D") != seen).any())
+    if not has_time and len(seen) and seen.dt.month.nunique() == 1 \
+            and seen.dt.day.nunique() == 1 and seen.dt.year.nunique() > 1:
+        return ("year",)
+    parts = (("hour",) if has_time else ()) + ("dayofweek", "month")
+    varying = tuple(p for p in parts if getattr(seen.dt, _ATTRIBUTES[p]).nunique() > 1)
+    return varying or parts
 
 
 def encode_column(column: Column, col: pd.Series, source: str, row_offset: int = 0) -> np.ndarray:
@@ -360,6 +372,8 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
         return out
     if column.role == "datetime":
         values = _as_datetime(col, column.name, source)
+        if column.parts == ("year",):  # a missing date is a missing number
+            return values.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)[:, None]
         out = np.zeros((len(col), 2 * len(column.parts)))
         missing = values.isna().to_numpy()
         for k, part in enumerate(column.parts):
@@ -380,6 +394,8 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 def calendar_text(column: Column, block: np.ndarray) -> list[str]:
     """A datetime column's encoded block (its sine, cosine pairs) read back as the calendar
     parts it holds, e.g. "Wed Sep 13h"; "missing" where the pairs are all 0."""
+    if column.parts == ("year",):
+        return ["missing" if np.isnan(v) else f"{v:.0f}" for v in block[:, 0].tolist()]
     out = []
     for row in block.tolist():
         if not any(row):
