@@ -141,3 +141,15 @@ def test_none_is_a_value_and_na_a_missing_cell_alike_in_memory_and_streamed(tmp_
     score_file(det, path, tmp_path / "s.parquet", progress=False)
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
                                   det.anomaly_score(frame))
+
+
+def test_utf16_with_its_byte_order_mark_reads_in_memory_and_streamed(tmp_path, frame):
+    path = tmp_path / "unicode.tsv"
+    path.write_bytes(frame.to_csv(sep="\t", index=False).encode("utf-16"))
+    assert sniff_csv(path).encoding == "utf-16"
+    read = read_data(path).X
+    pd.testing.assert_frame_equal(read, frame)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(read)
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(frame))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 
 from aekit._version import __version__
@@ -50,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
             message = f"{data}: {message[3:]}"
         print(f"aekit: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (``aekit ... | head``): nothing to report
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
     except OSError as err:
         print(f"aekit: error: {err}", file=sys.stderr)
         return 2

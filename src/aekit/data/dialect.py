@@ -89,6 +89,10 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
         except UnicodeDecodeError as err:
             raise DataError(f"{path}: not valid {encoding} text (byte offset {err.start}). "
                             "Check the file's encoding.") from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # UTF-16 names itself by its byte-order mark (Excel's "Unicode text")
+        text = raw[:len(raw) - len(raw) % 2].decode("utf-16", errors="ignore")
+        return text, "utf-16"
     if raw.startswith(codecs.BOM_UTF8):
         encoding, raw = "utf-8-sig", raw[len(codecs.BOM_UTF8):]
     else:
