@@ -51,6 +51,19 @@ def test_thousands_separators_with_a_decimal_comma(tmp_path):
     assert read_data(tmp_path / "t.csv").X["a"].tolist() == [1234.5, 10.25, -7.5]
 
 
+def test_integers_in_groups_of_three_beside_decimal_commas_are_thousands(tmp_path):
+    rows = "".join(f"{i * 1000 + 925:,};{57 + i},5;{32_526_562 + i:,}\n".replace(",", ".")
+                   .replace(".5;", ",5;") for i in range(1, 40))
+    (tmp_path / "t.csv").write_text("income;health;population\n" + rows)
+    dialect = sniff_csv(tmp_path / "t.csv")
+    assert (dialect.decimal, dialect.thousands) == (",", ".")
+    X = read_data(tmp_path / "t.csv").X
+    assert X["income"].tolist()[:2] == [1925, 2925] and X["health"].tolist()[0] == 58.5
+    assert X["population"].tolist()[0] == 32_526_563
+    (tmp_path / "p.csv").write_text("a;b\n1.925;x\n2.5;y\n")  # no decimal comma: points
+    assert read_data(tmp_path / "p.csv").X["a"].tolist() == [1.925, 2.5]
+
+
 @pytest.mark.parametrize("sep", ["\t", "|", ","])
 def test_tab_pipe_and_comma_delimiters_are_detected(tmp_path, frame, sep):
     (tmp_path / "t.csv").write_text(frame.to_csv(index=False, sep=sep))

@@ -35,6 +35,7 @@ SAMPLE_LINES = 200
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+([eE][+-]?\d+)?$")
 _THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+_GROUPED_INTEGER = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")  # 1.925 or 32.526.562
 _NAMES = {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}
 
 
@@ -206,8 +207,15 @@ def _decimal_mark(rows: list[str], delimiter: str) -> tuple[str, str | None]:
             if _DECIMAL_COMMA.match(cell):
                 comma += 1
                 thousands += bool(_THOUSANDS_DOT.match(cell))
+            elif _GROUPED_INTEGER.match(cell):
+                # an integer in groups of three: thousands dots beside decimal commas,
+                # else (1.925 alone) a decimal point
+                thousands += 1
             elif _DECIMAL_POINT.match(cell):
                 point += 1
+    if thousands and not comma and not point:
+        point = thousands  # only 1.925-like cells: read as decimal points, as before
+        thousands = 0
     if comma and not point:
         return ",", "." if thousands else None
     return ".", None
