@@ -467,3 +467,29 @@ def test_years_written_as_dates_are_their_year_and_constant_calendar_parts_are_d
     odd = table.iloc[[0]].assign(Year=pd.Timestamp("2150-01-01"))
     assert det.anomaly_score(odd)[0] > det.anomaly_score(table).max()
     assert det.top_features(odd, n=1)[0][0][0] == "Year"
+
+
+@pytest.mark.parametrize("written, fmt", [
+    ("{y}/{m:02d}/{d:02d} 10:30:00", "%Y/%m/%d %H:%M:%S"), ("{d:02d}.{m:02d}.{y}", "%d.%m.%Y"),
+    ("{m:02d}/{d:02d}/{y}", "%m/%d/%Y"), ("{mon} {d} {y}", "%b %d %Y")])
+def test_dates_written_other_than_iso_are_dates(tmp_path, written, fmt):
+    rng = np.random.default_rng(0)
+    days = pd.Timestamp("2012-01-01") + pd.to_timedelta(rng.integers(0, 1400, 300), unit="D")
+    text = [written.format(y=t.year, m=t.month, d=t.day, mon=t.strftime("%b")) for t in days]
+    table = pd.DataFrame({"when": text, "x": rng.normal(size=300)})
+    column = infer_column("when", table["when"], None, "X")
+    assert (column.role, column.date_format) == ("datetime", fmt)
+    path = tmp_path / "dates.csv"
+    table.to_csv(path, index=False)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(read_data(path).X)
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(read_data(path).X))
+
+
+def test_day_month_order_that_no_cell_decides_is_not_taken_for_dates():
+    ambiguous = pd.Series(["01/02/2012", "03/04/2012", "05/06/2013", "11/12/2014"] * 5)
+    assert infer_column("d", ambiguous, None, "X").role != "datetime"
+    monthly = pd.Series(pd.to_datetime([f"20{y:02d}-{m:02d}-01" for y in range(10, 14)
+                                        for m in range(1, 13)]))
+    assert infer_column("m", monthly, None, "X").parts == ("month",)

@@ -70,6 +70,14 @@ _TRUE = ("yes", "true", "y", "t", "1")
 _FALSE = ("no", "false", "n", "f", "0")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
                        r"(Z|[+-]\d{2}:?\d{2})?$")
+# dates written other than ISO, tried in this order; day/month and month/day orders that
+# both read every cell are ambiguous, and the column is not taken for dates
+DATE_FORMATS = ("%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M",
+                "%d.%m.%Y %H:%M:%S", "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M",
+                "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%b %d %Y", "%d %b %Y", "%b %d, %Y",
+                "%B %d %Y", "%d %B %Y", "%B %d, %Y")
+_DATE_LIKE = re.compile(r"^(\d{1,4}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2} [A-Za-z]{3,9} \d{4}|"
+                        r"[A-Za-z]{3,9} \d{1,2},? \d{4})")
 _CYCLES = {"hour": 24, "dayofweek": 7, "month": 12}
 _ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month", "year": "year"}
 OTHER_LEVEL = "(other)"  # the one-hot slot of values fit never saw
@@ -90,6 +98,7 @@ class Column:
     n_as_missing: int = 0
     as_missing: tuple[str, ...] = ()
     lenient: bool = False
+    date_format: str = ""  # datetime written as text other than ISO: its strptime format
 
     @property
     def is_feature(self) -> bool:
@@ -120,7 +129,8 @@ class Column:
         if self.role == "datetime" and self.parts == ("year",):
             return "datetime, its year as a number (every date is the same day of the year)"
         if self.role == "datetime":
-            return "datetime, cyclic " + ", ".join(self.parts)
+            written = f" (written {self.date_format})" if self.date_format else ""
+            return f"datetime{written}, cyclic " + ", ".join(self.parts)
         if self.role == "numeric":
             if not self.n_as_missing:
                 return "numeric, scaled"
@@ -135,7 +145,7 @@ class Column:
         return {"name": self.name, "role": self.role, "levels": list(self.levels),
                 "parts": list(self.parts), "typical": self.typical, "rare": self.rare,
                 "n_as_missing": self.n_as_missing, "as_missing": list(self.as_missing),
-                "lenient": self.lenient}
+                "lenient": self.lenient, "date_format": self.date_format}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -144,7 +154,8 @@ class Column:
         return cls(str(d["name"]), str(d["role"]), tuple(str(v) for v in d.get("levels", ())),
                    tuple(str(v) for v in d.get("parts", ())), str(d.get("typical", "")),
                    int(d.get("rare", 0)), int(d.get("n_as_missing", 0)),
-                   tuple(str(v) for v in d.get("as_missing", ())), bool(d.get("lenient", False)))
+                   tuple(str(v) for v in d.get("as_missing", ())), bool(d.get("lenient", False)),
+                   str(d.get("date_format", "")))
 
 
 def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:
@@ -236,6 +247,10 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         raise MixedColumnError(name, row, col.iloc[row], int(bad.sum()), source)
     if declared is None and len(text) and text.map(lambda v: bool(_ISO_DATE.match(v))).all():
         return Column(name, "datetime", parts=_calendar_parts(_as_datetime(col, name, source)))
+    written = _date_format(text) if declared is None else ""
+    if written:
+        values = _as_datetime(col, name, source, written)
+        return Column(name, "datetime", parts=_calendar_parts(values), date_format=written)
     levels = sorted(text.unique().tolist())
     lowered = {v.lower() for v in levels}
     if declared in (None, "boolean") and len(levels) == 2 and (
@@ -298,17 +313,32 @@ def _most_frequent(text: pd.Series) -> str:
     return str(min(counts.index[counts == counts.max()])) if len(counts) else ""
 
 
-def _as_datetime(col: pd.Series, name: str, source: str) -> pd.Series:
+def _date_format(text: pd.Series) -> str:
+    """The one format of ``DATE_FORMATS`` every cell of ``text`` is written in, or ""."""
+    if not len(text) or not text.head(200).map(lambda v: bool(_DATE_LIKE.match(v))).all():
+        return ""
+    fits = [f for f in DATE_FORMATS
+            if pd.to_datetime(text, format=f, errors="coerce").notna().all()]
+    day_month = {f.replace("%m/%d", "%d/%m") for f in fits if "%m/%d" in f}
+    if day_month & set(fits):
+        return ""  # every day is 12 or less: 01/02/2012 could be either
+    return fits[0] if fits else ""
+
+
+def _as_datetime(col: pd.Series, name: str, source: str, date_format: str = "") -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         values = col
     else:
-        values = pd.to_datetime(col, errors="coerce", utc=True, format="ISO8601")
+        text = col.astype("string").str.strip()
+        values = pd.to_datetime(text, errors="coerce", utc=True,
+                                format=date_format or "ISO8601")
         bad = values.isna() & col.notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
+            written = (f"written {date_format}" if date_format else
+                       "written as ISO dates such as 2024-05-01 or 2024-05-01 13:45")
             raise DataError(f"{source}: column {name!r}, row {row + 1}: {col.iloc[row]!r} is "
-                            "not a date (the column holds dates, written as ISO dates such as "
-                            "2024-05-01 or 2024-05-01 13:45).")
+                            f"not a date (the column holds dates, {written}).")
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     return values
@@ -323,6 +353,8 @@ def _calendar_parts(values: pd.Series) -> tuple[str, ...]:
             and seen.dt.day.nunique() == 1 and seen.dt.year.nunique() > 1:
         return ("year",)
     parts = (("hour",) if has_time else ()) + ("dayofweek", "month")
+    if not has_time and len(seen) and seen.dt.day.nunique() == 1:
+        parts = ("month",)  # monthly dates: the weekday of the 1st is noise too
     varying = tuple(p for p in parts if getattr(seen.dt, _ATTRIBUTES[p]).nunique() > 1)
     return varying or parts
 
@@ -371,7 +403,7 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
             out[missing] = 0.0  # missing where fit saw none: no information, no error
         return out
     if column.role == "datetime":
-        values = _as_datetime(col, column.name, source)
+        values = _as_datetime(col, column.name, source, column.date_format)
         if column.parts == ("year",):  # a missing date is a missing number
             return values.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)[:, None]
         out = np.zeros((len(col), 2 * len(column.parts)))
