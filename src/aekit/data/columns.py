@@ -21,7 +21,9 @@ Roles, inferred at fit from the values (and overridable by name):
   "(other)" slot, which no head ever predicts: the most surprising value a column holds.
   So does a value fit saw too rarely to learn (fewer than :func:`rare_below` times).
 - ``datetime``: datetime dtypes, and text of ISO dates (``2024-05-01``, ``2024-05-01
-  13:45``, with ``T`` and offsets), so CSV, Parquet and DataFrames agree. Never a raw
+  13:45``, with ``T`` and offsets), so CSV, Parquet and DataFrames agree; also text in one
+  of ``DATE_FORMATS`` (``31.01.2024``, ``01/31/2024``, ``Jan 31 2024``, ...), whose format is
+  saved; a day/month order no cell decides is not guessed. Never a raw
   epoch number: the calendar, as cyclic (sine, cosine) pairs of the day of the week and
   the month, and of the hour when the column has times. Anomaly detection then sees an
   unusual weekday or season rather than a date's distance from 1970; a column whose
