@@ -493,3 +493,21 @@ def test_day_month_order_that_no_cell_decides_is_not_taken_for_dates():
     monthly = pd.Series(pd.to_datetime([f"20{y:02d}-{m:02d}-01" for y in range(10, 14)
                                         for m in range(1, 13)]))
     assert infer_column("m", monthly, None, "X").parts == ("month",)
+
+
+def test_numbers_with_thousands_commas_are_numbers_in_memory_and_streamed(tmp_path):
+    rng = np.random.default_rng(0)
+    population = rng.integers(500, 90_000_000, 200)
+    text = np.array([f"{p:,}" for p in population], dtype=object)
+    text[7] = "?"
+    table = pd.DataFrame({"population": text, "x": rng.normal(size=200)})
+    path = tmp_path / "us.csv"
+    table.to_csv(path, index=False)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(read_data(path).X)
+    (column,) = [c for c in det.input_spec_.columns if c.name == "population"]
+    assert column.role == "numeric" and column.thousands == "," and column.n_as_missing == 1
+    rows = det.input_spec_.rows(read_data(path).X)
+    assert rows[0, 0] == population[0] and np.isnan(rows[7, 0])
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(read_data(path).X))

@@ -80,6 +80,7 @@ DATE_FORMATS = ("%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y", "
                 "%B %d %Y", "%d %B %Y", "%B %d, %Y")
 _DATE_LIKE = re.compile(r"^(\d{1,4}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2} [A-Za-z]{3,9} \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4})")
+_COMMA_GROUPS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _CYCLES = {"hour": 24, "dayofweek": 7, "month": 12}
 _ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month", "year": "year"}
 OTHER_LEVEL = "(other)"  # the one-hot slot of values fit never saw
@@ -101,6 +102,7 @@ class Column:
     as_missing: tuple[str, ...] = ()
     lenient: bool = False
     date_format: str = ""  # datetime written as text other than ISO: its strptime format
+    thousands: str = ""  # numeric written as text with thousands separators (",")
 
     @property
     def is_feature(self) -> bool:
@@ -134,11 +136,13 @@ class Column:
             written = f" (written {self.date_format})" if self.date_format else ""
             return f"datetime{written}, cyclic " + ", ".join(self.parts)
         if self.role == "numeric":
+            kind = (f"numeric (thousands separated by {self.thousands!r}), scaled"
+                    if self.thousands else "numeric, scaled")
             if not self.n_as_missing:
-                return "numeric, scaled"
+                return kind
             shown = ", ".join(repr(v) for v in self.as_missing[:3]) + \
                 (", ..." if len(self.as_missing) > 3 else "")
-            return f"numeric, scaled; {self.n_as_missing} cell(s) of text ({shown}) as missing"
+            return f"{kind}; {self.n_as_missing} cell(s) of text ({shown}) as missing"
         if self.role == "empty":
             return "entirely missing, not a feature"
         return f"{self.role}, not a feature"
@@ -147,7 +151,8 @@ class Column:
         return {"name": self.name, "role": self.role, "levels": list(self.levels),
                 "parts": list(self.parts), "typical": self.typical, "rare": self.rare,
                 "n_as_missing": self.n_as_missing, "as_missing": list(self.as_missing),
-                "lenient": self.lenient, "date_format": self.date_format}
+                "lenient": self.lenient, "date_format": self.date_format,
+                "thousands": self.thousands}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -157,7 +162,7 @@ class Column:
                    tuple(str(v) for v in d.get("parts", ())), str(d.get("typical", "")),
                    int(d.get("rare", 0)), int(d.get("n_as_missing", 0)),
                    tuple(str(v) for v in d.get("as_missing", ())), bool(d.get("lenient", False)),
-                   str(d.get("date_format", "")))
+                   str(d.get("date_format", "")), str(d.get("thousands", "")))
 
 
 def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:
@@ -236,10 +241,15 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     text = _text(col)
     numbers = pd.to_numeric(text, errors="coerce").notna()
     marker = text.str.lower().isin(MISSING_MARKERS)
+    grouped = text.str.match(_COMMA_GROUPS)
+    if declared is None and grouped.any() and (numbers | grouped | marker).all():
+        numbers, thousands = numbers | grouped, ","  # 32,526,562: thousands commas
+    else:
+        thousands = ""
     if declared is None and numbers.any() and (numbers | marker).all():
         # numbers written as text, perhaps with placeholders such as "-" or "?"
         markers = text[marker]
-        return Column(name, "numeric", n_as_missing=len(markers),
+        return Column(name, "numeric", n_as_missing=len(markers), thousands=thousands,
                       as_missing=tuple(markers.value_counts().index[:5].astype(str)))
     if declared is None and numbers.any() and numbers[~marker].mean() >= MOSTLY_NUMBERS:
         # mostly numbers: a typo or a note such as "[98]", never silently a category
@@ -364,6 +374,11 @@ def _calendar_parts(values: pd.Series) -> tuple[str, ...]:
 def encode_column(column: Column, col: pd.Series, source: str, row_offset: int = 0) -> np.ndarray:
     """(n, width) float64 encoding of one feature column."""
     if column.role == "numeric":
+        if column.thousands and not pd.api.types.is_numeric_dtype(col.dtype):
+            grouped = col.astype("string").str.strip()
+            grouped = grouped.where(~grouped.str.match(_COMMA_GROUPS).fillna(False),
+                                    grouped.str.replace(column.thousands, "", regex=False))
+            col = grouped.astype(object).where(col.notna(), None)
         values = pd.to_numeric(col, errors="coerce") if not (
             pd.api.types.is_numeric_dtype(col.dtype)) else col
         bad = values.isna() & col.notna()
