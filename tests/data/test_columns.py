@@ -511,3 +511,11 @@ def test_numbers_with_thousands_commas_are_numbers_in_memory_and_streamed(tmp_pa
     score_file(det, path, tmp_path / "s.parquet", progress=False)
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
                                   det.anomaly_score(read_data(path).X))
+
+
+def test_an_infinite_number_in_a_mixed_table_names_its_column_without_a_wrong_position():
+    table = mixed_table().assign(price=lambda t: t["price"].where(t.index != 11, np.inf))
+    with pytest.raises(DataError, match=r"column 'price' holds 1 NaN or inf value\(s\); the "
+                                        r"first is inf at row 12") as caught:
+        AnomalyDetector(n_estimators=1, max_epochs=1).fit(table)
+    assert "position" not in str(caught.value)

@@ -27,6 +27,8 @@ class DataTypeError(DataError, TypeError):
 def _column_label(columns: Sequence[Any] | None, j: int) -> str:
     if columns is None:
         return f"column {j}"
+    if len(columns) == 1:  # one column checked alone: its position here means nothing
+        return f"column {columns[0]!r}"
     return f"column {columns[j]!r} (position {j})"
 
 
