@@ -201,6 +201,11 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
     return False
 
 
+def _is_marker(col: pd.Series) -> pd.Series:
+    """Which cells are text that stands for a missing number (``MISSING_MARKERS``)."""
+    return col.astype(str).str.strip().str.lower().isin(MISSING_MARKERS)
+
+
 def _text(col: pd.Series) -> pd.Series:
     """Non-missing cells as stripped strings (categories are compared as text)."""
     return col.dropna().astype(str).str.strip()
@@ -240,7 +245,7 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
                       typical=_most_frequent(col.dropna().astype(bool).astype(str)))
     text = _text(col)
     numbers = pd.to_numeric(text, errors="coerce").notna()
-    marker = text.str.lower().isin(MISSING_MARKERS)
+    marker = _is_marker(text)
     grouped = text.str.match(_COMMA_GROUPS)
     if declared is None and grouped.any() and (numbers | grouped | marker).all():
         numbers, thousands = numbers | grouped, ","  # 32,526,562: thousands commas
@@ -254,7 +259,7 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     if declared is None and numbers.any() and numbers[~marker].mean() >= MOSTLY_NUMBERS:
         # mostly numbers: a typo or a note such as "[98]", never silently a category
         bad = col.notna() & pd.to_numeric(col, errors="coerce").isna() & \
-            ~col.astype(str).str.strip().str.lower().isin(MISSING_MARKERS)
+            ~_is_marker(col)
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise MixedColumnError(name, row, col.iloc[row], int(bad.sum()), source)
     if declared is None and len(text) and text.map(lambda v: bool(_ISO_DATE.match(v))).all():
@@ -383,7 +388,7 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
             pd.api.types.is_numeric_dtype(col.dtype)) else col
         bad = values.isna() & col.notna()
         if bad.any() and not column.lenient:  # placeholders of missing numbers are missing
-            bad &= ~col.astype(str).str.strip().str.lower().isin(MISSING_MARKERS)
+            bad &= ~_is_marker(col)
         if bad.any() and not column.lenient:
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(

@@ -32,6 +32,7 @@ combined element by element.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -293,7 +294,7 @@ class Scorer:
             total[missing] = 0.0  # a missing cell explains nothing
         return error_shares(total)
 
-    def _part_terms(self, xs: np.ndarray, *, single_thread: bool = False):
+    def _part_terms(self, xs: np.ndarray, *, single_thread: bool = False) -> Iterator[np.ndarray]:
         """Each part's (n, D) split over the features, in the order of the parts (missing
         cells at the centre)."""
         missing = np.isnan(xs)
