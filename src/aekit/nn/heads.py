@@ -42,23 +42,19 @@ class CellLayout:
     # ---------------------------------------------------------------- indices
     @cached_property
     def _index(self) -> dict[str, Tensor]:
-        """Index tensors and masks, built once (outside inference mode, so they serve
-        training and inference alike)."""
+        """The plain-cell mask and index tensors, built once (outside inference mode, so
+        they serve training and inference alike)."""
         with torch.inference_mode(False):
             plain = torch.ones(self.n_features)
-            groups = torch.zeros(len(self.blocks), self.n_features)  # every slot of a block
-            for k, (start, stop) in enumerate(self.blocks):
+            for start, stop in self.blocks:
                 plain[start:stop] = 0.0
-                groups[k, start:stop] = 1.0
-            return {"plain": plain, "groups": groups,
-                    "plain_columns": torch.nonzero(plain).flatten(),
+            return {"plain": plain, "plain_columns": torch.nonzero(plain).flatten(),
                     "starts": torch.tensor([start for start, _ in self.blocks])}
 
     def _at(self, name: str, like: Tensor) -> Tensor:
+        """An index tensor on ``like``'s device."""
         index = self._index[name]
-        if index.dtype == torch.long:
-            return index if index.device == like.device else index.to(like.device)
-        return index.to(device=like.device, dtype=like.dtype)
+        return index if index.device == like.device else index.to(like.device)
 
     @property
     def plain(self) -> Tensor:
