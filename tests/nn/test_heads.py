@@ -143,3 +143,15 @@ def test_heads_survive_save_and_load_and_an_unseen_level_tops_the_detectors_rank
     np.testing.assert_array_equal(again.anomaly_score(test), scores)
     vae = VAE(2, max_epochs=5, random_state=0).fit(train)
     assert vae.cell_layout_ is not None and np.isfinite(vae.negative_elbo(test)).all()
+
+
+def test_a_layout_used_first_for_scoring_still_trains():
+    layout = CellLayout(7, ((2, 6),))
+    gen = torch.Generator().manual_seed(4)
+    x = rows_with_levels([0, 1, 2, 3], gen)
+    with torch.inference_mode():  # scoring first builds the layout's indices
+        layout.row_errors(torch.randn(4, 7, dtype=torch.float64), x)
+    raw = torch.randn(4, 7, dtype=torch.float64, requires_grad=True)
+    total, units = layout.row_losses(raw, x)
+    (total.sum() / units.sum()).backward()
+    assert torch.isfinite(raw.grad).all() and raw.grad.abs().sum() > 0
