@@ -72,8 +72,8 @@ class CellLayout:
         return (out - target.masked_fill(missing, 0.0)).pow(2).masked_fill(missing, 0.0), ~missing
 
     def _present(self, x: Tensor) -> Tensor:
-        """(B, n_blocks) whether a block holds a value (a block of zeros: none)."""
-        return torch.stack([x[:, start:stop].sum(dim=1) > 0 for start, stop in self.blocks],
+        """(B, n_blocks) whether a block holds a value (see :func:`_holds_value`)."""
+        return torch.stack([_holds_value(x[:, start:stop]) for start, stop in self.blocks],
                            dim=1)
 
     def _deviance(self, raw: Tensor, x: Tensor, *, floor: bool = True) -> tuple[Tensor, Tensor]:
@@ -88,7 +88,7 @@ class CellLayout:
         deviances, presents = [], []
         for start, stop in self.blocks:
             value, logits = x[:, start:stop], raw[:, start:stop - 1]
-            present = value.sum(dim=1) > 0  # a block of zeros (or NaN): no value
+            present = _holds_value(value)
             deviance = 2.0 * (torch.logsumexp(logits, dim=1)
                               - (logits * value[:, :-1]).sum(dim=1))
             if floor:
@@ -119,9 +119,8 @@ class CellLayout:
 
     def units(self, x: Tensor) -> Tensor:
         """(B,) observed columns per row: plain cells, and a categorical column once."""
-        columns = self._at("plain_columns", x)
-        units = (~torch.isnan(x[:, columns])).sum(dim=1) + self._present(x).sum(dim=1)
-        return units.clamp(min=1).to(x.dtype)
+        observed = ~torch.isnan(x[:, self._at("plain_columns", x)])
+        return _units(observed, self._present(x), x.dtype)
 
     def row_errors(self, raw: Tensor, x: Tensor) -> Tensor:
         """(B,) each row's mean error over its observed columns."""
@@ -131,8 +130,7 @@ class CellLayout:
     def _row_totals(self, raw: Tensor, x: Tensor, *, floor: bool) -> tuple[Tensor, Tensor]:
         squared, observed = self._plain_errors(raw, x)
         deviance, present = self._deviance(raw, x, floor=floor)
-        units = (observed.sum(dim=1) + present.sum(dim=1)).clamp(min=1).to(raw.dtype)
-        return squared.sum(dim=1) + deviance.sum(dim=1), units
+        return squared.sum(dim=1) + deviance.sum(dim=1), _units(observed, present, raw.dtype)
 
     # ---------------------------------------------------------------- training
     def logit_deviance(self, raw: Tensor, x: Tensor) -> Tensor:
@@ -157,6 +155,16 @@ class CellLayout:
         if any(not 0 <= a < b - 1 < n for a, b in blocks):
             raise ValueError("categorical blocks do not fit the encoded columns")
         return cls(n, blocks)
+
+
+def _holds_value(block: Tensor) -> Tensor:
+    """(B,) whether a block's one-hot slots hold a value (a block of zeros, or NaN: none)."""
+    return block.sum(dim=1) > 0
+
+
+def _units(observed: Tensor, present: Tensor, dtype: torch.dtype) -> Tensor:
+    """(B,) observed columns per row: plain cells, and a categorical column once."""
+    return (observed.sum(dim=1) + present.sum(dim=1)).clamp(min=1).to(dtype)
 
 
 __all__ = ["MAX_DEVIANCE", "P_FLOOR", "CellLayout"]
