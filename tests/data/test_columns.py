@@ -519,3 +519,72 @@ def test_an_infinite_number_in_a_mixed_table_names_its_column_without_a_wrong_po
                                         r"first is inf at row 12") as caught:
         AnomalyDetector(n_estimators=1, max_epochs=1).fit(table)
     assert "position" not in str(caught.value)
+
+
+def test_money_and_percentages_are_numbers_with_their_unit_in_memory_and_streamed(tmp_path):
+    rng = np.random.default_rng(0)
+    price = rng.lognormal(7, 1, 200)
+    table = pd.DataFrame({"price": [f"${p:,.2f}" for p in price],
+                          "rate": [f"{r:.1f}%" for r in rng.uniform(0, 30, 200)],
+                          "x": rng.normal(size=200)})
+    table.loc[5, "price"], table.loc[6, "rate"] = "-$12.50", "?"
+    path = tmp_path / "money.csv"
+    table.to_csv(path, index=False)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(read_data(path).X)
+    price_col, rate_col = det.input_spec_.columns[:2]
+    assert (price_col.role, price_col.unit, price_col.thousands) == ("numeric", "${}", ",")
+    assert (rate_col.role, rate_col.unit, rate_col.n_as_missing) == ("numeric", "{}%", 1)
+    assert "with unit '$'" in price_col.describe()
+    rows = det.input_spec_.rows(read_data(path).X)
+    assert rows[0, 0] == round(price[0], 2) and rows[5, 0] == -12.5 and np.isnan(rows[6, 1])
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(read_data(path).X))
+
+
+def test_two_units_in_one_column_are_no_numbers():
+    column = infer_column("mixed", pd.Series(["$5", "7%", "$5", "7%"]), None, "t")
+    assert column.role == "categorical"
+
+
+def test_codes_with_leading_zeros_keep_them_from_csv_and_are_no_numbers(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"zip": rng.choice(["02134", "02139", "10001", "60614"], 300),
+                          "x": rng.normal(size=300)})
+    path = tmp_path / "zips.csv"
+    table.to_csv(path, index=False)
+    frame = read_data(path).X
+    assert frame["zip"].tolist() == table["zip"].tolist()
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    (zip_col,) = [c for c in det.input_spec_.columns if c.name == "zip"]
+    assert zip_col.role == "categorical" and "02134" in zip_col.levels
+    # a file to score whose codes happen to have no leading zero reads as numbers: the
+    # codes still match fit's, also where a missing cell made the column floats
+    later = pd.DataFrame({"zip": [10001.0, np.nan, 60614.0], "x": [0.0, 0.1, 0.2]})
+    rows = det.input_spec_.rows(later)
+    slots = [j for j, n in enumerate(det.input_spec_.column_names()) if n.startswith("zip=")]
+    assert rows[0, slots].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert rows[2, slots].tolist() == [0.0, 0.0, 0.0, 1.0, 0.0]
+
+
+def test_impute_fills_text_read_as_missing_and_writes_numbers_as_the_column_does():
+    rng = np.random.default_rng(0)
+    size = rng.normal(10, 2, 300)
+    table = pd.DataFrame({"size": size, "price": [f"${v * 100:,.2f}" for v in size],
+                          "share": [f"{v:.1f}%" for v in size * 3]})
+    holes = table.copy()
+    holes.loc[[3, 9], "price"] = None
+    holes.loc[[4], "share"] = "-"
+    ae = Autoencoder(2, max_epochs=30, random_state=0).fit(holes)
+    filled = ae.impute(holes)
+    assert filled.loc[4, "share"] != "-" and filled.loc[4, "share"].endswith("%")
+    assert all(v.startswith("$") and "." in v for v in filled.loc[[3, 9], "price"])
+    keep = ~holes.index.isin([3, 4, 9])
+    assert (filled[keep] == holes[keep]).all().all()
+
+
+def test_a_column_declared_numeric_reads_units_and_thousands_and_only_the_rest_as_missing():
+    cells = pd.Series(["$1,200", "oops", "$5", "7"])
+    column = infer_column("amount", cells, "numeric", "t")
+    assert (column.n_as_missing, column.as_missing) == (1, ("oops",))
+    np.testing.assert_array_equal(encode_column(column, cells, "t")[:, 0], [1200, np.nan, 5, 7])

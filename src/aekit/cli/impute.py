@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
                                      verbose=0 if args.quiet else 1)
         model.fit(data.X, allow_missing=True)
     filled = model.impute(data.X)
-    missing = int(data.X.isna().to_numpy().sum()) if hasattr(data.X, "isna") else None
+    # the cells that changed: empty ones, and text read as missing numbers ("-", "n/a")
+    missing = int((filled.astype(str) != data.X.astype(str)).to_numpy().sum()) \
+        if hasattr(data.X, "isna") else None
     write_table(args.out, filled)
     print(f"filled {missing if missing is not None else 'the'} missing cells of "
           f"{len(filled)} rows; wrote {args.out}")

@@ -3,7 +3,11 @@
 Roles, inferred at fit from the values (and overridable by name):
 
 - ``numeric``: ints and floats, and text columns whose every cell is a number or a
-  placeholder for a missing one (``MISSING_MARKERS``: "-", "?", "n/a", ...). Encoded as
+  placeholder for a missing one (``MISSING_MARKERS``: "-", "?", "n/a", ...); a number may
+  be written with thousands commas ("32,526,562") and with one unit, a currency or percent
+  sign ("$1,200.50", "12.5%"), which imputed cells are written with too. Digits with a
+  leading zero ("02134", "06") are codes, not numbers: categorical when repeated, an
+  identifier or text otherwise, and a CSV keeps them as written. Encoded as
   itself, then scaled. A missing cell stays missing (NaN): the network sees the column's
   centre there, and the cell counts in neither the training loss nor the row's error,
   which is the mean over the observed cells. A text column of mostly numbers with some
@@ -81,6 +85,10 @@ DATE_FORMATS = ("%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y", "
 _DATE_LIKE = re.compile(r"^(\d{1,4}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2} [A-Za-z]{3,9} \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4})")
 _COMMA_GROUPS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
+# a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
+_UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?\s*(?P<number>[+-]?[\d,]*\.?\d+)"
+                        r"\s*(?P<after>[%$€£¥])?$")
 _CYCLES = {"hour": 24, "dayofweek": 7, "month": 12}
 _ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month", "year": "year"}
 OTHER_LEVEL = "(other)"  # the one-hot slot of values fit never saw
@@ -103,6 +111,7 @@ class Column:
     lenient: bool = False
     date_format: str = ""  # datetime written as text other than ISO: its strptime format
     thousands: str = ""  # numeric written as text with thousands separators (",")
+    unit: str = ""  # numeric written with a unit: where the number goes, "${}" or "{}%"
 
     @property
     def is_feature(self) -> bool:
@@ -136,8 +145,9 @@ class Column:
             written = f" (written {self.date_format})" if self.date_format else ""
             return f"datetime{written}, cyclic " + ", ".join(self.parts)
         if self.role == "numeric":
-            kind = (f"numeric (thousands separated by {self.thousands!r}), scaled"
-                    if self.thousands else "numeric, scaled")
+            written = [f"thousands separated by {self.thousands!r}"] if self.thousands else []
+            written += [f"with unit {self.unit.format('')!r}"] if self.unit else []
+            kind = f"numeric ({', '.join(written)}), scaled" if written else "numeric, scaled"
             if not self.n_as_missing:
                 return kind
             shown = ", ".join(repr(v) for v in self.as_missing[:3]) + \
@@ -152,7 +162,7 @@ class Column:
                 "parts": list(self.parts), "typical": self.typical, "rare": self.rare,
                 "n_as_missing": self.n_as_missing, "as_missing": list(self.as_missing),
                 "lenient": self.lenient, "date_format": self.date_format,
-                "thousands": self.thousands}
+                "thousands": self.thousands, "unit": self.unit}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -162,7 +172,8 @@ class Column:
                    tuple(str(v) for v in d.get("parts", ())), str(d.get("typical", "")),
                    int(d.get("rare", 0)), int(d.get("n_as_missing", 0)),
                    tuple(str(v) for v in d.get("as_missing", ())), bool(d.get("lenient", False)),
-                   str(d.get("date_format", "")), str(d.get("thousands", "")))
+                   str(d.get("date_format", "")), str(d.get("thousands", "")),
+                   str(d.get("unit", "")))
 
 
 def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:
@@ -198,6 +209,8 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
         if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
             if pd.to_numeric(col, errors="coerce").notna().sum() != col.notna().sum():
                 return True  # text that is not all numbers
+            if col.dropna().astype(str).str.strip().str.match(LEADING_ZERO).any():
+                return True  # codes such as zip codes
     return False
 
 
@@ -206,9 +219,44 @@ def _is_marker(col: pd.Series) -> pd.Series:
     return col.astype(str).str.strip().str.lower().isin(MISSING_MARKERS)
 
 
+def _as_text(col: pd.Series) -> pd.Series:
+    """Cells as stripped strings (categories are compared as text); whole numbers in a
+    float column (as missing cells make an integer column) as integers: 3.0 is "3"."""
+    if pd.api.types.is_float_dtype(col.dtype):
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        whole = np.isfinite(values) & (np.mod(values, 1) == 0) & (np.abs(values) < 2 ** 53)
+        if whole.any():
+            text = col.astype(str).to_numpy(dtype=object)
+            text[whole] = values[whole].astype(np.int64).astype(str)
+            return pd.Series(text, index=col.index, name=col.name).str.strip()
+    return col.astype(str).str.strip()
+
+
 def _text(col: pd.Series) -> pd.Series:
-    """Non-missing cells as stripped strings (categories are compared as text)."""
-    return col.dropna().astype(str).str.strip()
+    """Non-missing cells as stripped strings (:func:`_as_text`)."""
+    return _as_text(col.dropna())
+
+
+def _unit_of(text: pd.Series) -> str:
+    """The one unit the numbers among ``text`` are written with (``"${}"``, ``"{}%"``; a
+    number may go without it, "0"), or "" when there is none or more than one."""
+    parts = text.str.extract(_UNIT_CELL)
+    before, after = parts["before"].dropna().unique(), parts["after"].dropna().unique()
+    if len(before) + len(after) != 1:
+        return ""
+    return f"{before[0]}{{}}" if len(before) else f"{{}}{after[0]}"
+
+
+def _written_numbers(text: pd.Series, unit: str, thousands: str) -> pd.Series:
+    """Stripped text of numbers written with ``unit`` and ``thousands`` separators, as
+    floats (NaN where a cell is not such a number)."""
+    if unit:
+        parts = text.str.extract(_UNIT_CELL)
+        text = (parts["sign"] + parts["number"]).where(parts["number"].notna(), text)
+    if thousands:
+        grouped = text.str.match(_COMMA_GROUPS).fillna(False).astype(bool)
+        text = text.where(~grouped, text.str.replace(thousands, "", regex=False))
+    return pd.to_numeric(text, errors="coerce")
 
 
 def _is_counter(col: pd.Series) -> bool:
@@ -231,9 +279,14 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     if declared == "numeric" and not numeric_dtype:
         # declared numeric: what is not a number is read as missing, and reported
         text = _text(col)
-        other = text[pd.to_numeric(text, errors="coerce").isna()]
+        unit = _unit_of(text)
+        grouped = _written_numbers(text, unit, ",").notna() & \
+            _written_numbers(text, unit, "").isna()
+        thousands = "," if grouped.any() else ""
+        other = text[_written_numbers(text, unit, thousands).isna()]
         return Column(name, "numeric", n_as_missing=len(other), lenient=True,
-                      as_missing=tuple(other.value_counts().index[:5].astype(str)))
+                      as_missing=tuple(other.value_counts().index[:5].astype(str)),
+                      thousands=thousands, unit=unit)
     if declared == "numeric" or (declared is None and numeric_dtype):
         if declared is None and _is_counter(col):
             return Column(name, "identifier")
@@ -244,22 +297,25 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         return Column(name, "boolean", levels=("False", "True"),
                       typical=_most_frequent(col.dropna().astype(bool).astype(str)))
     text = _text(col)
-    numbers = pd.to_numeric(text, errors="coerce").notna()
     marker = _is_marker(text)
-    grouped = text.str.match(_COMMA_GROUPS)
+    # digits with a leading zero are codes (zip, FIPS): a number would drop the zero
+    code = declared is None and bool(text.str.match(LEADING_ZERO).any())
+    unit = _unit_of(text) if declared is None and not code else ""
+    numbers = _written_numbers(text, unit, "").notna() & (not code)
+    grouped = _written_numbers(text, unit, ",").notna() & ~numbers & (not code)
     if declared is None and grouped.any() and (numbers | grouped | marker).all():
         numbers, thousands = numbers | grouped, ","  # 32,526,562: thousands commas
     else:
         thousands = ""
     if declared is None and numbers.any() and (numbers | marker).all():
-        # numbers written as text, perhaps with placeholders such as "-" or "?"
+        # numbers written as text, perhaps with a unit ($, %) or placeholders ("-", "?")
         markers = text[marker]
         return Column(name, "numeric", n_as_missing=len(markers), thousands=thousands,
-                      as_missing=tuple(markers.value_counts().index[:5].astype(str)))
+                      unit=unit, as_missing=tuple(markers.value_counts().index[:5].astype(str)))
     if declared is None and numbers.any() and numbers[~marker].mean() >= MOSTLY_NUMBERS:
         # mostly numbers: a typo or a note such as "[98]", never silently a category
-        bad = col.notna() & pd.to_numeric(col, errors="coerce").isna() & \
-            ~_is_marker(col)
+        bad = col.notna() & _written_numbers(col.astype("string").str.strip(), unit,
+                                             thousands).isna() & ~_is_marker(col)
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise MixedColumnError(name, row, col.iloc[row], int(bad.sum()), source)
     if declared is None and len(text) and text.map(lambda v: bool(_ISO_DATE.match(v))).all():
@@ -379,13 +435,13 @@ def _calendar_parts(values: pd.Series) -> tuple[str, ...]:
 def encode_column(column: Column, col: pd.Series, source: str, row_offset: int = 0) -> np.ndarray:
     """(n, width) float64 encoding of one feature column."""
     if column.role == "numeric":
-        if column.thousands and not pd.api.types.is_numeric_dtype(col.dtype):
-            grouped = col.astype("string").str.strip()
-            grouped = grouped.where(~grouped.str.match(_COMMA_GROUPS).fillna(False),
-                                    grouped.str.replace(column.thousands, "", regex=False))
-            col = grouped.astype(object).where(col.notna(), None)
-        values = pd.to_numeric(col, errors="coerce") if not (
-            pd.api.types.is_numeric_dtype(col.dtype)) else col
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            values = col
+        elif column.thousands or column.unit:
+            values = _written_numbers(col.astype("string").str.strip(), column.unit,
+                                      column.thousands)
+        else:
+            values = pd.to_numeric(col, errors="coerce")
         bad = values.isna() & col.notna()
         if bad.any() and not column.lenient:  # placeholders of missing numbers are missing
             bad &= ~_is_marker(col)
@@ -402,7 +458,7 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
     if column.role == "boolean":
         if pd.api.types.is_bool_dtype(col.dtype):
             return col.to_numpy(dtype=np.float64, na_value=0.5)[:, None]
-        text = col.astype(str).str.strip()
+        text = _as_text(col)
         known = (text.isin(column.levels) | col.isna()).to_numpy()
         if not known.all():
             row = int(np.flatnonzero(~known)[0])
@@ -412,7 +468,7 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
         out = np.where((text == column.levels[1]).to_numpy(), 1.0, 0.0)
         return np.where(col.isna().to_numpy(), 0.5, out)[:, None]
     if column.role == "categorical":
-        text = col.astype(str).str.strip().to_numpy(dtype=object)
+        text = _as_text(col).to_numpy(dtype=object)
         missing = col.isna().to_numpy()
         if MISSING_LEVEL in column.levels:
             text = np.where(missing, MISSING_LEVEL, text)
@@ -466,6 +522,18 @@ def calendar_text(column: Column, block: np.ndarray) -> list[str]:
     return out
 
 
+def _as_written(values: np.ndarray, column: Column, original: pd.Series) -> list[str]:
+    """Numbers as the column's text writes them: its unit, thousands separators and as
+    many decimals as its most precise number."""
+    text = _text(original)
+    text = text[_written_numbers(text, column.unit, column.thousands).notna()]
+    fraction = text.str.extract(r"\.(\d+)\D*$")[0].dropna()
+    decimals = min(int(fraction.str.len().max()), 6) if len(fraction) else 0
+    unit = column.unit or "{}"
+    spec = f"{',' if column.thousands else ''}.{decimals}f"
+    return [("-" if v < 0 else "") + unit.format(format(abs(v), spec)) for v in values.tolist()]
+
+
 def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> pd.Series:
     """A feature column's decoded values (``encoded``: its (n, width) block, in data units)
     in the input column's form: numbers (ints where the input was integral), the boolean's
@@ -474,6 +542,9 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
     index = original.index
     if column.role == "numeric":
         values = encoded[:, 0]
+        if not pd.api.types.is_numeric_dtype(original.dtype):  # numbers written as text
+            return pd.Series(_as_written(values, column, original), index=index,
+                             name=column.name, dtype=object)
         if pd.api.types.is_integer_dtype(original.dtype):
             return pd.Series(np.round(values).astype(original.dtype), index=index, name=column.name)
         return pd.Series(values, index=index, name=column.name)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from aekit._atomic import atomic_file
+from aekit.data.columns import LEADING_ZERO
 from aekit.data.dialect import NULL_TEXT, CsvDialect, not_utf8_message, sniff_csv
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
@@ -97,7 +98,26 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
         ) from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read the file ({err}). Is it truncated?") from None
+    df = _codes_as_written(df, path, dialect)
     df.columns = [str(c).strip() for c in df.columns]
+    return df
+
+
+def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.DataFrame:
+    """Columns of whole numbers with a cell written with a leading zero (a zip code 02134,
+    a FIPS code 06) as the text the file holds: codes, which a number would change."""
+    whole = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c].dtype) or (
+        pd.api.types.is_float_dtype(df[c].dtype) and df[c].notna().any()
+        and bool((df[c].dropna() % 1 == 0).all()))]
+    if not whole:
+        return df
+    text = pd.read_csv(path, sep=dialect.delimiter, usecols=whole, dtype=str,
+                       encoding=dialect.encoding, skipinitialspace=True,
+                       keep_default_na=False, na_values=list(NULL_TEXT))
+    for name in whole:
+        cells = text[name].dropna().str.strip()
+        if cells.str.match(LEADING_ZERO).any():
+            df[name] = text[name].str.strip()
     return df
 
 

@@ -294,6 +294,17 @@ class InputSpec:
             start += width
         return rows
 
+    def missing_cells(self, rows: np.ndarray, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Which cells of each of ``frame``'s columns are missing: empty, and for a numeric
+        column also text read as missing ("-", "n/a"; ``rows`` are the encoded rows)."""
+        missing = {name: frame[name].isna().to_numpy() for name in frame.columns}
+        start = 0
+        for column in (c for c in self.columns or () if c.is_feature):
+            if column.role == "numeric" and column.name in missing:
+                missing[column.name] = missing[column.name] | np.isnan(rows[:, start])
+            start += len(column.encoded_names)
+        return missing
+
     def output_like(self, decoded: np.ndarray, X: Any) -> Any:
         """Decoded rows (data units, ``(n, n_features)``) in the form of input ``X``: images
         for images; for a table with roles given as a DataFrame, a DataFrame with ``X``'s

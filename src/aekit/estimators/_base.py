@@ -448,8 +448,8 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         if not isinstance(refinements, (int, np.integer)) or refinements < 0:
             raise ParameterError(f"refinements must be an int >= 0. Got {refinements!r} instead.")
         spec = replace(self.input_spec_, allow_missing=True)
-        encoded = spec.encode_float32(spec.without_missing_levels(
-            spec.rows(X, estimator_name=type(self).__name__)))
+        rows = spec.rows(X, estimator_name=type(self).__name__)
+        encoded = spec.encode_float32(spec.without_missing_levels(rows))
 
         def fill(chunk: torch.Tensor) -> torch.Tensor:
             gaps, x = torch.isnan(chunk), filled(chunk)
@@ -471,8 +471,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                     if missing.any():
                         out.loc[missing, name] = recon[missing, j]
                 return out
-            for name in out.columns:
-                missing = frame[name].isna().to_numpy()
+            for name, missing in spec.missing_cells(rows, frame).items():
                 out[name] = frame[name].where(~missing, out[name]) if missing.any() \
                     else frame[name]
             for column in spec.columns:  # a constant column's one value fills its gaps
