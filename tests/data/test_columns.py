@@ -588,3 +588,28 @@ def test_a_column_declared_numeric_reads_units_and_thousands_and_only_the_rest_a
     column = infer_column("amount", cells, "numeric", "t")
     assert (column.n_as_missing, column.as_missing) == (1, ("oops",))
     np.testing.assert_array_equal(encode_column(column, cells, "t")[:, 0], [1200, np.nan, 5, 7])
+
+
+@pytest.mark.parametrize("dates", [
+    pd.Series(["2024-01-01T00:00:00+02:00", "2024-01-02T00:00:00+02:00",
+               "2024-03-05T00:00:00+01:00", "2024-03-06T00:00:00Z"]),
+    pd.Series(pd.to_datetime(["2024-01-01", "2024-01-02", "2024-07-05"])).dt.tz_localize(
+        "Europe/Berlin"),
+])
+def test_a_dates_calendar_is_its_local_time_as_written_not_utc(dates):
+    column = infer_column("when", dates, None, "t")
+    assert column.parts == ("dayofweek", "month")  # midnight everywhere: no hour
+    monday = encode_column(column, dates, "t")[0, :2]
+    np.testing.assert_allclose(monday, [0.0, 1.0], atol=1e-12)  # 2024-01-01 was a Monday
+
+
+def test_a_duration_is_a_number_of_seconds_and_imputes_as_a_duration():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"took": pd.to_timedelta(rng.integers(60, 3600, 200), unit="s"),
+                          "x": rng.normal(size=200)})
+    table.loc[3, "took"] = pd.NaT
+    ae = Autoencoder(1, max_epochs=3, random_state=0).fit(table)
+    assert ae.input_spec_.columns[0].role == "numeric"
+    assert ae.input_spec_.rows(table)[0, 0] == table["took"][0].total_seconds()
+    filled = ae.impute(table)
+    assert filled["took"].dtype == table["took"].dtype and pd.notna(filled.loc[3, "took"])

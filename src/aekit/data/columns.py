@@ -7,7 +7,8 @@ Roles, inferred at fit from the values (and overridable by name):
   be written with thousands commas ("32,526,562") and with one unit, a currency or percent
   sign ("$1,200.50", "12.5%"), which imputed cells are written with too. Digits with a
   leading zero ("02134", "06") are codes, not numbers: categorical when repeated, an
-  identifier or text otherwise, and a CSV keeps them as written. Encoded as
+  identifier or text otherwise, and a CSV keeps them as written. A duration (timedelta)
+  is its length in seconds. Encoded as
   itself, then scaled. A missing cell stays missing (NaN): the network sees the column's
   centre there, and the cell counts in neither the training loss nor the row's error,
   which is the mean over the observed cells. A text column of mostly numbers with some
@@ -29,7 +30,8 @@ Roles, inferred at fit from the values (and overridable by name):
   of ``DATE_FORMATS`` (``31.01.2024``, ``01/31/2024``, ``Jan 31 2024``, ...), whose format is
   saved; a day/month order no cell decides is not guessed. Never a raw
   epoch number: the calendar, as cyclic (sine, cosine) pairs of the day of the week and
-  the month, and of the hour when the column has times. Anomaly detection then sees an
+  the month, and of the hour when the column has times, all of the local time as written
+  (an offset from UTC or a time zone is dropped, not converted). Anomaly detection then sees an
   unusual weekday or season rather than a date's distance from 1970; a column whose
   order matters (a time stamp that names the row) is better declared an identifier.
 - ``identifier``: names a row and is no feature: the pandas index column ``Unnamed: 0``
@@ -84,6 +86,7 @@ DATE_FORMATS = ("%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y", "
                 "%B %d %Y", "%d %B %Y", "%B %d, %Y")
 _DATE_LIKE = re.compile(r"^(\d{1,4}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2} [A-Za-z]{3,9} \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4})")
+_UTC_OFFSET = r"(?<=\d)\s*(Z|[+-]\d{2}:?\d{2})$"  # after an ISO time: 13:45+02:00, 13:45Z
 _COMMA_GROUPS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
@@ -287,6 +290,8 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         return Column(name, "numeric", n_as_missing=len(other), lenient=True,
                       as_missing=tuple(other.value_counts().index[:5].astype(str)),
                       thousands=thousands, unit=unit)
+    if pd.api.types.is_timedelta64_dtype(dtype) and declared in (None, "numeric"):
+        return Column(name, "numeric")  # a duration: its length in seconds
     if declared == "numeric" or (declared is None and numeric_dtype):
         if declared is None and _is_counter(col):
             return Column(name, "identifier")
@@ -402,9 +407,10 @@ def _as_datetime(col: pd.Series, name: str, source: str, date_format: str = "") 
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         values = col
     else:
-        text = col.astype("string").str.strip()
-        values = pd.to_datetime(text, errors="coerce", utc=True,
-                                format=date_format or "ISO8601")
+        # the time as written (its local time), without its offset from UTC: the calendar
+        # of a 9 o'clock meeting is 9 o'clock wherever it was written
+        text = col.astype("string").str.strip().str.replace(_UTC_OFFSET, "", regex=True)
+        values = pd.to_datetime(text, errors="coerce", format=date_format or "ISO8601")
         bad = values.isna() & col.notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
@@ -413,7 +419,7 @@ def _as_datetime(col: pd.Series, name: str, source: str, date_format: str = "") 
             raise DataError(f"{source}: column {name!r}, row {row + 1}: {col.iloc[row]!r} is "
                             f"not a date (the column holds dates, {written}).")
     if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        values = values.dt.tz_localize(None)  # the local time, as above
     return values
 
 
@@ -437,6 +443,8 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
     if column.role == "numeric":
         if pd.api.types.is_numeric_dtype(col.dtype):
             values = col
+        elif pd.api.types.is_timedelta64_dtype(col.dtype):
+            values = col.dt.total_seconds()
         elif column.thousands or column.unit:
             values = _written_numbers(col.astype("string").str.strip(), column.unit,
                                       column.thousands)
@@ -542,6 +550,9 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
     index = original.index
     if column.role == "numeric":
         values = encoded[:, 0]
+        if pd.api.types.is_timedelta64_dtype(original.dtype):
+            return pd.Series(pd.to_timedelta(values, unit="s"), index=index,
+                             name=column.name).astype(original.dtype)
         if not pd.api.types.is_numeric_dtype(original.dtype):  # numbers written as text
             return pd.Series(_as_written(values, column, original), index=index,
                              name=column.name, dtype=object)
