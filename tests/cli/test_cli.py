@@ -151,3 +151,20 @@ def test_usage_errors_and_help(capsys):
     assert "example:" in capsys.readouterr().out
     assert main(["detect", "--help"]) == 0
     assert "example:" in capsys.readouterr().out
+
+
+def test_yes_no_labels_give_the_same_metrics_as_0_1_labels(table, tmp_path, capsys):
+    words = pd.read_csv(table).assign(label=lambda t: t["label"].map({1: "Yes", 0: "no"}))
+    words.to_csv(tmp_path / "words.csv", index=False)
+    outputs = []
+    for path in (table, tmp_path / "words.csv"):
+        code, out, _ = run(["detect", path, "--labels", "label", "--epochs", 2, "--seed", 0,
+                            "--out", tmp_path / "s.csv", "-q"], capsys)
+        assert code == 0
+        outputs.append([line for line in out.splitlines() if line.startswith("metrics:")])
+    assert outputs[0] == outputs[1] and outputs[0]
+    words.assign(label=lambda t: t["label"].where(t.index != 4, "maybe")).to_csv(
+        tmp_path / "odd.csv", index=False)
+    code, _, err = run(["detect", tmp_path / "odd.csv", "--labels", "label", "--epochs", 2,
+                        "--out", tmp_path / "s2.csv", "-q"], capsys)
+    assert code == 2 and "found ['maybe']" in err and not (tmp_path / "s2.csv").exists()

@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
         example="aekit detect transactions.csv --labels is_fraud --threshold pot --out scores.csv")
     p.add_argument("data", help="data file (CSV/TSV, Parquet, .npy, .npz)")
     add_encoding(p)
-    p.add_argument("--labels", default=None, help="column with 0/1 labels (1 = anomaly)")
+    p.add_argument("--labels", default=None, help="column with 0/1 or yes/no labels (1, yes = anomaly)")
     add_detector_options(p)
     add_column_roles(p)
     p.add_argument("--out", required=True, metavar="SCORES", help="output .csv/.tsv/.parquet/.npy")
@@ -39,11 +39,19 @@ def add_parser(subparsers) -> None:
 def labels_as_binary(y: Any, source: str):
     import numpy as np
 
+    from aekit.data.columns import FALSE_TEXT, TRUE_TEXT
+
     y = np.asarray(y)
     try:
         values = y.astype(np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{source}: the labels must be 0/1 numbers (1 = anomaly).") from None
+        # yes/no, true/false, y/n, t/f (any case): the true value is the anomaly
+        text = np.char.lower(np.char.strip(y.astype(str)))
+        if not np.isin(text, TRUE_TEXT + FALSE_TEXT).all():
+            odd = sorted(set(np.unique(y[~np.isin(text, TRUE_TEXT + FALSE_TEXT)]).tolist()))
+            raise DataError(f"{source}: the labels must be 0/1 or yes/no, true/false (1 or "
+                            f"yes = anomaly); found {odd[:5]}.") from None
+        values = np.isin(text, TRUE_TEXT).astype(np.float64)
     if not np.isin(values, (0, 1)).all():
         raise DataError(f"{source}: the labels must be 0/1 (1 = anomaly); found values "
                         f"{sorted(set(np.unique(values).tolist()))[:5]}.")

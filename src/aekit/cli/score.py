@@ -19,7 +19,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("model", help="detector directory")
     p.add_argument("data", help="data file with the columns the detector was fitted on")
     add_encoding(p)
-    p.add_argument("--labels", default=None, help="0/1 labels column: excluded, used for metrics")
+    p.add_argument("--labels", default=None, help="0/1 or yes/no labels column (1, yes = anomaly): excluded, used for metrics")
     p.add_argument("--out", required=True, metavar="SCORES", help="output .csv/.tsv/.parquet/.npy")
     p.add_argument("--chunk-rows", type=int, default=None,
                    help="rows per chunk when streaming")

@@ -74,8 +74,8 @@ MISSING_LEVEL = "(missing)"
 MISSING_MARKERS = frozenset({"", "-", "--", "---", "?", ".", "n/a", "n.a.", "na", "nan",
                              "null", "none", "missing", "#n/a"})
 INDEX_NAMES = ("Unnamed: 0", "", "__index_level_0__")  # pandas' unnamed index, saved
-_TRUE = ("yes", "true", "y", "t", "1")
-_FALSE = ("no", "false", "n", "f", "0")
+TRUE_TEXT = ("yes", "true", "y", "t", "1")
+FALSE_TEXT = ("no", "false", "n", "f", "0")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
                        r"(Z|[+-]\d{2}:?\d{2})?$")
 # dates written other than ISO, tried in this order; day/month and month/day orders that
@@ -332,8 +332,8 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     levels = sorted(text.unique().tolist())
     lowered = {v.lower() for v in levels}
     if declared in (None, "boolean") and len(levels) == 2 and (
-            lowered <= set(_TRUE) | set(_FALSE)) and len(lowered & set(_TRUE)) == 1:
-        true = next(v for v in levels if v.lower() in _TRUE)
+            lowered <= set(TRUE_TEXT) | set(FALSE_TEXT)) and len(lowered & set(TRUE_TEXT)) == 1:
+        true = next(v for v in levels if v.lower() in TRUE_TEXT)
         false = next(v for v in levels if v != true)
         return Column(name, "boolean", levels=(false, true), typical=_most_frequent(text))
     if declared == "boolean":
