@@ -155,3 +155,27 @@ def test_a_layout_used_first_for_scoring_still_trains():
     total, units = layout.row_losses(raw, x)
     (total.sum() / units.sum()).backward()
     assert torch.isfinite(raw.grad).all() and raw.grad.abs().sum() > 0
+
+
+def test_blocks_of_different_widths_each_score_their_own_cross_entropy_and_gradient():
+    # plain cells between blocks of 2, 5 and 3 levels (each + "(other)"), padded side by side
+    blocks = ((1, 4), (5, 11), (11, 15))
+    layout, gen = CellLayout(16, blocks), torch.Generator().manual_seed(1)
+    raw = torch.randn(6, 16, generator=gen, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(6, 16, generator=gen, dtype=torch.float64)
+    targets = torch.tensor([[0, 4, 2], [1, 0, 0], [1, 3, 1], [0, 2, 2], [1, 1, 0], [0, 4, 1]])
+    for (start, stop), column in zip(blocks, targets.T):
+        x[:, start:stop] = F.one_hot(column, stop - start).double()
+    x[2, 5:11] = 0.0  # a missing category: no error, not counted
+    total, units = layout.row_losses(raw, x)
+    expected = torch.zeros(6, dtype=torch.float64)
+    for (start, stop), column in zip(blocks, targets.T):
+        ce = 2 * F.cross_entropy(raw[:, start:stop - 1], column, reduction="none")
+        expected = expected + torch.where(x[:, start:stop].sum(dim=1) > 0, ce, 0.0)
+    plain = [0, 4, 15]
+    expected = expected + ((raw[:, plain] - x[:, plain]) ** 2).sum(dim=1)
+    torch.testing.assert_close(total, expected)
+    assert units.tolist() == [6, 6, 5, 6, 6, 6]
+    mine, = torch.autograd.grad(total.sum(), raw, retain_graph=True)
+    reference, = torch.autograd.grad(expected.sum(), raw)
+    torch.testing.assert_close(mine, reference)
