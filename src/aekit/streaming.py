@@ -156,11 +156,16 @@ class _Writer:
 
             self._writer = pq.ParquetWriter(str(self.tmp), self.schema)
         else:
-            import pyarrow.csv as pcsv
+            import csv
+            import io
 
-            options = pcsv.WriteOptions(delimiter="\t" if self.suffix == ".tsv" else ",",
-                                        quoting_style="needed")
-            self._writer = pcsv.CSVWriter(str(self.tmp), self.schema, write_options=options)
+            # quoted only where a cell needs it, as the in-memory output (pandas) writes
+            self._delimiter = "\t" if self.suffix == ".tsv" else ","
+            self._sink = pa.output_stream(str(self.tmp))
+            header = io.StringIO()
+            csv.writer(header, delimiter=self._delimiter, lineterminator="\n").writerow(
+                self.schema.names)
+            self._sink.write(header.getvalue().encode())
 
     def write(self, scores: np.ndarray, flags: np.ndarray, top: np.ndarray,
               ids: dict[str, np.ndarray] | None = None) -> None:
@@ -169,16 +174,36 @@ class _Writer:
         if self.schema is None:
             self._open([pa.array(ids[name]) for name in self.ids])
         id_arrays = [pa.array(ids[name], type=self.schema.field(name).type) for name in self.ids]
-        self._writer.write_batch(pa.record_batch(
+        batch = pa.record_batch(
             [*id_arrays, pa.array(scores), pa.array(flags), pa.array(top, type=pa.string())],
-            schema=self.schema))
+            schema=self.schema)
+        if self._writer is not None:
+            self._writer.write_batch(batch)
+        else:
+            self._write_csv(batch)
+
+    def _write_csv(self, batch) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pcsv
+
+        special = f'["\\n\\r{self._delimiter}]'
+        needs_quotes = any(
+            pc.any(pc.match_substring_regex(column, special)).as_py()
+            for column in batch.columns if pa.types.is_string(column.type))
+        pcsv.write_csv(batch, self._sink, write_options=pcsv.WriteOptions(
+            include_header=False, delimiter=self._delimiter,
+            quoting_style="needed" if needs_quotes else "none"))
 
     def close(self) -> None:
-        if self._writer is None:  # no rows: still a valid (empty) file
+        if self.schema is None:  # no rows: still a valid (empty) file
             import pyarrow as pa
 
             self._open([pa.array([], type=pa.string()) for _ in self.ids])
-        self._writer.close()
+        if self._writer is not None:
+            self._writer.close()
+        else:
+            self._sink.close()
 
 
 def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.PathLike, *,

@@ -144,3 +144,19 @@ def test_the_kept_top_rows_are_the_highest_scores_across_chunks_ties_to_the_earl
     np.testing.assert_array_equal(positions, expected)
     np.testing.assert_array_equal(kept_scores, scores[expected])
     np.testing.assert_array_equal(kept_rows[:, 0], expected)
+
+
+def test_streamed_csv_output_quotes_only_the_cells_that_need_it_as_in_memory_output_does(
+        tmp_path, data):
+    table = data.assign(id=[f"row {i}" if i != 3 else 'row "3", odd' for i in range(len(data))])
+    table.to_parquet(tmp_path / "x.parquet", row_group_size=500)
+    detector = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(table[:600])
+    score_file(detector, tmp_path / "x.parquet", tmp_path / "s.csv", chunk_rows=128,
+               progress=False)
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert lines[0] == "id,score,flag,top_features"
+    assert lines[200].startswith("row 199,") and '"' not in lines[200] + lines[-1]
+    assert lines[4].startswith('"row ""3"", odd",')  # its chunk is quoted: valid CSV
+    got = pd.read_csv(tmp_path / "s.csv", keep_default_na=False)
+    assert got["id"].tolist() == table["id"].tolist()
+    np.testing.assert_array_equal(got.score.to_numpy(), detector.anomaly_score(table))
