@@ -51,6 +51,34 @@ class CellLayout:
             return {"plain": plain, "plain_columns": torch.nonzero(plain).flatten(),
                     "starts": torch.tensor([start for start, _ in self.blocks])}
 
+    @cached_property
+    def _pieces(self) -> tuple[list[int], list[int], list[int]]:
+        """Widths of the encoded columns' consecutive pieces (runs of plain cells, each
+        block's level slots, each block's "(other)" slot), and which pieces are plain cells
+        and which are level slots."""
+        widths, plain, levels, at = [], [], [], 0
+        for start, stop in self.blocks:
+            if start > at:
+                plain.append(len(widths))
+                widths.append(start - at)
+            levels.append(len(widths))
+            widths += [stop - 1 - start, 1]
+            at = stop
+        if at < self.n_features:
+            plain.append(len(widths))
+            widths.append(self.n_features - at)
+        return widths, plain, levels
+
+    def _split(self, t: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """``t``'s plain cells side by side, and each block's level slots: split once, so
+        that backward puts the gradient together in one step (slices of a tensor that
+        needs a gradient each fill a whole-width zero tensor in backward)."""
+        widths, plain, levels = self._pieces
+        pieces = torch.split(t, widths, dim=1)
+        cells = [pieces[k] for k in plain]
+        return (cells[0] if len(cells) == 1 else torch.cat(cells, dim=1) if cells
+                else t[:, :0]), [pieces[k] for k in levels]
+
     def _at(self, name: str, like: Tensor) -> Tensor:
         """An index tensor on ``like``'s device."""
         index = self._index[name]
@@ -64,8 +92,7 @@ class CellLayout:
     def _plain_errors(self, raw: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
         """(B, n_plain) squared error of each plain cell (0 if missing) and whether it was
         observed."""
-        columns = self._at("plain_columns", x)
-        target, out = x[:, columns], raw[:, columns]
+        target, out = x[:, self._at("plain_columns", x)], self._split(raw)[0]
         missing = torch.isnan(target)
         if not missing.any():
             return (out - target).pow(2), ~missing
@@ -86,8 +113,8 @@ class CellLayout:
         log-normaliser is a logsumexp over its own levels, so a block far below the others
         still gets a finite deviance."""
         deviances, presents = [], []
-        for start, stop in self.blocks:
-            value, logits = x[:, start:stop], raw[:, start:stop - 1]
+        for (start, stop), logits in zip(self.blocks, self._split(raw)[1]):
+            value = x[:, start:stop]
             present = _holds_value(value)
             deviance = 2.0 * (torch.logsumexp(logits, dim=1)
                               - (logits * value[:, :-1]).sum(dim=1))
