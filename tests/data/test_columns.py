@@ -613,3 +613,24 @@ def test_a_duration_is_a_number_of_seconds_and_imputes_as_a_duration():
     assert ae.input_spec_.rows(table)[0, 0] == table["took"][0].total_seconds()
     filled = ae.impute(table)
     assert filled["took"].dtype == table["took"].dtype and pd.notna(filled.loc[3, "took"])
+
+
+def test_thousands_in_spaces_and_text_with_commas_read_alike_in_memory_and_streamed(tmp_path):
+    rng = np.random.default_rng(0)
+    lines = ["ville;population;surface"]
+    for i in range(300):
+        population = f"{int(rng.integers(10, 2_000_000)):,}".replace(
+            ",", "\u202f" if i % 2 else " ")
+        town = ("Paris, France", "Lyon, France", "Gent, Belgique")[i % 3]
+        lines.append(f"{town};{population};{rng.uniform(1, 500):.2f}".replace(".", ","))
+    path = tmp_path / "villes.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frame = read_data(path).X
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    town, population, _ = det.input_spec_.columns
+    assert town.levels == ("Gent, Belgique", "Lyon, France", "Paris, France")
+    assert population.role == "numeric" and population.thousands == " "
+    assert det.input_spec_.rows(frame)[0, 4] == int(lines[1].split(";")[1].replace(" ", ""))
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(frame))

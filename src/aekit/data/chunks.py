@@ -119,11 +119,17 @@ class TableReader:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        # only in cells that are such numbers, as pandas reads them in memory: text
+        # ("Paris, France") keeps its commas
+        grouped = rf"^\s*[+-]?\d{{1,3}}(\{self.dialect.thousands}\d{{3}})+(,\d+)?\s*$"
         columns = []
         for column in batch.columns:
             if self.dialect.thousands:
-                column = pc.replace_substring(column, self.dialect.thousands, "")
-            columns.append(pc.replace_substring(column, self.dialect.decimal, "."))
+                column = pc.if_else(pc.match_substring_regex(column, grouped),
+                                    pc.replace_substring(column, self.dialect.thousands, ""),
+                                    column)
+            columns.append(pc.replace_substring_regex(
+                column, r"^(\s*[+-]?\d*),(\d+(?:[eE][+-]?\d+)?\s*)$", r"\1.\2"))
         return pa.record_batch(columns, names=batch.schema.names)
 
 

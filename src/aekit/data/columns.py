@@ -4,7 +4,8 @@ Roles, inferred at fit from the values (and overridable by name):
 
 - ``numeric``: ints and floats, and text columns whose every cell is a number or a
   placeholder for a missing one (``MISSING_MARKERS``: "-", "?", "n/a", ...); a number may
-  be written with thousands commas ("32,526,562") and with one unit, a currency or percent
+  be written in groups of thousands ("32,526,562", "32 526 562" with a decimal comma or
+  point, "32'526'562") and with one unit, a currency or percent
   sign ("$1,200.50", "12.5%"), which imputed cells are written with too. Digits with a
   leading zero ("02134", "06") are codes, not numbers: categorical when repeated, an
   identifier or text otherwise, and a CSV keeps them as written. A duration (timedelta)
@@ -87,7 +88,12 @@ DATE_FORMATS = ("%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y", "
 _DATE_LIKE = re.compile(r"^(\d{1,4}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2} [A-Za-z]{3,9} \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4})")
 _UTC_OFFSET = r"(?<=\d)\s*(Z|[+-]\d{2}:?\d{2})$"  # after an ISO time: 13:45+02:00, 13:45Z
-_COMMA_GROUPS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+# numbers written in groups of three digits, by their separator: 32,526,562 (a decimal
+# point after), 32 526 562 with a space or a (narrow) no-break space (a decimal comma or
+# point after), 32'526'562 (a point after)
+_GROUPS = {",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
+           " ": re.compile("^[+-]?\\d{1,3}([ \u00a0\u202f]\\d{3})+([.,]\\d+)?$"),
+           "'": re.compile(r"^[+-]?\d{1,3}('\d{3})+(\.\d+)?$")}
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
 _UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?\s*(?P<number>[+-]?[\d,]*\.?\d+)"
@@ -250,15 +256,27 @@ def _unit_of(text: pd.Series) -> str:
     return f"{before[0]}{{}}" if len(before) else f"{{}}{after[0]}"
 
 
+def _without_unit(text: pd.Series, unit: str) -> pd.Series:
+    """Stripped text with the unit taken off the numbers written with it."""
+    if not unit:
+        return text
+    parts = text.str.extract(_UNIT_CELL)
+    return (parts["sign"] + parts["number"]).where(parts["number"].notna(), text)
+
+
 def _written_numbers(text: pd.Series, unit: str, thousands: str) -> pd.Series:
     """Stripped text of numbers written with ``unit`` and ``thousands`` separators, as
     floats (NaN where a cell is not such a number)."""
-    if unit:
-        parts = text.str.extract(_UNIT_CELL)
-        text = (parts["sign"] + parts["number"]).where(parts["number"].notna(), text)
+    text = _without_unit(text, unit)
     if thousands:
-        grouped = text.str.match(_COMMA_GROUPS).fillna(False).astype(bool)
-        text = text.where(~grouped, text.str.replace(thousands, "", regex=False))
+        grouped = text.str.match(_GROUPS[thousands]).fillna(False).astype(bool)
+        if thousands == " ":  # beside 1 234,5 a number below a thousand is 3,5
+            grouped |= text.str.match(r"^[+-]?\d+,\d+$").fillna(False).astype(bool)
+        plain = text.str.replace("[ \u00a0\u202f]" if thousands == " " else thousands, "",
+                                 regex=True)
+        if thousands == " ":
+            plain = plain.str.replace(",", ".", regex=False)  # 1 234,5: a decimal comma
+        text = text.where(~grouped, plain)
     return pd.to_numeric(text, errors="coerce")
 
 
@@ -283,9 +301,9 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         # declared numeric: what is not a number is read as missing, and reported
         text = _text(col)
         unit = _unit_of(text)
-        grouped = _written_numbers(text, unit, ",").notna() & \
-            _written_numbers(text, unit, "").isna()
-        thousands = "," if grouped.any() else ""
+        bare = _written_numbers(text, unit, "").isna()
+        thousands = next((separator for separator in _GROUPS if (
+            _written_numbers(text, unit, separator).notna() & bare).any()), "")
         other = text[_written_numbers(text, unit, thousands).isna()]
         return Column(name, "numeric", n_as_missing=len(other), lenient=True,
                       as_missing=tuple(other.value_counts().index[:5].astype(str)),
@@ -307,11 +325,13 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     code = declared is None and bool(text.str.match(LEADING_ZERO).any())
     unit = _unit_of(text) if declared is None and not code else ""
     numbers = _written_numbers(text, unit, "").notna() & (not code)
-    grouped = _written_numbers(text, unit, ",").notna() & ~numbers & (not code)
-    if declared is None and grouped.any() and (numbers | grouped | marker).all():
-        numbers, thousands = numbers | grouped, ","  # 32,526,562: thousands commas
-    else:
-        thousands = ""
+    thousands = ""
+    for separator in _GROUPS if declared is None and not code else ():
+        grouped = _written_numbers(text, unit, separator).notna() & ~numbers
+        if _without_unit(text, unit).str.match(_GROUPS[separator]).any() and (
+                numbers | grouped | marker).all():
+            numbers, thousands = numbers | grouped, separator  # 32,526,562
+            break
     if declared is None and numbers.any() and (numbers | marker).all():
         # numbers written as text, perhaps with a unit ($, %) or placeholders ("-", "?")
         markers = text[marker]
@@ -535,11 +555,22 @@ def _as_written(values: np.ndarray, column: Column, original: pd.Series) -> list
     many decimals as its most precise number."""
     text = _text(original)
     text = text[_written_numbers(text, column.unit, column.thousands).notna()]
-    fraction = text.str.extract(r"\.(\d+)\D*$")[0].dropna()
+    comma = column.thousands == " " and bool(text.str.contains(r",\d+\D*$").any())
+    fraction = text.str.extract(r"[.,](\d+)\D*$" if comma else r"\.(\d+)\D*$")[0].dropna()
     decimals = min(int(fraction.str.len().max()), 6) if len(fraction) else 0
+    separator = column.thousands
+    if separator == " ":  # the space the column uses (a no-break one, perhaps)
+        separator = text.str.extract("\\d([ \u00a0\u202f])\\d")[0].dropna().iloc[0] \
+            if text.str.contains("\\d[ \u00a0\u202f]\\d").any() else " "
     unit = column.unit or "{}"
-    spec = f"{',' if column.thousands else ''}.{decimals}f"
-    return [("-" if v < 0 else "") + unit.format(format(abs(v), spec)) for v in values.tolist()]
+    out = []
+    for v in values.tolist():
+        number = format(abs(v), f"{',' if separator else ''}.{decimals}f")
+        if separator:  # 1,234.5 in the column's own marks
+            number = number.replace(",", "\0").replace(".", "," if comma else ".")
+            number = number.replace("\0", separator)
+        out.append(("-" if v < 0 else "") + unit.format(number))
+    return out
 
 
 def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> pd.Series:
