@@ -634,3 +634,17 @@ def test_thousands_in_spaces_and_text_with_commas_read_alike_in_memory_and_strea
     score_file(det, path, tmp_path / "s.parquet", progress=False)
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
                                   det.anomaly_score(frame))
+
+
+def test_a_count_with_gaps_is_filled_with_whole_numbers_and_written_as_integers(tmp_path):
+    rng = np.random.default_rng(0)
+    size = rng.normal(10, 2, 200)
+    table = pd.DataFrame({"size": size, "count": (size * 3).round()})
+    table.loc[[4, 9], "count"] = np.nan
+    path = tmp_path / "counts.csv"
+    table.to_csv(path, index=False)
+    assert main(["impute", str(path), "--out", str(tmp_path / "filled.csv"), "--epochs", "5",
+                 "-q"]) == 0
+    written = (tmp_path / "filled.csv").read_text().splitlines()
+    counts = [line.split(",")[1] for line in written[1:]]
+    assert all(c.isdigit() for c in counts) and counts[0] == f"{table['count'][0]:.0f}"

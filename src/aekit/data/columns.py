@@ -589,6 +589,10 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
                              name=column.name, dtype=object)
         if pd.api.types.is_integer_dtype(original.dtype):
             return pd.Series(np.round(values).astype(original.dtype), index=index, name=column.name)
+        observed = original.dropna().to_numpy(dtype=np.float64)
+        if len(observed) and pd.api.types.is_float_dtype(original.dtype) and bool(
+                (np.mod(observed[np.isfinite(observed)], 1) == 0).all()):
+            values = np.round(values)  # whole numbers with gaps (a float column): counts
         return pd.Series(values, index=index, name=column.name)
     if column.role == "boolean":
         on = encoded[:, 0] >= 0.5

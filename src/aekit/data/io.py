@@ -281,8 +281,19 @@ def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray) -> Pat
                     raise DataError(f"{path}: cannot be written as Parquet ({err}). Write a "
                                     ".csv or .tsv file instead.") from None
             else:
-                df.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
+                _whole_numbers_as_integers(df).to_csv(tmp, index=False,
+                                                      sep="\t" if suffix == ".tsv" else ",")
     return path
+
+
+def _whole_numbers_as_integers(df: pd.DataFrame) -> pd.DataFrame:
+    """Float columns of whole numbers (an integer column with missing cells, as pandas
+    holds one) written as integers: 11, as the file read had it, not 11.0."""
+    whole = [name for name in df.columns if pd.api.types.is_float_dtype(df[name].dtype)
+             and df[name].notna().any() and bool(
+                 (np.mod(df[name].dropna(), 1) == 0).all() and (df[name].abs() < 2 ** 53).all()
+                 if not df[name].isin([np.inf, -np.inf]).any() else False)]
+    return df.astype({name: "Int64" for name in whole}) if whole else df
 
 
 __all__ = ["Dataset", "read_data", "write_table", "TABLE_SUFFIXES"]
