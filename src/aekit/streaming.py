@@ -73,6 +73,15 @@ def score_chunk(detector: Any, X: np.ndarray, *,
     return scores, flags, top
 
 
+OUTPUT_COLUMNS = ("score", "flag", "top_features")
+
+
+def carried_name(name: str) -> str:
+    """An identifier column's name in the scores: its own, unless it is one of the scores'
+    columns (a country table's "flag" column), then ``"<name> (input)"``."""
+    return f"{name} (input)" if name in OUTPUT_COLUMNS else name
+
+
 def score_table(detector: Any, X: Any) -> pd.DataFrame:
     """``score``, ``flag`` and ``top_features`` for every row of in-memory data ``X``, in
     order: what :func:`score_file` writes, for data already loaded."""
@@ -84,7 +93,7 @@ def score_table(detector: Any, X: Any) -> pd.DataFrame:
     frame = as_frame(X)
     ids = [c for c in detector.input_spec_.identifiers if frame is not None and c in frame]
     for k, name in enumerate(ids):  # identifier columns first, as in the input's row order
-        out.insert(k, name, frame[name].to_numpy())
+        out.insert(k, carried_name(name), frame[name].to_numpy())
     return out
 
 
@@ -147,8 +156,8 @@ class _Writer:
     def _open(self, id_arrays: list) -> None:
         import pyarrow as pa
 
-        self.schema = pa.schema([*((name, a.type) for name, a in zip(self.ids, id_arrays,
-                                                                    strict=True)),
+        self.schema = pa.schema([*((carried_name(name), a.type)
+                                   for name, a in zip(self.ids, id_arrays, strict=True)),
                                  ("score", pa.float64()), ("flag", pa.int64()),
                                  ("top_features", pa.string())])
         if self.suffix in (".parquet", ".pq"):
@@ -173,7 +182,8 @@ class _Writer:
 
         if self.schema is None:
             self._open([pa.array(ids[name]) for name in self.ids])
-        id_arrays = [pa.array(ids[name], type=self.schema.field(name).type) for name in self.ids]
+        id_arrays = [pa.array(ids[name], type=self.schema.field(k).type)
+                     for k, name in enumerate(self.ids)]
         batch = pa.record_batch(
             [*id_arrays, pa.array(scores), pa.array(flags), pa.array(top, type=pa.string())],
             schema=self.schema)

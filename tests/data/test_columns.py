@@ -648,3 +648,22 @@ def test_a_count_with_gaps_is_filled_with_whole_numbers_and_written_as_integers(
     written = (tmp_path / "filled.csv").read_text().splitlines()
     counts = [line.split(",")[1] for line in written[1:]]
     assert all(c.isdigit() for c in counts) and counts[0] == f"{table['count'][0]:.0f}"
+
+
+def test_an_identifier_named_like_a_score_column_is_carried_under_its_own_label(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"name": [f"c{i}" for i in range(60)],
+                          "flag": [f"F{i:02d}" for i in range(60)],
+                          "x": rng.normal(size=60), "y": rng.normal(size=60)})
+    table.to_csv(tmp_path / "countries.csv", index=False)
+    assert main(["detect", str(tmp_path / "countries.csv"), "--out", str(tmp_path / "s.csv"),
+                 "--epochs", "2", "-q"]) == 0
+    assert main(["fit", str(tmp_path / "countries.csv"), "--detector", "--epochs", "2",
+                 "--out", str(tmp_path / "model"), "-q"]) == 0
+    assert main(["score", str(tmp_path / "model"), str(tmp_path / "countries.csv"),
+                 "--out", str(tmp_path / "s2.csv"), "-q"]) == 0
+    for out in ("s.csv", "s2.csv"):
+        scores = pd.read_csv(tmp_path / out)
+        assert list(scores.columns) == ["name", "flag (input)", "score", "flag", "top_features"]
+        assert scores["flag (input)"].tolist() == table["flag"].tolist()
+        assert set(scores["flag"]) <= {0, 1}
