@@ -642,12 +642,19 @@ def test_a_count_with_gaps_is_filled_with_whole_numbers_and_written_as_integers(
     table = pd.DataFrame({"size": size, "count": (size * 3).round()})
     table.loc[[4, 9], "count"] = np.nan
     path = tmp_path / "counts.csv"
-    table.to_csv(path, index=False)
+    table.astype({"count": "Int64"}).to_csv(path, index=False)  # 11 and empty cells
     assert main(["impute", str(path), "--out", str(tmp_path / "filled.csv"), "--epochs", "5",
                  "-q"]) == 0
     written = (tmp_path / "filled.csv").read_text().splitlines()
     counts = [line.split(",")[1] for line in written[1:]]
     assert all(c.isdigit() for c in counts) and counts[0] == f"{table['count'][0]:.0f}"
+    # the same table given as Parquet comes back with whole numbers too
+    table.to_parquet(tmp_path / "counts.parquet")
+    assert main(["impute", str(tmp_path / "counts.parquet"), "--out",
+                 str(tmp_path / "filled.csv"), "--epochs", "5", "-q"]) == 0
+    counts = [line.split(",")[1] for line in
+              (tmp_path / "filled.csv").read_text().splitlines()[1:]]
+    assert all(c.isdigit() for c in counts)
 
 
 def test_an_identifier_named_like_a_score_column_is_carried_under_its_own_label(tmp_path):
@@ -667,3 +674,45 @@ def test_an_identifier_named_like_a_score_column_is_carried_under_its_own_label(
         assert list(scores.columns) == ["name", "flag (input)", "score", "flag", "top_features"]
         assert scores["flag (input)"].tolist() == table["flag"].tolist()
         assert set(scores["flag"]) <= {0, 1}
+
+
+def test_impute_writes_a_csv_back_in_its_own_text_with_only_the_filled_cells_new(tmp_path,
+                                                                                  capsys):
+    rng = np.random.default_rng(0)
+    n = 120
+    x = rng.normal(10, 2, n)
+    rows = [["", "size", "weight", "ok", "town"]]
+    for i in range(n):
+        rows.append([f"r{i}", f"{x[i]:.2f}" if i % 7 else f"{x[i]:.1f}0",
+                     "NA" if i == 5 else f"{3 * x[i]:.3f}" if i != 3 else "3e-04",
+                     "NA" if i == 8 else ("TRUE" if x[i] > 10 else "FALSE"),
+                     "NA" if i == 9 else ("Gent", "Lyon")[i % 2]])
+    text = "\n".join(",".join(f'"{c}"' if j == 0 else c for j, c in enumerate(row))
+                     for row in rows) + "\n"
+    path = tmp_path / "r_table.csv"
+    path.write_text(text)
+    assert main(["impute", str(path), "--out", str(tmp_path / "filled.csv"), "--epochs", "5",
+                 "-q"]) == 0
+    import csv
+    with open(tmp_path / "filled.csv", newline="") as fh:
+        out = list(csv.reader(fh))
+    assert out[0] == rows[0]  # R's unnamed row-name header stays unnamed
+    changed = {(i, j) for i in range(len(rows)) for j in range(5) if out[i][j] != rows[i][j]}
+    assert changed == {(6, 2), (9, 3), (10, 4)}  # only the missing cells, each filled
+    assert len(out[6][2].split(".")[1]) == 3 and out[9][3] in ("TRUE", "FALSE")
+    assert out[10][4] in ("Gent", "Lyon")
+    assert "filled 3 missing cells of 120 rows" in capsys.readouterr().out
+
+
+def test_imputed_numbers_stay_within_the_range_their_column_holds():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=300)
+    table = pd.DataFrame({"a": a, "b": a + rng.normal(0, 0.05, 300),
+                          "c": a + rng.normal(0, 0.05, 300)})
+    table.loc[0, ["a", "b"]] = [8.0, 8.0]  # far beyond: the network alone extrapolates
+    table.loc[0:10, "c"] = np.nan
+    ae = Autoencoder(1, max_epochs=30, random_state=0).fit(table)
+    assert ae.reconstruct(table)["c"][0] > table["c"].max() + 1
+    filled = ae.impute(table)["c"]
+    assert filled.between(table["c"].min(), table["c"].max()).all()
+    assert filled[0] == table["c"].max()

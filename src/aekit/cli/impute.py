@@ -38,7 +38,11 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from aekit.data.io import read_data, write_table
+    from aekit.data.paths import PathKind, path_kind
+    from aekit.data.written_fills import filled_cells, write_filled_text
     from aekit.estimators import DenoisingAutoencoder
     from aekit.persistence import load
 
@@ -64,10 +68,24 @@ def run(args: argparse.Namespace) -> int:
                                      verbose=0 if args.quiet else 1)
         model.fit(data.X, allow_missing=True)
     filled = model.impute(data.X)
+    if not hasattr(filled, "columns"):
+        write_table(args.out, filled)
+        print(f"filled the missing cells of {len(filled)} rows; wrote {args.out}")
+        return 0
     # the cells that changed: empty ones, and text read as missing numbers ("-", "n/a")
-    missing = int((filled.astype(str) != data.X.astype(str)).to_numpy().sum()) \
-        if hasattr(data.X, "isna") else None
-    write_table(args.out, filled)
-    print(f"filled {missing if missing is not None else 'the'} missing cells of "
-          f"{len(filled)} rows; wrote {args.out}")
+    n_filled = int(filled_cells(data.X, filled).to_numpy().sum())
+    as_text = path_kind(args.data) in (PathKind.CSV, PathKind.TSV) and \
+        Path(args.out).suffix.lower() in (".csv", ".tsv")
+    # a CSV back into its own text: only the filled cells are new
+    if not (as_text and write_filled_text(args.out, args.data, data.X, filled,
+                                          encoding=args.encoding)):
+        write_table(args.out, filled)
+    left = filled.isna().sum()
+    left = left[left > 0]
+    note = "" if left.empty else (
+        f"; {int(left.sum())} left missing in columns imputation does not fill "
+        f"(identifiers, text, dates): " + ", ".join(f"{name} ({n})" for name, n in
+                                                    left.head(5).items())
+        + (", ..." if len(left) > 5 else ""))
+    print(f"filled {n_filled} missing cells of {len(filled)} rows{note}; wrote {args.out}")
     return 0

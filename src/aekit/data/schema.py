@@ -294,6 +294,21 @@ class InputSpec:
             start += width
         return rows
 
+    def within_observed(self, decoded: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``decoded`` rows with each number (a numeric column, a year) clipped to the range
+        its column holds in ``rows`` (encoded rows, NaN where missing): a fill that never
+        leaves what was seen (no negative count, no rating below the scale)."""
+        numeric = (np.ones(decoded.shape[1], dtype=bool) if self.columns is None else
+                   np.concatenate([np.full(len(c.encoded_names), c.scaled)
+                                   for c in self.columns if c.is_feature]))
+        seen = numeric & ~np.isnan(rows).all(axis=0)
+        if not seen.any() or self.is_images:
+            return decoded
+        out = decoded.copy()
+        out[:, seen] = np.clip(decoded[:, seen], np.nanmin(rows[:, seen], axis=0),
+                               np.nanmax(rows[:, seen], axis=0))
+        return out
+
     def missing_cells(self, rows: np.ndarray, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """Which cells of each of ``frame``'s columns are missing: empty, and for a numeric
         column also text read as missing ("-", "n/a"; ``rows`` are the encoded rows)."""

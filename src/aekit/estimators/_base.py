@@ -438,9 +438,10 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
     def impute(self, X: Any, *, refinements: int = IMPUTE_REFINEMENTS) -> Any:
         """``X`` with every missing cell filled and every observed cell exactly as it was.
 
-        A missing number gets its reconstruction: the network sees the column's centre
-        there first, then, ``refinements`` times, its own previous fill (each pass reads
-        the other filled cells of the row too). A missing category or boolean gets the
+        A missing number gets its reconstruction, within the range its column holds in
+        ``X``: the network sees the column's centre there first, then, ``refinements``
+        times, its own previous fill (each pass reads the other filled cells of the row
+        too). A missing category or boolean gets the
         most likely training value. A DataFrame comes back as a DataFrame with its columns
         and dtypes; an array as an array.
         """
@@ -459,7 +460,8 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 recon = self.reconstruct_scaled(x)
             return recon
 
-        recon = spec.decode(self._map_chunks(fill, torch.from_numpy(encoded)))
+        recon = spec.within_observed(
+            spec.decode(self._map_chunks(fill, torch.from_numpy(encoded))), rows)
         out = spec.output_like(recon, X)
         if hasattr(out, "columns"):  # a table: observed cells back from the input
             frame = as_frame(X)

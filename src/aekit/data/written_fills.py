@@ -1,0 +1,99 @@
+"""A filled table written back into the text of the CSV/TSV file it came from.
+
+Reading a file gives typed columns, and writing them again would change cells nobody
+asked to change: ``2.10`` becomes ``2.1``, ``TRUE`` becomes ``True``, an R row-name header
+``""`` becomes ``Unnamed: 0``, ``NA`` becomes an empty cell. So only the filled cells are
+written anew, in the column's own form (its decimal mark and decimals, its spelling of
+booleans); every other cell, and the header, is the file's own text. Quoting is CSV's
+minimal quoting, which reads back to the same cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aekit._atomic import atomic_file
+from aekit.data.dialect import CsvDialect, sniff_csv
+
+MAX_DECIMALS = 10  # a fill in a column of long decimals is written with at most this many
+
+
+def read_cells(path: str | os.PathLike, encoding: str | None = None
+               ) -> tuple[list[str], list[list[str]], CsvDialect]:
+    """A delimited file's header and rows, every cell the text it holds."""
+    import gzip
+
+    path = Path(path)
+    dialect = sniff_csv(path, encoding=encoding)
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding=dialect.encoding, newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=dialect.delimiter))
+    rows = [row for row in rows if row]  # blank lines, which pandas skips too
+    return rows[0], rows[1:], dialect
+
+
+def filled_cells(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Which cells imputation changed: missing (or text read as missing) before, a value
+    after."""
+    same = before.astype(object).eq(after.astype(object)) | (before.isna() & after.isna())
+    return ~same & after.notna()
+
+
+def _decimals(cells: list[str], decimal: str) -> int:
+    """The most digits after the decimal mark among a column's numbers."""
+    most = 0
+    for cell in cells:
+        text = cell.strip()
+        if decimal in text and "e" not in text.lower():
+            most = max(most, len(text.rsplit(decimal, 1)[1]))
+    return min(most, MAX_DECIMALS)
+
+
+def _as_text(value: object, column: list[str], typed: pd.Series, decimal: str) -> str:
+    """A filled value in the form of the column's other cells."""
+    if isinstance(value, (bool, np.bool_)):
+        spelled = [cell for cell, v in zip(column, typed.tolist()) if v is value or (
+            isinstance(v, (bool, np.bool_)) and bool(v) == bool(value))]
+        return spelled[0].strip() if spelled else str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        digits = _decimals(column, decimal)
+        text = f"{float(value):.{digits}f}"
+        return text.replace(".", decimal) if decimal != "." else text
+    return str(value)
+
+
+def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: pd.DataFrame,
+                      filled: pd.DataFrame, *, encoding: str | None = None) -> bool:
+    """Write ``filled`` (the imputed ``typed`` table read from ``source``) as ``source``'s
+    text with only the filled cells new; False (nothing written) when the file's cells do
+    not line up with the table's rows and columns one to one."""
+    header, rows, dialect = read_cells(source, encoding)
+    if len(header) != typed.shape[1] or len(rows) != len(typed) or any(
+            len(row) != len(header) for row in rows):
+        return False
+    changed = filled_cells(typed, filled).to_numpy()
+    columns = list(zip(*rows)) if rows else [() for _ in header]
+    out_rows = [list(row) for row in rows]
+    for j in np.flatnonzero(changed.any(axis=0)):
+        cells = [c for c, gap in zip(columns[j], changed[:, j]) if not gap]
+        observed = typed.iloc[:, j][~changed[:, j]]
+        for i in np.flatnonzero(changed[:, j]):
+            out_rows[i][j] = _as_text(filled.iat[i, j], cells, observed, dialect.decimal)
+    delimiter = "\t" if Path(out).suffix.lower() == ".tsv" else (
+        dialect.delimiter if dialect.delimiter != "\t" else ",")
+    with atomic_file(out) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(out_rows)
+    return True
+
+
+__all__ = ["filled_cells", "read_cells", "write_filled_text"]
