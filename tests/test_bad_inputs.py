@@ -76,7 +76,7 @@ def corrupt_model(src: Path, dst: Path, how: str) -> Path:
 CLI_CASES = [
     ("empty_file", {"x.csv": ""}, ["fit", "{d}/x.csv"], r"x\.csv: the file is empty"),
     ("header_only", {"x.csv": "a,b\n"}, ["fit", "{d}/x.csv"], r"empty input \(0 rows\)"),
-    ("one_row", {"x.csv": "a,b\n1,2\n"}, ["fit", "{d}/x.csv"], r"1 sample"),
+    ("one_row", {"x.csv": "a,b\n1,2\n"}, ["fit", "{d}/x.csv"], r"1 row"),
     ("non_numeric_cell", {"x.csv": "a,b\n1,2\n3,abc\n4,5\n"}, ["fit", "{d}/x.csv"],
      r"column 'b', row 2: 'abc' is not a number"),
     ("mixed_types_column", {"x.csv": "a,b\n1,2\nx,3\n2,y\n"}, ["fit", "{d}/x.csv"],
@@ -191,7 +191,7 @@ def test_the_catalogue_has_at_least_30_cases():
     (np.array([[1.0, 1e308], [2.0, 3.0]]), DataError, "too large"),
     (np.array([["1", "x"], ["2", "3"]], dtype=object), DataError, "'x' is not a number"),
     (pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"]), DataError, "duplicated column names"),
-    (np.ones((1, 3)), DataError, "1 sample"),
+    (np.ones((1, 3)), DataError, "1 row"),
     (np.ones(3), DataError, "Reshape your data"),
     (np.ones((4, 2)) + 1j, DataError, "Complex data not supported"),
 ])

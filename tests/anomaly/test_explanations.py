@@ -133,7 +133,7 @@ def test_detect_prints_the_rule_and_the_top_rows_with_their_values(tmp_path, cap
     printed = capsys.readouterr().out
     assert "by the rule score > median + 2 x robust std" in printed
     assert "top 5 rows" in printed
-    assert "row 5, score" in printed and "b = 25 (typical" in printed
+    assert "row 6, score" in printed and "b = 25 (typical" in printed  # counted from 1
 
 
 def test_explain_with_scores_already_computed_gives_the_same_lines(thyroid):

@@ -109,7 +109,7 @@ BAD_CASES = {
     "inf": ("a,b\n1,2\ninf,4\n3,5\n", "NaN or inf"),
     "empty": ("", "empty"),
     "header_only": ("a,b\n", "0 rows"),
-    "one_row": ("a,b\n1,2\n", "1 sample"),
+    "one_row": ("a,b\n1,2\n", "1 row"),
     "duplicate_columns": ("a,a\n1,2\n3,4\n", "duplicated column names"),
 }
 

@@ -126,12 +126,12 @@ def test_input_without_columns_is_refused(X):
 
 
 def test_a_single_row_is_too_few_to_fit():
-    with pytest.raises(DataError, match=r"got 1 sample \(n_samples=1\); at least 2 samples"):
+    with pytest.raises(DataError, match=r"got 1 row\(s\) \(n_samples=1\); at least 2 samples"):
         check_features(np.zeros((1, 3)), min_samples=2)
 
 
 def test_fitting_an_estimator_on_one_row_says_1_sample():
-    with pytest.raises(DataError, match="1 sample"):
+    with pytest.raises(DataError, match="1 row"):
         Autoencoder(max_epochs=1).fit(np.zeros((1, 3)))
 
 

@@ -86,14 +86,15 @@ def explanation_lines(explained: Any) -> list[str]:
     the row's value beside the typical one and the feature's share of the score."""
     if explained.empty:
         return []
-    lines = [f"top {explained['rank'].max()} rows (feature = value (typical value, share of "
-             "the score)):"]
+    lines = [f"top {explained['rank'].max()} rows (data rows counted from 1; feature = value "
+             "(typical value, share of the score)):"]
     for (_, row, score), part in explained.groupby(["rank", "row", "score"], sort=True):
         cells = []
         for f in part.itertuples():
             typical = f"typical {f.typical}, " if f.typical != "" else ""
             cells.append(f"{f.feature} = {f.value} ({typical}{f.share:.0%})")
-        lines.append(f"  row {row}, score {score:.3g}: " + "; ".join(cells))
+        # counted from 1, as the data rows in error messages are
+        lines.append(f"  row {row + 1}, score {score:.3g}: " + "; ".join(cells))
     return lines
 
 

@@ -28,8 +28,9 @@ Roles, inferred at fit from the values (and overridable by name):
   So does a value fit saw too rarely to learn (fewer than :func:`rare_below` times).
 - ``datetime``: datetime dtypes, and text of ISO dates (``2024-05-01``, ``2024-05-01
   13:45``, with ``T`` and offsets), so CSV, Parquet and DataFrames agree; also text in one
-  of ``DATE_FORMATS`` (``31.01.2024``, ``01/31/2024``, ``Jan 31 2024``, ...), whose format is
-  saved; a day/month order no cell decides is not guessed. Never a raw
+  of ``DATE_FORMATS`` (``31.01.2024``, ``01/31/2024``, ``Jan 31 2024``, ``25/11/63``, ...),
+  whose format is saved; a day/month order no cell decides is not guessed, and a
+  two-digit year, whose century is a guess, gives no weekday. Never a raw
   epoch number: the calendar, as cyclic (sine, cosine) pairs of the day of the week and
   the month, and of the hour when the column has times, all of the local time as written
   (an offset from UTC or a time zone is dropped, not converted). Anomaly detection then sees an
@@ -84,7 +85,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
 DATE_FORMATS = ("%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M",
                 "%d.%m.%Y %H:%M:%S", "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M",
                 "%m/%d/%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%b %d %Y", "%d %b %Y", "%b %d, %Y",
-                "%B %d %Y", "%d %B %Y", "%B %d, %Y")
+                "%B %d %Y", "%d %B %Y", "%B %d, %Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%y")
 _DATE_LIKE = re.compile(r"^(\d{1,4}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2} [A-Za-z]{3,9} \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4})")
 _UTC_OFFSET = r"(?<=\d)\s*(Z|[+-]\d{2}:?\d{2})$"  # after an ISO time: 13:45+02:00, 13:45Z
@@ -121,6 +122,8 @@ class Column:
     date_format: str = ""  # datetime written as text other than ISO: its strptime format
     thousands: str = ""  # numeric written as text with thousands separators (",")
     unit: str = ""  # numeric written with a unit: where the number goes, "${}" or "{}%"
+    distinct: int = 0  # text: its distinct values
+    repeated: bool = False  # text: whether they repeat as categories do (too many of them)
 
     @property
     def is_feature(self) -> bool:
@@ -164,6 +167,11 @@ class Column:
             return f"{kind}; {self.n_as_missing} cell(s) of text ({shown}) as missing"
         if self.role == "empty":
             return "entirely missing, not a feature"
+        if self.role == "text" and self.repeated:
+            return (f"text of {self.distinct} values, more than {MAX_CATEGORIES} categories, "
+                    f"not a feature (--categorical {shlex.quote(self.name)} makes it one)")
+        if self.role == "text" and self.distinct:
+            return f"text of {self.distinct} values, not a feature"
         return f"{self.role}, not a feature"
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,7 +179,8 @@ class Column:
                 "parts": list(self.parts), "typical": self.typical, "rare": self.rare,
                 "n_as_missing": self.n_as_missing, "as_missing": list(self.as_missing),
                 "lenient": self.lenient, "date_format": self.date_format,
-                "thousands": self.thousands, "unit": self.unit}
+                "thousands": self.thousands, "unit": self.unit, "distinct": self.distinct,
+                "repeated": self.repeated}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -182,7 +191,8 @@ class Column:
                    int(d.get("rare", 0)), int(d.get("n_as_missing", 0)),
                    tuple(str(v) for v in d.get("as_missing", ())), bool(d.get("lenient", False)),
                    str(d.get("date_format", "")), str(d.get("thousands", "")),
-                   str(d.get("unit", "")))
+                   str(d.get("unit", "")), int(d.get("distinct", 0)),
+                   bool(d.get("repeated", False)))
 
 
 def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:
@@ -348,7 +358,10 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     written = _date_format(text) if declared is None else ""
     if written:
         values = _as_datetime(col, name, source, written)
-        return Column(name, "datetime", parts=_calendar_parts(values), date_format=written)
+        parts = _calendar_parts(values)
+        if "%y" in written:  # a two-digit year's century is a guess, and so its weekday
+            parts = tuple(p for p in parts if p != "dayofweek") or ("month",)
+        return Column(name, "datetime", parts=parts, date_format=written)
     levels = sorted(text.unique().tolist())
     lowered = {v.lower() for v in levels}
     if declared in (None, "boolean") and len(levels) == 2 and (
@@ -362,7 +375,8 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     if declared is None and len(levels) == 1:
         return Column(name, "constant", levels=tuple(levels))  # its value fills its gaps
     repeated = len(levels) <= max(2, len(text) // 2)
-    if declared == "categorical" or (len(levels) <= MAX_CATEGORIES and repeated):
+    if declared == "categorical" or isinstance(dtype, pd.CategoricalDtype) or (
+            len(levels) <= MAX_CATEGORIES and repeated):
         counts = text.value_counts()
         frequent = [v for v in levels if counts[v] >= rare_below(len(text))]
         rare = len(levels) - len(frequent) if frequent else 0
@@ -372,7 +386,9 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         return Column(name, "categorical", levels=tuple(levels), typical=_most_frequent(text),
                       rare=rare)
     unique_share = len(levels) / max(len(text), 1)
-    return Column(name, "identifier" if unique_share >= 0.95 else "text")
+    if unique_share >= 0.95:
+        return Column(name, "identifier")
+    return Column(name, "text", distinct=len(levels), repeated=repeated)
 
 
 class MixedColumnError(DataError):
@@ -589,10 +605,6 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
                              name=column.name, dtype=object)
         if pd.api.types.is_integer_dtype(original.dtype):
             return pd.Series(np.round(values).astype(original.dtype), index=index, name=column.name)
-        observed = original.dropna().to_numpy(dtype=np.float64)
-        if len(observed) and pd.api.types.is_float_dtype(original.dtype) and bool(
-                (np.mod(observed[np.isfinite(observed)], 1) == 0).all()):
-            values = np.round(values)  # whole numbers with gaps (a float column): counts
         return pd.Series(values, index=index, name=column.name)
     if column.role == "boolean":
         on = encoded[:, 0] >= 0.5

@@ -140,7 +140,7 @@ class InputSpec:
             raise DataError(f"{source}: column_roles names columns {unknown} that X does not "
                             f"have; its columns are {names[:20]}.")
         if len(frame) < min_samples:
-            raise DataError(f"{source}: got {len(frame)} sample (n_samples={len(frame)}); at "
+            raise DataError(f"{source}: got {len(frame)} row(s) (n_samples={len(frame)}); at "
                             f"least {min_samples} samples are needed to fit. Pass more rows.")
         inferred, mixed = [], []
         for j, name in enumerate(names):

@@ -240,7 +240,7 @@ def check_features(
         )
     if values.shape[0] < min_samples:
         raise DataError(
-            f"{source}: got {values.shape[0]} sample (n_samples={values.shape[0]}); at least "
+            f"{source}: got {values.shape[0]} row(s) (n_samples={values.shape[0]}); at least "
             f"{min_samples} samples are needed to fit. Pass more rows."
         )
     # missing cells (NaN) pass where the model leaves them out of its error
