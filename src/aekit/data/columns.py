@@ -409,9 +409,10 @@ def mixed_columns_message(errors: list[MixedColumnError], source: str) -> str:
     what = "a column holds" if len(errors) == 1 else f"{len(errors)} columns hold"
     return (f"{source}: {what} numbers and some other text: "
             + "; ".join(e.describe() for e in errors)
-            + f". Fix those cells; or declare the column(s) numeric to read the other text "
-            f"as missing (--numeric {names}), or categorical (--categorical), or leave them "
-            "out (--ignore).")
+            + f". Fix those cells; or declare the column(s) categorical if their values are "
+            f"labels (--categorical {names}), numeric if the other text stands for missing "
+            f"numbers (--numeric {names}: it is read as missing and counted), or leave them "
+            f"out (--ignore {names}).")
 
 
 def rare_below(n_cells: int) -> int:
