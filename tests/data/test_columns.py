@@ -723,3 +723,39 @@ def test_many_repeated_values_are_text_with_a_hint_unless_the_dtype_says_categor
     assert text.role == "text" and "--categorical country makes it one" in text.describe()
     assert infer_column("country", countries.astype("category"), None, "t").role == "categorical"
     assert Column.from_dict(text.to_dict()) == text  # saved with the model
+
+
+def test_nullable_dtypes_come_back_as_they_went_in_from_reconstruct_and_impute():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({
+        "count": pd.array(rng.integers(0, 10, 100), dtype="Int64"),
+        "size": pd.array(rng.normal(size=100), dtype="Float64"),
+        "kind": pd.array(rng.choice(["x", "y"], 100), dtype="string"),
+        "ok": pd.array(rng.choice([True, False], 100), dtype="boolean")})
+    table.loc[3, "count"], table.loc[4, "size"] = pd.NA, pd.NA
+    table.loc[5, "kind"], table.loc[6, "ok"] = pd.NA, pd.NA
+    ae = Autoencoder(2, max_epochs=3, random_state=0).fit(table)
+    for out in (ae.reconstruct(table), ae.impute(table)):
+        assert out.dtypes.to_dict() == table.dtypes.to_dict()
+    filled = ae.impute(table)
+    assert not filled.isna().any().any()
+    assert (filled.drop(index=[3, 4, 5, 6]) == table.drop(index=[3, 4, 5, 6])).all().all()
+
+
+def test_a_parquet_files_integers_and_booleans_with_gaps_keep_their_kind(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"count": pd.array(rng.integers(0, 10, 100), dtype="Int64"),
+                          "size": rng.normal(size=100),
+                          "ok": pd.array(rng.choice([True, False], 100), dtype="boolean")})
+    table.loc[3, "count"], table.loc[5, "ok"] = pd.NA, pd.NA
+    table.to_parquet(tmp_path / "t.parquet")
+    frame = read_data(tmp_path / "t.parquet").X
+    assert frame.dtypes.to_dict() == table.dtypes.to_dict()
+    assert main(["impute", str(tmp_path / "t.parquet"), "--out", str(tmp_path / "f.parquet"),
+                 "--epochs", "3", "-q"]) == 0
+    filled = pd.read_parquet(tmp_path / "f.parquet")
+    assert filled.dtypes.to_dict() == table.dtypes.to_dict() and not filled.isna().any().any()
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    score_file(det, tmp_path / "t.parquet", tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(frame))

@@ -223,8 +223,9 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
             return True
         if len(col) and col.isna().all():
             return True  # an empty column: no feature
-        if pd.api.types.is_float_dtype(col.dtype) and col.isna().any():
-            return True  # missing numbers: the contract with roles leaves them out
+        if pd.api.types.is_numeric_dtype(col.dtype) and col.isna().any():
+            return True  # missing numbers (NaN, or <NA> of Int64): the contract with roles
+            # leaves them out
         if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
             if pd.to_numeric(col, errors="coerce").notna().sum() != col.notna().sum():
                 return True  # text that is not all numbers
@@ -604,16 +605,21 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
         if not pd.api.types.is_numeric_dtype(original.dtype):  # numbers written as text
             return pd.Series(_as_written(values, column, original), index=index,
                              name=column.name, dtype=object)
-        if pd.api.types.is_integer_dtype(original.dtype):
-            return pd.Series(np.round(values).astype(original.dtype), index=index, name=column.name)
-        return pd.Series(values, index=index, name=column.name)
+        if pd.api.types.is_integer_dtype(original.dtype):  # numpy or nullable (Int64)
+            return pd.Series(np.round(values), index=index, name=column.name).astype(
+                original.dtype)
+        out = pd.Series(values, index=index, name=column.name)
+        return out.astype(original.dtype) if pd.api.types.is_float_dtype(original.dtype) \
+            else out
     if column.role == "boolean":
         on = encoded[:, 0] >= 0.5
         observed = original.dropna()
         if pd.api.types.is_bool_dtype(original.dtype) or (len(observed) and all(
                 isinstance(v, (bool, np.bool_)) for v in observed.head(1000))):
             # bools (also as objects beside missing cells, as a nullable column reads)
-            return pd.Series(on, index=index, name=column.name)
+            out = pd.Series(on, index=index, name=column.name)
+            return out.astype(original.dtype) if isinstance(original.dtype, pd.BooleanDtype) \
+                else out
         return pd.Series(np.where(on, column.levels[1], column.levels[0]), index=index,
                          name=column.name, dtype=object)
     if column.role == "categorical":
@@ -621,7 +627,7 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
         labels = np.asarray(column.levels, dtype=object)[real]
         picked = labels[np.argmax(encoded[:, real], axis=1)]
         out = pd.Series(picked, index=index, name=column.name, dtype=object)
-        if isinstance(original.dtype, pd.CategoricalDtype):
+        if isinstance(original.dtype, (pd.CategoricalDtype, pd.StringDtype)):
             out = out.astype(original.dtype)
         return out
     return original.copy()

@@ -147,8 +147,18 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         tables.append(table.select(tables[0].column_names) if tables else table)
     # without pandas' metadata, a saved DataFrame's index stays the column it is in the
     # file (as streaming reads it), not an index that would leave the features unseen
-    return (tables[0] if len(tables) == 1 else pa.concat_tables(tables)).to_pandas(
-        ignore_metadata=True)
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+    frame = table.to_pandas(ignore_metadata=True)
+    nullable = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(),
+                pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(),
+                pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+                pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(),
+                pa.bool_(): pd.BooleanDtype()}
+    for name in table.column_names:  # integers and booleans with gaps keep their kind
+        column = table.column(name)
+        if column.null_count and column.type in nullable:
+            frame[name] = column.to_pandas(types_mapper=nullable.get)
+    return frame
 
 
 @contextlib.contextmanager
