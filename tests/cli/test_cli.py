@@ -168,3 +168,9 @@ def test_yes_no_labels_give_the_same_metrics_as_0_1_labels(table, tmp_path, caps
     code, _, err = run(["detect", tmp_path / "odd.csv", "--labels", "label", "--epochs", 2,
                         "--out", tmp_path / "s2.csv", "-q"], capsys)
     assert code == 2 and "found ['maybe']" in err and not (tmp_path / "s2.csv").exists()
+
+
+def test_detect_shows_how_a_table_of_plain_numbers_was_read_too(table, tmp_path, capsys):
+    code, out, _ = run(["detect", table, "--epochs", 2, "--out", tmp_path / "s.csv"], capsys)
+    assert code == 0
+    assert "columns:\n  6 numeric columns, scaled: a, b, c, d, e, label" in out

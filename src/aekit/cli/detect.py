@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     if data.y is not None and args.labels is not None:
         labels_as_binary(data.y, args.data)  # fail before training, not after
     detector.fit(data.X)
-    if detector.input_spec_.columns is not None:
+    if not detector.input_spec_.is_images:  # a table: what each column was read as
         print_schema(detector)
     frame = score_table(detector, data.X)
     write_table(args.out, frame)

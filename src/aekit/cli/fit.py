@@ -194,7 +194,7 @@ def _fit(args: argparse.Namespace) -> int:
 
         shutil.rmtree(checkpoint.path)
     h = estimator.history_
-    if estimator.input_spec_.columns is not None:
+    if not estimator.input_spec_.is_images:  # a table: what each column was read as
         print_schema(estimator)
     if is_detector:
         print(f"fitted AnomalyDetector ({len(estimator.estimators_)} x {estimator.model}) on "
