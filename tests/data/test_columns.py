@@ -759,3 +759,18 @@ def test_a_parquet_files_integers_and_booleans_with_gaps_keep_their_kind(tmp_pat
     score_file(det, tmp_path / "t.parquet", tmp_path / "s.parquet", progress=False)
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
                                   det.anomaly_score(frame))
+
+
+def test_a_header_of_single_quoted_names_reads_without_the_quotes_in_memory_and_streamed(
+        tmp_path):
+    rng = np.random.default_rng(0)
+    lines = ["'popul'\t'age'\t'vote'"] + [f"{rng.integers(0, 900)}\t{rng.integers(18, 90)}\t"
+                                         f"{rng.integers(0, 2)}" for _ in range(200)]
+    path = tmp_path / "anes.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    frame = read_data(path).X
+    assert list(frame.columns) == ["popul", "age", "vote"]
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(frame))

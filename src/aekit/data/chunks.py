@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aekit.data.dialect import NULL_TEXT, sniff_csv
+from aekit.data.dialect import NULL_TEXT, header_names, sniff_csv
 from aekit.data.paths import is_parquet, parquet_files
 from aekit.data.validation import FLOAT32_LIMIT, check_features, check_finite
 from aekit.exceptions import DataError
@@ -78,8 +78,7 @@ class TableReader:
         header = pcsv.open_csv(str(self.path), read_options=read, parse_options=parse)
         # named as pandas names them, so a file reads alike in memory and streamed: an
         # empty header cell (a saved DataFrame's index) is "Unnamed: <position>"
-        self._raw_names = {(n.strip() or f"Unnamed: {j}"): n
-                           for j, n in enumerate(header.schema.names)}
+        self._raw_names = dict(zip(header_names(header.schema.names), header.schema.names))
         names = list(self._raw_names)
         header.close()
         import pyarrow as pa

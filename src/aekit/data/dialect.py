@@ -45,6 +45,16 @@ NULL_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan
              "1.#QNAN", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null")
 
 
+def header_names(raw: list[str]) -> list[str]:
+    """A CSV header's column names as both readers (in memory and streamed) give them:
+    stripped; an empty one named as pandas names it, "Unnamed: <position>"; and names that
+    are all wrapped in single quotes ('popul', as some exports write them) without those."""
+    names = [n.strip() or f"Unnamed: {j}" for j, n in enumerate(raw)]
+    if names and all(len(n) > 2 and n[0] == n[-1] == "'" for n in names):
+        names = [n[1:-1].strip() or f"Unnamed: {j}" for j, n in enumerate(names)]
+    return names
+
+
 @dataclass(frozen=True)
 class CsvDialect:
     delimiter: str = ","

@@ -21,7 +21,8 @@ import pandas as pd
 
 from aekit._atomic import atomic_file
 from aekit.data.columns import LEADING_ZERO
-from aekit.data.dialect import NULL_TEXT, CsvDialect, not_utf8_message, sniff_csv
+from aekit.data.dialect import (NULL_TEXT, CsvDialect, header_names, not_utf8_message,
+                                sniff_csv)
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
 
@@ -99,7 +100,7 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
     except (OSError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read the file ({err}). Is it truncated?") from None
     df = _codes_as_written(df, path, dialect)
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = header_names([str(c) for c in df.columns])
     return df
 
 
