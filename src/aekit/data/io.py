@@ -21,8 +21,7 @@ import pandas as pd
 
 from aekit._atomic import atomic_file
 from aekit.data.columns import LEADING_ZERO
-from aekit.data.dialect import (NULL_TEXT, CsvDialect, header_names, not_utf8_message,
-                                sniff_csv)
+from aekit.data.dialect import NULL_TEXT, CsvDialect, header_names, not_utf8_message, sniff_csv
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
 
