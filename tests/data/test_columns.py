@@ -774,3 +774,18 @@ def test_a_header_of_single_quoted_names_reads_without_the_quotes_in_memory_and_
     score_file(det, path, tmp_path / "s.parquet", progress=False)
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
                                   det.anomaly_score(frame))
+
+
+def test_a_pyarrow_backed_table_fits_and_comes_back_in_its_own_dtypes(tmp_path):
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"n": rng.integers(0, 5, 100), "x": rng.normal(size=100),
+                  "s": rng.choice(["a", "b"], 100), "ok": rng.choice([True, False], 100)}
+                 ).to_csv(tmp_path / "t.csv", index=False)
+    table = pd.read_csv(tmp_path / "t.csv", dtype_backend="pyarrow")
+    complete = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    assert complete.input_spec_.columns is not None  # strings: not taken for NaN numbers
+    table.loc[4, "x"], table.loc[5, "s"], table.loc[6, "ok"] = None, None, None
+    ae = Autoencoder(1, max_epochs=2, random_state=0).fit(table)
+    for out in (ae.reconstruct(table), ae.impute(table)):
+        assert out.dtypes.to_dict() == table.dtypes.to_dict()
+    assert not ae.impute(table).isna().any().any()

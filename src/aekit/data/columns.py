@@ -227,7 +227,9 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
             return True  # missing numbers (NaN, or <NA> of Int64): the contract with roles
             # leaves them out
         if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
-            if pd.to_numeric(col, errors="coerce").notna().sum() != col.notna().sum():
+            # as objects: pyarrow strings would give NaN that counts as a value
+            if pd.to_numeric(col.astype(object), errors="coerce").notna().sum() != \
+                    col.notna().sum():
                 return True  # text that is not all numbers
             if col.dropna().astype(str).str.strip().str.match(LEADING_ZERO).any():
                 return True  # codes such as zip codes
@@ -502,8 +504,9 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
         check_finite(np.where(np.isnan(out), 0.0, out), [column.name], source, row_offset)
         return out
     if column.role == "boolean":
-        if pd.api.types.is_bool_dtype(col.dtype):
-            return col.to_numpy(dtype=np.float64, na_value=0.5)[:, None]
+        if pd.api.types.is_bool_dtype(col.dtype):  # numpy, nullable or pyarrow booleans
+            missing = col.isna().to_numpy(dtype=bool)
+            return np.where(missing, 0.5, col.fillna(False).to_numpy(dtype=np.float64))[:, None]
         text = _as_text(col)
         known = (text.isin(column.levels) | col.isna()).to_numpy()
         if not known.all():
@@ -618,8 +621,8 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
                 isinstance(v, (bool, np.bool_)) for v in observed.head(1000))):
             # bools (also as objects beside missing cells, as a nullable column reads)
             out = pd.Series(on, index=index, name=column.name)
-            return out.astype(original.dtype) if isinstance(original.dtype, pd.BooleanDtype) \
-                else out
+            return out.astype(original.dtype) if pd.api.types.is_bool_dtype(original.dtype) \
+                else out  # numpy, nullable or pyarrow booleans
         return pd.Series(np.where(on, column.levels[1], column.levels[0]), index=index,
                          name=column.name, dtype=object)
     if column.role == "categorical":
@@ -627,7 +630,7 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
         labels = np.asarray(column.levels, dtype=object)[real]
         picked = labels[np.argmax(encoded[:, real], axis=1)]
         out = pd.Series(picked, index=index, name=column.name, dtype=object)
-        if isinstance(original.dtype, (pd.CategoricalDtype, pd.StringDtype)):
+        if original.dtype != object:  # category, pandas or pyarrow strings
             out = out.astype(original.dtype)
         return out
     return original.copy()
