@@ -230,3 +230,16 @@ def test_a_model_saved_before_bags_keeps_its_single_256_row_reference():
     d = np.sqrt(((xs[:, None, :] - reference[None]) ** 2).sum(axis=2))
     np.testing.assert_allclose(old._density(xs), np.sort(d, axis=1)[:, :10].mean(axis=1),
                                rtol=1e-9)
+
+
+def test_a_small_wide_table_keeps_its_latent_view_in_scale():
+    # 111 rows, codes up to 32 wide: fewer calibration rows than twice the width; the
+    # sample covariance would put every calibration row at one distance
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(111, 4)) @ rng.normal(size=(4, 60)) + 0.5 * rng.normal(size=(111, 60))
+    table = pd.DataFrame(X, columns=[f"c{j}" for j in range(60)]).assign(
+        kind=rng.choice(["a", "b"], 111))
+    det = AnomalyDetector(random_state=0, max_epochs=5).fit(table)
+    assert max(len(mean) for mean, _ in det.scorer_.latent_stats) == 32
+    assert (det.predict(table) == -1).mean() < 0.3  # was 84%, scores in the hundreds
+    assert np.median(det.anomaly_score(table)) < 1

@@ -59,6 +59,7 @@ MAX_REFERENCE_VALUES = 2**22  # and at most this many values in all bags (32 MiB
 DENSITY_WEIGHT = 2.0 / 3.0
 TYPICAL_ROWS = 1024  # calibration rows that measure typical_terms
 DENSITY_BLOCK = 256  # query rows per distance block (always padded to this size)
+FEW_ROWS_PER_DIM = 2  # fewer calibration rows than this per latent dimension: shrink
 FORWARD_ROWS = 16_384  # rows per forward pass: a member's activations stay in cache
 
 
@@ -181,6 +182,13 @@ class Scorer:
         if "latent" in views:
             for codes in scorer._codes(X_cal):
                 cov = np.atleast_2d(np.cov(codes, rowvar=False))
+                if len(codes) < FEW_ROWS_PER_DIM * codes.shape[1]:
+                    # too few rows for the code's width: the sample covariance is nearly
+                    # singular, every calibration row sits at the same distance and the
+                    # part's spread collapses; shrink it (Ledoit-Wolf) instead
+                    from sklearn.covariance import ledoit_wolf
+
+                    cov = np.atleast_2d(ledoit_wolf(codes)[0])
                 # ridge relative to the average variance keeps collapsed dimensions harmless
                 ridge = 1e-3 * max(float(np.trace(cov)) / len(cov), 1e-12)
                 scorer.latent_stats.append(
