@@ -174,3 +174,15 @@ def test_detect_shows_how_a_table_of_plain_numbers_was_read_too(table, tmp_path,
     code, out, _ = run(["detect", table, "--epochs", 2, "--out", tmp_path / "s.csv"], capsys)
     assert code == 0
     assert "columns:\n  6 numeric columns, scaled: a, b, c, d, e, label" in out
+
+
+def test_embed_carries_the_identifier_columns_first(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"id": [f"u{i:03d}" for i in range(120)], "a": rng.normal(size=120),
+                  "b": rng.normal(size=120)}).to_csv(tmp_path / "t.csv", index=False)
+    assert run(["fit", tmp_path / "t.csv", "--epochs", 2, "--latent-dim", 1, "--out",
+                tmp_path / "m", "-q"], capsys)[0] == 0
+    assert run(["embed", tmp_path / "m", tmp_path / "t.csv", "--out", tmp_path / "z.csv"],
+               capsys)[0] == 0
+    codes = pd.read_csv(tmp_path / "z.csv")
+    assert list(codes.columns) == ["id", "z0"] and codes["id"][5] == "u005"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import numpy as np
@@ -159,3 +160,14 @@ def test_cli_report_bad_sweep_exits_2_without_output(tabular, tmp_path, capsys):
                  "--out", str(out)]) == 2
     assert "no sweep table" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_mixed_tables_schema_shows_input_columns_and_ranges_of_observed_cells(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"size": rng.normal(10, 1, 200), "colour": rng.choice(["r", "g"], 200)})
+    table.loc[3, "size"] = np.nan
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    _, text = parse(write_report(model_report(det, table), tmp_path / "r.html"))
+    assert "read as" in text and "categorical, one-hot over 2 values" in text
+    shown = re.sub("<[^>]+>", " ", re.sub(r"data:image/png;base64,[^\"]+", "", text))
+    assert "colour=" not in shown and " nan " not in shown.lower(), shown[shown.find("colour="):][:200]

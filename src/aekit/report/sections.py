@@ -112,11 +112,25 @@ def model_card_section(report: Report, model: Any, X: Any = None, *, source: str
              "</div><div>", heading_html("Parameters"), mapping_table(params), "</div><div>",
              heading_html("Input schema")]
     names = feature_names(model)
-    if X is not None:
-        values = model.input_spec_.rows(X, source=source or "data",
-                                        estimator_name=type(model).__name__)
-        rows = [(i, name, float(np.min(values[:, i])), float(np.mean(values[:, i])),
-                 float(np.max(values[:, i]))) for i, name in enumerate(names[:MAX_SCHEMA_ROWS])]
+    spec = model.input_spec_
+    if spec.columns is not None:  # a table by roles: its input columns, not encoded parts
+        values = spec.rows(X, source=source or "data", estimator_name=type(model).__name__) \
+            if X is not None else None
+        rows, start = [], 0
+        for column in spec.columns[:MAX_SCHEMA_ROWS]:
+            cells = [column.name, column.describe(), "", "", ""]
+            if column.is_feature and values is not None and column.scaled:
+                seen = values[:, start][~np.isnan(values[:, start])]  # observed cells only
+                if len(seen):
+                    cells[2:] = [float(seen.min()), float(seen.mean()), float(seen.max())]
+            start += len(column.encoded_names) if column.is_feature else 0
+            rows.append(tuple(cells))
+        parts.append(table_html(rows, ("column", "read as", "min", "mean", "max")))
+        names = spec.columns
+    elif X is not None:
+        values = spec.rows(X, source=source or "data", estimator_name=type(model).__name__)
+        rows = [(i, name, float(np.nanmin(values[:, i])), float(np.nanmean(values[:, i])),
+                 float(np.nanmax(values[:, i]))) for i, name in enumerate(names[:MAX_SCHEMA_ROWS])]
         parts.append(table_html(rows, ("#", "feature", "min", "mean", "max")))
     else:
         parts.append(table_html([(i, n) for i, n in enumerate(names[:MAX_SCHEMA_ROWS])],
