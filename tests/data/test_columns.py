@@ -418,6 +418,7 @@ def test_plain_numbers_as_a_dataframe_come_back_as_a_dataframe_with_their_names(
     for out in (ae.reconstruct(X), ae.impute(X)):
         assert isinstance(out, pd.DataFrame) and list(out.columns) == ["id", "b", "c"]
     assert ae.impute(X)["id"].dtype == X["id"].dtype
+    assert ae.reconstruct(X).dtypes.to_dict() == X.dtypes.to_dict()  # ints stay ints
     path = tmp_path / "plain.tsv"
     X.to_csv(path, sep="\t", index=False)
     assert main(["impute", str(path), "--out", str(tmp_path / "f.csv"), "-q"]) == 0

@@ -330,7 +330,13 @@ class InputSpec:
         if frame is None:
             return self.shaped_like(decoded, X)
         if self.columns is None:  # plain numbers: a DataFrame in fit's column order
-            return pd.DataFrame(decoded, columns=self.column_names(), index=frame.index)
+            out = pd.DataFrame(decoded, columns=self.column_names(), index=frame.index)
+            frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
+            integral = {name: frame[name].dtype for name in out.columns if name in frame
+                        and pd.api.types.is_integer_dtype(frame[name].dtype)}
+            for name in integral:  # ints where the input was integral
+                out[name] = np.round(out[name])
+            return out.astype(integral) if integral else out
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         out, start = frame.copy(), 0
         for column in self.columns:
