@@ -102,6 +102,7 @@ _UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?\s*(?P<numbe
 _CYCLES = {"hour": 24, "dayofweek": 7, "month": 12}
 _ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month", "year": "year"}
 OTHER_LEVEL = "(other)"  # the one-hot slot of values fit never saw
+UNSEEN_TEXT = "(rare or unseen)"  # how such a value is shown when its own text is not at hand
 
 
 @dataclass(frozen=True)

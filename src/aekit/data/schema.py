@@ -24,6 +24,7 @@ import pandas as pd
 from aekit.data.chunks import batch_to_float
 from aekit.data.columns import (
     MISSING_LEVEL,
+    UNSEEN_TEXT,
     Column,
     MixedColumnError,
     calendar_text,
@@ -380,7 +381,8 @@ class InputSpec:
     def display_values(self, rows: np.ndarray) -> np.ndarray:
         """Each input feature column's value in ``rows`` (validated rows, as :meth:`rows`
         gives them), as text, shape (n, n_input_features): numbers to 4 digits, a
-        category's value ("(unseen)" for one fit never saw), "missing"; "" for dates."""
+        category's value (``UNSEEN_TEXT`` for one fit never saw or saw too rarely to learn),
+        "missing"; "" for dates."""
         n = rows.shape[0]
         if self.is_images or self.columns is None:
             return np.array([["missing" if np.isnan(v) else f"{v:.4g}" for v in row]
@@ -392,7 +394,7 @@ class InputSpec:
             if column.role == "numeric":
                 text = ["missing" if np.isnan(v) else f"{v:.4g}" for v in block[:, 0].tolist()]
             elif column.role == "categorical":
-                names = np.array([*column.levels, "(unseen)"], dtype=object)
+                names = np.array([*column.levels, UNSEEN_TEXT], dtype=object)
                 text = np.where(block.sum(axis=1) > 0, names[block.argmax(axis=1)], "missing")
             elif column.role == "boolean":
                 text = [column.levels[int(v)] if v in (0.0, 1.0) else "missing"

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 
 from aekit.anomaly.thresholds import make_threshold, threshold_from_dict
 from aekit.choices import DETECTOR_MODELS, SCALINGS, SCORINGS, THRESHOLDS
+from aekit.data.columns import UNSEEN_TEXT
 from aekit.data.schema import InputSpec, as_frame
 from aekit.estimators._autoencoder import Autoencoder
 from aekit.estimators._fitting import HoldOutRule, draw_seeds, prepare_training
@@ -400,7 +401,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
                 .iloc[order].astype(str).to_numpy(dtype=object)
             dates = np.array([c.role == "datetime" for c in spec.columns or ()
                               if c.is_feature] or [False] * values.shape[1])
-            values = np.where(np.isin(values, ["", "(unseen)"]) | dates[None, :], given, values)
+            values = np.where(np.isin(values, ["", UNSEEN_TEXT]) | dates[None, :], given, values)
         return self.explain_rows(rows, scores[order], order, n_features=n_features,
                                  values=values)
 
