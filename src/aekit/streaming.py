@@ -218,7 +218,8 @@ class _Writer:
 
 def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.PathLike, *,
                chunk_rows: int = CHUNK_ROWS, labels: str | None = None,
-               progress: bool = True, encoding: str | None = None) -> ScoreSummary:
+               progress: bool = True, encoding: str | None = None,
+               ignore: list[str] | tuple[str, ...] = ()) -> ScoreSummary:
     """Score every row of a Parquet/CSV file with ``detector``; write ``out_path`` atomically.
 
     Parameters
@@ -239,6 +240,8 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
     encoding : str, optional
         Of a CSV/TSV input that is not UTF-8 (e.g. "cp1252"); the delimiter and decimal
         mark are detected.
+    ignore : column names
+        Columns of the file to leave out (ones fit did not see, such as a note added later).
     """
     detector._check_is_fitted()
     in_path, out_path = Path(in_path), Path(out_path)
@@ -261,8 +264,13 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
     if labels is not None and labels not in reader.columns:
         raise DataError(f"{in_path}: no labels column {labels!r}; columns are "
                         f"{reader.columns[:20]}. Pass one of them to --labels.")
+    unknown = sorted(set(ignore) - set(reader.columns))
+    if unknown:
+        raise DataError(f"{in_path}: no column(s) {unknown} to ignore; columns are "
+                        f"{reader.columns[:20]}.")
     spec = detector.input_spec_
-    chosen = spec.select_columns([c for c in reader.columns if c not in extra],
+    chosen = spec.select_columns([c for c in reader.columns if c not in extra
+                                  and c not in ignore],
                                  source=str(in_path), estimator_name=type(detector).__name__)
     ids = [c for c in spec.identifiers if c in chosen and c not in extra]
     features = [c for c in chosen if c not in ids]

@@ -186,3 +186,22 @@ def test_embed_carries_the_identifier_columns_first(tmp_path, capsys):
                capsys)[0] == 0
     codes = pd.read_csv(tmp_path / "z.csv")
     assert list(codes.columns) == ["id", "z0"] and codes["id"][5] == "u005"
+
+
+def test_score_leaves_out_ignored_columns_and_writes_scores_alone_to_npy(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"id": [f"u{i:03d}" for i in range(150)], "a": rng.normal(size=150),
+                          "b": rng.normal(size=150)})
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert run(["fit", tmp_path / "t.csv", "--detector", "--epochs", 2, "--out",
+                tmp_path / "m", "-q"], capsys)[0] == 0
+    table.assign(note="later").to_csv(tmp_path / "later.csv", index=False)
+    code, _, err = run(["score", tmp_path / "m", tmp_path / "later.csv", "--out",
+                        tmp_path / "s.csv", "-q"], capsys)
+    assert code == 2 and "--ignore note" in err
+    for out in ("s.csv", "s.npy"):  # streamed, and in memory
+        assert run(["score", tmp_path / "m", tmp_path / "later.csv", "--ignore", "note",
+                    "--out", tmp_path / out, "-q"], capsys)[0] == 0
+    streamed = pd.read_csv(tmp_path / "s.csv")
+    assert list(streamed.columns) == ["id", "score", "flag", "top_features"]
+    np.testing.assert_array_equal(np.load(tmp_path / "s.npy"), streamed["score"].to_numpy())

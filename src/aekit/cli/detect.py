@@ -31,7 +31,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--labels", default=None, help="column with 0/1 or yes/no labels (1, yes = anomaly)")
     add_detector_options(p)
     add_column_roles(p)
-    p.add_argument("--out", required=True, metavar="SCORES", help="output .csv/.tsv/.parquet/.npy")
+    p.add_argument("--out", required=True, metavar="SCORES",
+                   help="output .csv/.tsv/.parquet, or .npy for the scores alone")
     add_quiet(p)
     p.set_defaults(run=run)
 
@@ -59,6 +60,14 @@ def labels_as_binary(y: Any, source: str):
 
 
 TOP_ROWS = 5  # rows explained after the summary
+
+
+def write_scores(out: str, frame: Any) -> None:
+    """The scores table to ``out``; a .npy file, which holds numbers only, gets the scores
+    alone, one per row in order."""
+    from aekit.data.io import write_table
+
+    write_table(out, frame["score"].to_numpy() if str(out).lower().endswith(".npy") else frame)
 
 
 def rule_text(threshold: Any) -> str:
@@ -115,7 +124,7 @@ def summary(detector: Any, flags: Any, scores: Any, y: Any = None, source: str =
 
 
 def run(args: argparse.Namespace) -> int:
-    from aekit.data.io import read_data, write_table
+    from aekit.data.io import read_data
     from aekit.streaming import score_table
 
     detector = build_detector(args)
@@ -126,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     if not detector.input_spec_.is_images:  # a table: what each column was read as
         print_schema(detector)
     frame = score_table(detector, data.X)
-    write_table(args.out, frame)
+    write_scores(args.out, frame)
     print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),
                   data.y if args.labels or data.y is not None else None, args.data))
     print("\n".join(explanation_lines(detector.explain(data.X, n=TOP_ROWS,

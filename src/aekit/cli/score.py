@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_quiet, add_subparser
-from aekit.cli.detect import TOP_ROWS, explanation_lines, summary
-from aekit.exceptions import ModelFileError
+from aekit.cli._common import add_encoding, add_quiet, add_subparser, names_list
+from aekit.cli.detect import TOP_ROWS, explanation_lines, summary, write_scores
+from aekit.exceptions import DataError, ModelFileError
 
 
 def add_parser(subparsers) -> None:
@@ -20,15 +20,18 @@ def add_parser(subparsers) -> None:
     p.add_argument("data", help="data file with the columns the detector was fitted on")
     add_encoding(p)
     p.add_argument("--labels", default=None, help="0/1 or yes/no labels column (1, yes = anomaly): excluded, used for metrics")
-    p.add_argument("--out", required=True, metavar="SCORES", help="output .csv/.tsv/.parquet/.npy")
+    p.add_argument("--out", required=True, metavar="SCORES",
+                   help="output .csv/.tsv/.parquet, or .npy for the scores alone")
     p.add_argument("--chunk-rows", type=int, default=None,
                    help="rows per chunk when streaming")
+    p.add_argument("--ignore", type=names_list, default=(), metavar="COL[,COL...]",
+                   help="columns of DATA to leave out (ones fit did not see)")
     add_quiet(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from aekit.data.io import read_data, write_table
+    from aekit.data.io import read_data
     from aekit.estimators import AnomalyDetector
     from aekit.persistence import load
     from aekit.streaming import can_stream, score_file, score_table
@@ -40,13 +43,19 @@ def run(args: argparse.Namespace) -> int:
     if can_stream(args.data, args.out):
         chunking = {"chunk_rows": args.chunk_rows} if args.chunk_rows is not None else {}
         result = score_file(detector, args.data, args.out, labels=args.labels,
-                            progress=not args.quiet, encoding=args.encoding, **chunking)
+                            progress=not args.quiet, encoding=args.encoding,
+                            ignore=args.ignore, **chunking)
         print(summary(detector, result.flags, result.scores, result.labels, args.data))
         print("\n".join(explanation_lines(detector.explain_rows(*result.top))))
         return 0
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
+    if args.ignore:
+        unknown = sorted(set(args.ignore) - set(map(str, getattr(data.X, "columns", []))))
+        if unknown:
+            raise DataError(f"{args.data}: no column(s) {unknown} to ignore.")
+        data.X = data.X.drop(columns=list(args.ignore))
     frame = score_table(detector, data.X)
-    write_table(args.out, frame)
+    write_scores(args.out, frame)
     print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),
                   data.y if args.labels else None, args.data))
     print("\n".join(explanation_lines(detector.explain(data.X, n=TOP_ROWS,

@@ -276,6 +276,13 @@ def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray) -> Pat
         )
     with atomic_file(path) as tmp:
         if suffix == ".npy":
+            if isinstance(data, pd.DataFrame):
+                text = [str(c) for c in data.columns
+                        if not pd.api.types.is_numeric_dtype(data[c].dtype)]
+                if text:
+                    raise DataError(f"{path}: columns {text[:5]} hold text (identifiers, "
+                                    "top features), which a .npy file cannot; write .csv, "
+                                    ".tsv or .parquet.")
             arr = data.to_numpy() if isinstance(data, pd.DataFrame) else np.asarray(data)
             with open(tmp, "wb") as fh:
                 np.save(fh, arr, allow_pickle=False)

@@ -7,6 +7,7 @@ names what is wrong, where (source, column, row) and how to fix it. Rows are rep
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -155,6 +156,9 @@ def align_columns(df: pd.DataFrame, expected: Sequence[str], source: str) -> pd.
         message += "Feature names seen at fit time, yet now missing:\n"
         message += "".join(f"- {c}\n" for c in missing[:20])
     message += "Pass the same columns as in fit (their order may differ)."
+    if unexpected:
+        message += (" Leave the others out (DataFrame.drop(columns=...), or aekit score "
+                    f"--ignore {shlex.quote(','.join(map(str, unexpected[:20])))}).")
     raise DataError(message)
 
 
