@@ -25,7 +25,7 @@ from aekit._background import read_ahead
 from aekit._progress import progress as progress_bar
 from aekit.data.chunks import CHUNK_ROWS, TableReader, iter_chunks, read_chunks
 from aekit.data.paths import can_stream as _can_read_in_chunks
-from aekit.data.schema import as_frame
+from aekit.data.schema import carried_name
 from aekit.exceptions import DataError
 
 STREAM_OUTPUTS = (".csv", ".tsv", ".parquet", ".pq")
@@ -76,12 +76,6 @@ def score_chunk(detector: Any, X: np.ndarray, *,
 OUTPUT_COLUMNS = ("score", "flag", "top_features")
 
 
-def carried_name(name: str) -> str:
-    """An identifier column's name in the scores: its own, unless it is one of the scores'
-    columns (a country table's "flag" column), then ``"<name> (input)"``."""
-    return f"{name} (input)" if name in OUTPUT_COLUMNS else name
-
-
 def score_table(detector: Any, X: Any) -> pd.DataFrame:
     """``score``, ``flag`` and ``top_features`` for every row of in-memory data ``X``, in
     order: what :func:`score_file` writes, for data already loaded."""
@@ -90,11 +84,7 @@ def score_table(detector: Any, X: Any) -> pd.DataFrame:
     with _threads.scoring():
         scores, flags, top = score_chunk(detector, rows, single_thread=False)
     out = pd.DataFrame({"score": scores, "flag": flags, "top_features": top})
-    frame = as_frame(X)
-    ids = [c for c in detector.input_spec_.identifiers if frame is not None and c in frame]
-    for k, name in enumerate(ids):  # identifier columns first, as in the input's row order
-        out.insert(k, carried_name(name), frame[name].to_numpy())
-    return out
+    return detector.input_spec_.carry_identifiers(out, X)
 
 
 CHUNK_VALUES = CHUNK_ROWS * 20  # encoded values per chunk at most
@@ -156,7 +146,7 @@ class _Writer:
     def _open(self, id_arrays: list) -> None:
         import pyarrow as pa
 
-        self.schema = pa.schema([*((carried_name(name), a.type)
+        self.schema = pa.schema([*((carried_name(name, OUTPUT_COLUMNS), a.type)
                                    for name, a in zip(self.ids, id_arrays, strict=True)),
                                  ("score", pa.float64()), ("flag", pa.int64()),
                                  ("top_features", pa.string())])

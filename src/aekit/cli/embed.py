@@ -28,19 +28,14 @@ def run(args: argparse.Namespace) -> int:
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     Z = estimator.transform(data.X)
     names = [f"z{i}" for i in range(Z.shape[1])]
-    ids = [c for c in estimator.input_spec_.identifiers if hasattr(data.X, "columns")
-           and c in data.X.columns]
-    if ids and not str(args.out).lower().endswith(".npy"):
+    if estimator.input_spec_.identifiers and not str(args.out).lower().endswith(".npy"):
         import pandas as pd
 
         from aekit.data.io import write_table
 
         # identifier columns first, as in the scores, so each code names its row
-        codes = pd.DataFrame(Z, columns=names)
-        for k, name in enumerate(ids):
-            codes.insert(k, f"{name} (input)" if name in names else name,
-                         data.X[name].to_numpy())
-        write_table(args.out, codes)
+        write_table(args.out, estimator.input_spec_.carry_identifiers(
+            pd.DataFrame(Z, columns=names), data.X))
     else:
         write_output(args.out, Z, names)
     print(f"wrote {Z.shape[0]} codes of size {Z.shape[1]} to {args.out}")

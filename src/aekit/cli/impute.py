@@ -73,11 +73,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"filled the missing cells of {len(filled)} rows; wrote {args.out}")
         return 0
     # the cells that changed: empty ones, and text read as missing numbers ("-", "n/a")
-    n_filled = int(filled_cells(data.X, filled).to_numpy().sum())
+    changed = filled_cells(data.X, filled)
     as_text = path_kind(args.data) in (PathKind.CSV, PathKind.TSV) and \
         Path(args.out).suffix.lower() in (".csv", ".tsv")
     # a CSV back into its own text: only the filled cells are new
-    if not (as_text and write_filled_text(args.out, args.data, data.X, filled,
+    if not (as_text and write_filled_text(args.out, args.data, data.X, filled, changed,
                                           encoding=args.encoding)):
         write_table(args.out, filled)
     left = filled.isna().sum()
@@ -87,5 +87,5 @@ def run(args: argparse.Namespace) -> int:
         f"(identifiers, text, dates): " + ", ".join(f"{name} ({n})" for name, n in
                                                     left.head(5).items())
         + (", ..." if len(left) > 5 else ""))
-    print(f"filled {n_filled} missing cells of {len(filled)} rows{note}; wrote {args.out}")
+    print(f"filled {int(changed.to_numpy().sum())} missing cells of {len(filled)} rows{note}; wrote {args.out}")
     return 0

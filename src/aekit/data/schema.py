@@ -435,6 +435,18 @@ class InputSpec:
             grouped[:, k] = shares[:, owner == k].sum(axis=1)
         return names, grouped
 
+    def carry_identifiers(self, out: pd.DataFrame, X: Any) -> pd.DataFrame:
+        """``out`` (one row per row of ``X``) with ``X``'s identifier columns first, in row
+        order; one named like a column of ``out`` is carried as ``carried_name`` says."""
+        frame = as_frame(X)
+        if frame is None:
+            return out
+        frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
+        taken = [str(c) for c in out.columns]
+        for k, name in enumerate(c for c in self.identifiers if c in frame):
+            out.insert(k, carried_name(name, taken), frame[name].to_numpy())
+        return out
+
     @property
     def identifiers(self) -> list[str]:
         """Input columns that name rows (carried into outputs, no features)."""
@@ -488,6 +500,12 @@ class InputSpec:
         if shape is not None and (len(shape) not in (2, 3) or math.prod(shape) != n):
             raise ValueError("image_shape does not match n_features")
         return spec
+
+
+def carried_name(name: str, taken: list[str] | tuple[str, ...]) -> str:
+    """An identifier column's name in an output whose own columns are ``taken``: its own,
+    unless it is one of them (a country table's "flag" column), then "<name> (input)"."""
+    return f"{name} (input)" if name in taken else name
 
 
 def as_frame(X: Any) -> pd.DataFrame | None:

@@ -70,15 +70,17 @@ def _as_text(value: object, column: list[str], typed: pd.Series, decimal: str) -
 
 
 def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: pd.DataFrame,
-                      filled: pd.DataFrame, *, encoding: str | None = None) -> bool:
-    """Write ``filled`` (the imputed ``typed`` table read from ``source``) as ``source``'s
-    text with only the filled cells new; False (nothing written) when the file's cells do
-    not line up with the table's rows and columns one to one."""
+                      filled: pd.DataFrame, changed: pd.DataFrame, *,
+                      encoding: str | None = None) -> bool:
+    """Write ``filled`` (the imputed ``typed`` table read from ``source``; ``changed``: its
+    :func:`filled_cells`) as ``source``'s text with only the filled cells new; False
+    (nothing written) when the file's cells do not line up with the table's rows and
+    columns one to one."""
     header, rows, dialect = read_cells(source, encoding)
     if len(header) != typed.shape[1] or len(rows) != len(typed) or any(
             len(row) != len(header) for row in rows):
         return False
-    changed = filled_cells(typed, filled).to_numpy()
+    changed = changed.to_numpy()
     columns = list(zip(*rows)) if rows else [() for _ in header]
     out_rows = [list(row) for row in rows]
     for j in np.flatnonzero(changed.any(axis=0)):
