@@ -54,16 +54,23 @@ def _decimals(cells: list[str], decimal: str) -> int:
     return min(most, MAX_DECIMALS)
 
 
-def _as_text(value: object, column: list[str], typed: pd.Series, decimal: str) -> str:
-    """A filled value in the form of the column's other cells."""
+def _spellings(cells: list[str], typed: pd.Series) -> dict[bool, str]:
+    """How a boolean column's cells write True and False (``TRUE``, ``yes``, ...)."""
+    out: dict[bool, str] = {}
+    for cell, value in zip(cells, typed.tolist()):
+        if isinstance(value, (bool, np.bool_)) and bool(value) not in out:
+            out[bool(value)] = cell.strip()
+    return out
+
+
+def _as_text(value: object, digits: int, spellings: dict[bool, str], decimal: str) -> str:
+    """A filled value in the form of its column's other cells: their spelling of booleans,
+    their decimals and decimal mark."""
     if isinstance(value, (bool, np.bool_)):
-        spelled = [cell for cell, v in zip(column, typed.tolist()) if v is value or (
-            isinstance(v, (bool, np.bool_)) and bool(v) == bool(value))]
-        return spelled[0].strip() if spelled else str(bool(value))
+        return spellings.get(bool(value), str(bool(value)))
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        digits = _decimals(column, decimal)
         text = f"{float(value):.{digits}f}"
         return text.replace(".", decimal) if decimal != "." else text
     return str(value)
@@ -85,9 +92,10 @@ def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: 
     out_rows = [list(row) for row in rows]
     for j in np.flatnonzero(changed.any(axis=0)):
         cells = [c for c, gap in zip(columns[j], changed[:, j]) if not gap]
-        observed = typed.iloc[:, j][~changed[:, j]]
+        digits = _decimals(cells, dialect.decimal)  # once per column
+        spellings = _spellings(cells, typed.iloc[:, j][~changed[:, j]])
         for i in np.flatnonzero(changed[:, j]):
-            out_rows[i][j] = _as_text(filled.iat[i, j], cells, observed, dialect.decimal)
+            out_rows[i][j] = _as_text(filled.iat[i, j], digits, spellings, dialect.decimal)
     delimiter = "\t" if Path(out).suffix.lower() == ".tsv" else (
         dialect.delimiter if dialect.delimiter != "\t" else ",")
     with atomic_file(out) as tmp:
