@@ -790,3 +790,22 @@ def test_a_pyarrow_backed_table_fits_and_comes_back_in_its_own_dtypes(tmp_path):
     for out in (ae.reconstruct(table), ae.impute(table)):
         assert out.dtypes.to_dict() == table.dtypes.to_dict()
     assert not ae.impute(table).isna().any().any()
+
+
+def test_impute_writes_fills_in_a_semicolon_files_own_marks_and_spellings(tmp_path):
+    rng = np.random.default_rng(1)
+    size = rng.normal(10, 2, 150)
+    lines = ["size;weight;member"] + [
+        f"{s:.1f};{'' if i % 10 == 3 else f'{3 * s:.2f}'};"
+        f"{'' if i % 10 == 4 else ('Yes' if s > 10 else 'No')}".replace(".", ",")
+        for i, s in enumerate(size)]
+    path = tmp_path / "semi.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["impute", str(path), "--out", str(tmp_path / "filled.csv"), "--epochs", "5",
+                 "-q"]) == 0
+    out = (tmp_path / "filled.csv").read_text().splitlines()
+    assert out[0] == lines[0] and out[1] == lines[1]  # the file's own delimiter and text
+    weights = [line.split(";")[1] for line in out[1:]]
+    members = [line.split(";")[2] for line in out[1:]]
+    assert all("," in w and len(w.split(",")[1]) == 2 for w in weights)  # 30,15
+    assert set(members) == {"Yes", "No"}
