@@ -84,7 +84,9 @@ def score_table(detector: Any, X: Any) -> pd.DataFrame:
     with _threads.scoring():
         scores, flags, top = score_chunk(detector, rows, single_thread=False)
     out = pd.DataFrame({"score": scores, "flag": flags, "top_features": top})
-    return detector.input_spec_.carry_identifiers(out, X)
+    out = detector.input_spec_.carry_identifiers(out, X)
+    out.attrs["cell_counts"] = detector.input_spec_.cell_counts(rows)  # for the summary
+    return out
 
 
 CHUNK_VALUES = CHUNK_ROWS * 20  # encoded values per chunk at most
@@ -106,6 +108,7 @@ class ScoreSummary:
     scores: np.ndarray | None = None
     labels: np.ndarray | None = None
     top: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    cell_counts: np.ndarray | None = None  # InputSpec.cell_counts over every row
 
 
 class _TopRows:
@@ -266,6 +269,7 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
     features = [c for c in chosen if c not in ids]
     extra = ids + extra
     n_rows = n_flagged = 0
+    counts = None
     kept: dict[str, list[np.ndarray]] = {"scores": [], "flags": [], "labels": []}
     top_rows = _TopRows(TOP_ROWS)
     # one thread for the networks for the whole file, set once (beside the reader's thread)
@@ -281,6 +285,8 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
                     scores, flags, top = score_chunk(detector, X)
                     writer.write(scores, flags, top, extras)
                     top_rows.add(X, scores, n_rows)
+                    counts = spec.cell_counts(X) if counts is None else counts + \
+                        spec.cell_counts(X)
                     n_rows += len(scores)
                     n_flagged += int(flags.sum())
                     kept["flags"].append(flags.astype(np.int8))
@@ -293,7 +299,7 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
         if n_rows == 0:
             raise DataError(f"{in_path}: empty input (0 rows). Pass at least 1 row.")
     summary = ScoreSummary(n_rows, n_flagged, np.concatenate(kept["flags"]),
-                           top=top_rows.result())
+                           top=top_rows.result(), cell_counts=counts)
     if labels is not None:
         summary.scores = np.concatenate(kept["scores"])
         summary.labels = np.concatenate(kept["labels"])

@@ -205,3 +205,25 @@ def test_score_leaves_out_ignored_columns_and_writes_scores_alone_to_npy(tmp_pat
     streamed = pd.read_csv(tmp_path / "s.csv")
     assert list(streamed.columns) == ["id", "score", "flag", "top_features"]
     np.testing.assert_array_equal(np.load(tmp_path / "s.npy"), streamed["score"].to_numpy())
+
+
+@pytest.mark.parametrize("out", ["s.parquet", "s.npy"])  # streamed, and in memory
+def test_score_notes_a_column_written_otherwise_than_in_fit_or_missing_everywhere(
+        tmp_path, capsys, out):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"code": rng.choice(["030001", "030002", "040001"], 300),
+                          "x": rng.normal(size=300), "sex": rng.choice(["m", "f"], 300)})
+    table.to_csv(tmp_path / "fit.csv", index=False)
+    assert run(["fit", tmp_path / "fit.csv", "--detector", "--epochs", 2, "--out",
+                tmp_path / "m", "-q"], capsys)[0] == 0
+    code, printed, _ = run(["score", tmp_path / "m", tmp_path / "fit.csv", "--out",
+                            tmp_path / out, "-q"], capsys)
+    assert code == 0 and "note:" not in printed
+    later = table.assign(code=table["code"].str.lstrip("0"), sex=np.nan)  # zeros lost
+    later.to_csv(tmp_path / "later.csv", index=False)
+    code, printed, _ = run(["score", tmp_path / "m", tmp_path / "later.csv", "--out",
+                            tmp_path / out, "-q"], capsys)
+    assert code == 0
+    assert "note: column 'code' holds values fit never saw (or saw too rarely to learn) in " \
+           "100% of the rows" in printed
+    assert "note: column 'sex' is missing in every row scored." in printed

@@ -30,6 +30,13 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
+def print_notes(detector, counts, n_rows: int) -> None:
+    """Columns missing in every row scored, or mostly of values fit never saw."""
+    if counts is not None:
+        for note in detector.input_spec_.unusual_columns(counts, n_rows):
+            print(note)
+
+
 def run(args: argparse.Namespace) -> int:
     from aekit.data.io import read_data
     from aekit.estimators import AnomalyDetector
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
                             progress=not args.quiet, encoding=args.encoding,
                             ignore=args.ignore, **chunking)
         print(summary(detector, result.flags, result.scores, result.labels, args.data))
+        print_notes(detector, result.cell_counts, result.n_rows)
         print("\n".join(explanation_lines(detector.explain_rows(*result.top))))
         return 0
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
@@ -58,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     write_scores(args.out, frame)
     print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),
                   data.y if args.labels else None, args.data))
+    print_notes(detector, frame.attrs.get("cell_counts"), len(frame))
     print("\n".join(explanation_lines(detector.explain(data.X, n=TOP_ROWS,
                                                         scores=frame["score"].to_numpy()))))
     return 0

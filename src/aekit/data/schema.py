@@ -435,6 +435,43 @@ class InputSpec:
             grouped[:, k] = shares[:, owner == k].sum(axis=1)
         return names, grouped
 
+    def cell_counts(self, rows: np.ndarray) -> np.ndarray:
+        """(feature columns, 2): how many of ``rows`` (encoded) hold a value fit never saw
+        (or saw too rarely) in each feature column, and how many none; zeros for a table
+        of plain numbers, whose gaps are counted in the second column."""
+        if self.columns is None:
+            return np.stack([np.zeros(rows.shape[1]), np.isnan(rows).sum(axis=0)], axis=1)
+        counts, start = [], 0
+        for column in (c for c in self.columns if c.is_feature):
+            block = rows[:, start:start + len(column.encoded_names)]
+            start += block.shape[1]
+            if column.role == "categorical":
+                missing = block.sum(axis=1) == 0
+                if MISSING_LEVEL in column.levels:
+                    missing |= block[:, column.levels.index(MISSING_LEVEL)] == 1
+                counts.append((int((block[:, -1] == 1).sum()), int(missing.sum())))
+            elif column.role == "boolean":
+                counts.append((0, int((block[:, 0] == 0.5).sum())))
+            elif column.role == "datetime" and column.parts != ("year",):
+                counts.append((0, int((~block.any(axis=1)).sum())))
+            else:
+                counts.append((0, int(np.isnan(block[:, 0]).sum())))
+        return np.array(counts, dtype=np.int64).reshape(-1, 2)
+
+    def unusual_columns(self, counts: np.ndarray, n_rows: int) -> list[str]:
+        """Notes on feature columns that are missing in every row scored, or whose values
+        fit never saw in at least half of them (a column written otherwise than in fit,
+        such as codes that lost their leading zeros): every row may then score high."""
+        names, notes = self.feature_groups()[0], []
+        for name, (unseen, missing) in zip(names, counts.tolist()):
+            if n_rows and missing == n_rows:
+                notes.append(f"note: column {name!r} is missing in every row scored.")
+            elif n_rows and unseen >= n_rows / 2:
+                notes.append(f"note: column {name!r} holds values fit never saw (or saw too "
+                             f"rarely to learn) in {unseen / n_rows:.0%} of the rows; is it "
+                             "written as it was in fit?")
+        return notes
+
     def carry_identifiers(self, out: pd.DataFrame, X: Any) -> pd.DataFrame:
         """``out`` (one row per row of ``X``) with ``X``'s identifier columns first, in row
         order; one named like a column of ``out`` is carried as ``carried_name`` says."""
