@@ -809,3 +809,17 @@ def test_impute_writes_fills_in_a_semicolon_files_own_marks_and_spellings(tmp_pa
     members = [line.split(";")[2] for line in out[1:]]
     assert all("," in w and len(w.split(",")[1]) == 2 for w in weights)  # 30,15
     assert set(members) == {"Yes", "No"}
+
+
+def test_a_polars_table_comes_back_as_a_polars_table_from_reconstruct_and_impute():
+    polars = pytest.importorskip("polars")
+    holes = with_holes(mixed_table(), 0.1, 0)
+    ae = Autoencoder(2, max_epochs=2, random_state=0).fit(holes)
+    given = polars.from_pandas(holes)
+    for out in (ae.reconstruct(given), ae.impute(given)):
+        assert isinstance(out, polars.DataFrame) and out.columns == given.columns
+    filled = ae.impute(given).to_pandas()
+    pd.testing.assert_frame_equal(filled, ae.impute(holes), check_dtype=False)
+    plain = polars.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) * 2})
+    assert isinstance(Autoencoder(1, max_epochs=2).fit(plain).reconstruct(plain),
+                      polars.DataFrame)

@@ -545,6 +545,15 @@ def carried_name(name: str, taken: list[str] | tuple[str, ...]) -> str:
     return f"{name} (input)" if name in taken else name
 
 
+def in_kind_of(out: Any, X: Any) -> Any:
+    """A pandas result back as a polars DataFrame when the input ``X`` was one."""
+    if isinstance(out, pd.DataFrame) and type(X).__module__.startswith("polars"):
+        import polars as pl
+
+        return pl.from_pandas(out)
+    return out
+
+
 def as_frame(X: Any) -> pd.DataFrame | None:
     """A pandas DataFrame for DataFrame-like input (pandas, polars), else None."""
     if type(X).__module__.startswith("polars") and hasattr(X, "to_pandas"):

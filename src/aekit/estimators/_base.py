@@ -21,7 +21,7 @@ from torch import nn
 from aekit import _threads
 from aekit.anomaly.attribution import error_shares
 from aekit.choices import SCALINGS
-from aekit.data.schema import InputSpec, as_frame
+from aekit.data.schema import InputSpec, as_frame, in_kind_of
 from aekit.data.validation import check_features
 from aekit.estimators._fitting import HoldOutRule, draw_seeds, prepare_training
 from aekit.estimators._inputs import FittedInputMixin
@@ -433,7 +433,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         """
         rows = self.input_spec_.decode(self._map_chunks(
             lambda c: self.reconstruct_scaled(filled(c)), self._scaled_tensor(X)))
-        return self.input_spec_.output_like(rows, X)
+        return in_kind_of(self.input_spec_.output_like(rows, X), X)
 
     def impute(self, X: Any, *, refinements: int = IMPUTE_REFINEMENTS) -> Any:
         """``X`` with every missing cell filled and every observed cell exactly as it was.
@@ -472,7 +472,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                     missing = out[name].isna().to_numpy()
                     if missing.any():
                         out.loc[missing, name] = recon[missing, j]
-                return out
+                return in_kind_of(out, X)
             for name, missing in spec.missing_cells(rows, frame).items():
                 out[name] = frame[name].where(~missing, out[name]) if missing.any() \
                     else frame[name]
@@ -480,7 +480,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                 if column.role == "constant" and column.levels and column.name in out:
                     out[column.name] = out[column.name].where(
                         out[column.name].notna(), column.levels[0])
-            return out
+            return in_kind_of(out, X)
         values = np.asarray(X, dtype=np.float64).reshape(recon.shape)
         filled_rows = np.where(np.isnan(values), recon, values)
         return spec.shaped_like(filled_rows, X)
