@@ -106,9 +106,8 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
 def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.DataFrame:
     """Columns of whole numbers with a cell written with a leading zero (a zip code 02134,
     a FIPS code 06) as the text the file holds: codes, which a number would change."""
-    whole = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c].dtype) or (
-        pd.api.types.is_float_dtype(df[c].dtype) and df[c].notna().any()
-        and bool((df[c].dropna() % 1 == 0).all()))]
+    whole = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c].dtype)
+             or _holds_whole_numbers(df[c])]
     if not whole:
         return df
     text = pd.read_csv(path, sep=dialect.delimiter, usecols=whole, dtype=str,
@@ -306,11 +305,19 @@ def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray) -> Pat
 def _whole_numbers_as_integers(df: pd.DataFrame) -> pd.DataFrame:
     """Float columns of whole numbers (an integer column with missing cells, as pandas
     holds one) written as integers: 11, as the file read had it, not 11.0."""
-    whole = [name for name in df.columns if pd.api.types.is_float_dtype(df[name].dtype)
-             and df[name].notna().any() and bool(
-                 (np.mod(df[name].dropna(), 1) == 0).all() and (df[name].abs() < 2 ** 53).all()
-                 if not df[name].isin([np.inf, -np.inf]).any() else False)]
+    whole = [name for name in df.columns if _holds_whole_numbers(df[name])]
     return df.astype({name: "Int64" for name in whole}) if whole else df
+
+
+def _holds_whole_numbers(col: pd.Series) -> bool:
+    """A float column with values, every one a whole number float64 holds exactly (as an
+    integer column with missing cells reads)."""
+    if not pd.api.types.is_float_dtype(col.dtype):
+        return False
+    values = col.dropna().to_numpy(dtype=np.float64)
+    if not len(values) or not np.isfinite(values).all():
+        return False
+    return bool(((np.mod(values, 1) == 0) & (np.abs(values) < 2 ** 53)).all())
 
 
 __all__ = ["Dataset", "read_data", "write_table", "TABLE_SUFFIXES"]

@@ -177,13 +177,19 @@ class InputSpec:
         scaler = (AffineScaler.fit(rows, kind) if rows is not None
                   else AffineScaler.from_moments(moments, kind, sample))
         if self.columns is not None:  # 0/1 and cyclic encodings keep their own units
-            keep = np.concatenate([np.full(len(c.encoded_names), c.scaled)
-                                   for c in self.columns if c.is_feature])
+            keep = self.scaled_mask
             scaler = AffineScaler(scaler.kind, np.where(keep, scaler.center, 0.0),
                                   np.where(keep, scaler.scale, 1.0))
         return replace(self, scaler=scaler, clip=clip)
 
     # ---------------------------------------------------------------- using it
+    @property
+    def scaled_mask(self) -> np.ndarray:
+        """(encoded columns,) whether each encoded column is a scaled number (a table with
+        roles: numeric columns and years; not 0/1 or cyclic encodings)."""
+        return np.concatenate([np.full(len(c.encoded_names), c.scaled)
+                               for c in self.columns if c.is_feature])
+
     @property
     def is_images(self) -> bool:
         return self.image_shape is not None
@@ -299,9 +305,8 @@ class InputSpec:
         """``decoded`` rows with each number (a numeric column, a year) clipped to the range
         its column holds in ``rows`` (encoded rows, NaN where missing): a fill that never
         leaves what was seen (no negative count, no rating below the scale)."""
-        numeric = (np.ones(decoded.shape[1], dtype=bool) if self.columns is None else
-                   np.concatenate([np.full(len(c.encoded_names), c.scaled)
-                                   for c in self.columns if c.is_feature]))
+        numeric = np.ones(decoded.shape[1], dtype=bool) if self.columns is None else \
+            self.scaled_mask
         seen = numeric & ~np.isnan(rows).all(axis=0)
         if not seen.any() or self.is_images:
             return decoded
