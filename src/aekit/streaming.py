@@ -62,8 +62,8 @@ def score_chunk(detector: Any, X: np.ndarray, *,
     file runs the networks on one thread, beside the reader's thread."""
     spec, scorer = detector.input_spec_, detector.scorer_
     xs = spec.encode(X)
-    scores = scorer.score(xs, single_thread=single_thread)
-    flags = (scores > detector.threshold_).astype(np.int64)
+    scores = detector.encoded_scores(xs, single_thread=single_thread)
+    flags = (scores > detector.threshold_).astype(np.int64)  # NaN (nothing to score): 0
     top = np.full(len(scores), "", dtype=object)
     rows = np.flatnonzero(flags)
     if len(rows):
@@ -85,12 +85,14 @@ def score_table(detector: Any, X: Any) -> pd.DataFrame:
         scores, flags, top = score_chunk(detector, rows, single_thread=False)
     out = pd.DataFrame({"score": scores, "flag": flags, "top_features": top})
     out = detector.input_spec_.carry_identifiers(out, X)
-    out.attrs["cell_counts"] = detector.input_spec_.cell_counts(rows)  # for the summary
+    # for the summary; a list, as pandas compares attrs when it combines frames
+    out.attrs["cell_counts"] = detector.input_spec_.cell_counts(rows).tolist()
     return out
 
 
 CHUNK_VALUES = CHUNK_ROWS * 20  # encoded values per chunk at most
 TOP_ROWS = 5  # highest-scored rows a streamed file keeps, to explain them
+EMPTY_SHOWN = 5  # rows with nothing to score that the summary names
 
 
 @dataclass
@@ -109,6 +111,7 @@ class ScoreSummary:
     labels: np.ndarray | None = None
     top: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     cell_counts: np.ndarray | None = None  # InputSpec.cell_counts over every row
+    empty: tuple[int, list[int]] = (0, [])  # rows with nothing to score: how many, the first
 
 
 class _TopRows:
@@ -118,6 +121,7 @@ class _TopRows:
         self.n, self.rows, self.scores, self.positions = n, None, np.empty(0), np.empty(0, int)
 
     def add(self, rows: np.ndarray, scores: np.ndarray, first: int) -> None:
+        scores = np.where(np.isnan(scores), -np.inf, scores)  # a row with nothing to score
         if len(scores) > self.n:  # only the rows at or above the n-th highest score compete
             nth = np.partition(scores, len(scores) - self.n)[len(scores) - self.n]
             candidates = np.flatnonzero(scores >= nth)
@@ -134,7 +138,8 @@ class _TopRows:
         self.rows, self.scores, self.positions = rows[keep], scores[keep], positions[keep]
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.rows, self.scores, self.positions
+        scored = np.isfinite(self.scores)
+        return self.rows[scored], self.scores[scored], self.positions[scored]
 
 
 class _Writer:
@@ -178,7 +183,7 @@ class _Writer:
         id_arrays = [pa.array(ids[name], type=self.schema.field(k).type)
                      for k, name in enumerate(self.ids)]
         batch = pa.record_batch(
-            [*id_arrays, pa.array(scores), pa.array(flags), pa.array(top, type=pa.string())],
+            [*id_arrays, pa.array(scores, from_pandas=True), pa.array(flags), pa.array(top, type=pa.string())],
             schema=self.schema)
         if self._writer is not None:
             self._writer.write_batch(batch)
@@ -268,7 +273,8 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
     ids = [c for c in spec.identifiers if c in chosen and c not in extra]
     features = [c for c in chosen if c not in ids]
     extra = ids + extra
-    n_rows = n_flagged = 0
+    n_rows = n_flagged = n_empty = 0
+    first_empty: list[int] = []
     counts = None
     kept: dict[str, list[np.ndarray]] = {"scores": [], "flags": [], "labels": []}
     top_rows = _TopRows(TOP_ROWS)
@@ -289,6 +295,9 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
                         spec.cell_counts(X)
                     n_rows += len(scores)
                     n_flagged += int(flags.sum())
+                    empty = np.flatnonzero(np.isnan(scores))
+                    n_empty += len(empty)
+                    first_empty += (n_rows - len(scores) + empty[:EMPTY_SHOWN]).tolist()
                     kept["flags"].append(flags.astype(np.int8))
                     if labels is not None:
                         kept["scores"].append(scores)
@@ -299,7 +308,8 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
         if n_rows == 0:
             raise DataError(f"{in_path}: empty input (0 rows). Pass at least 1 row.")
     summary = ScoreSummary(n_rows, n_flagged, np.concatenate(kept["flags"]),
-                           top=top_rows.result(), cell_counts=counts)
+                           top=top_rows.result(), cell_counts=counts,
+                           empty=(n_empty, first_empty[:EMPTY_SHOWN]))
     if labels is not None:
         summary.scores = np.concatenate(kept["scores"])
         summary.labels = np.concatenate(kept["labels"])

@@ -100,8 +100,23 @@ def test_fit_detector_then_score_new_data(table, tmp_path, capsys):
 def test_score_refuses_a_model_that_is_not_a_detector(table, tmp_path, capsys):
     run(["fit", table, "--epochs", 2, "--labels", "label", "--out", tmp_path / "m", "-q"], capsys)
     code, _, err = run(["score", tmp_path / "m", table, "--labels", "label", "--out", tmp_path / "s.csv"], capsys)
-    assert code == 2 and "not an anomaly detector" in err
+    assert code == 2 and "holds an Autoencoder" in err and "needs an anomaly detector" in err
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_detector_embeds_and_every_command_it_cannot_serve_says_what_it_needs(
+        table, tmp_path, capsys):
+    run(["fit", table, "--detector", "--epochs", 2, "--labels", "label", "--out",
+         tmp_path / "det", "-q"], capsys)
+    code, out, _ = run(["embed", tmp_path / "det", table, "--labels", "label", "--out",
+                        tmp_path / "z.csv"], capsys)
+    assert code == 0 and len(pd.read_csv(tmp_path / "z.csv")) == 300  # its widest member's
+    for command in (["reconstruct", tmp_path / "det", table], ["impute", tmp_path / "det", table],
+                    ["interpolate", tmp_path / "det", table, "--from", 0, "--to", 1],
+                    ["sample", tmp_path / "det"]):
+        code, _, err = run([*command, "--out", tmp_path / "x.csv"], capsys)
+        assert code == 2 and "holds an AnomalyDetector" in err and "Traceback" not in err
+        assert not (tmp_path / "x.csv").exists()
 
 
 BAD_CASES = {

@@ -9,7 +9,7 @@ import pytest
 import aekit
 from aekit import AnomalyDetector, Autoencoder
 from aekit.cli.main import main
-from aekit.data.columns import Column, encode_column, infer_column
+from aekit.data.columns import MISSING_LEVEL, Column, encode_column, infer_column
 from aekit.data.io import read_data
 from aekit.data.schema import InputSpec
 from aekit.exceptions import DataError, ParameterError
@@ -823,3 +823,57 @@ def test_a_polars_table_comes_back_as_a_polars_table_from_reconstruct_and_impute
     plain = polars.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0) * 2})
     assert isinstance(Autoencoder(1, max_epochs=2).fit(plain).reconstruct(plain),
                       polars.DataFrame)
+
+
+@pytest.mark.parametrize("name", ["id", "customer_id", "OrderID", "userId", "ID_code", "key"])
+def test_distinct_integers_named_as_identifiers_name_rows_and_are_no_feature(name):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({name: rng.permutation(90_000)[:300] + 10_000,
+                          "a": rng.normal(size=300), "b": rng.normal(size=300)})
+    spec, _ = InputSpec.from_training_data(table)
+    assert spec.identifiers == [name] and spec.feature_names == ("a", "b")
+    with_gaps = table.astype({name: float})
+    with_gaps.loc[[3, 7], name] = np.nan  # as missing cells make an integer column
+    assert InputSpec.from_training_data(with_gaps)[0].identifiers == [name]
+
+
+def test_distinct_integers_under_other_names_are_measurements_and_a_counter_is_not():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"population": rng.permutation(90_000)[:300] + 10_000,
+                          "paid": rng.permutation(900)[:300], "row": np.arange(1, 301),
+                          "a": rng.normal(size=300)})
+    spec, _ = InputSpec.from_training_data(table)
+    assert spec.identifiers == ["row"]  # a counter, even among plain numbers
+    assert spec.feature_names == ("population", "paid", "a")
+    repeated = table.assign(store_id=rng.integers(0, 5, 300))  # not distinct: a value
+    assert "store_id" in InputSpec.from_training_data(repeated)[0].feature_names
+
+
+def test_a_row_of_delimiters_is_left_out_of_fit_and_gets_no_score(tmp_path, capsys):
+    table = mixed_table().drop(columns=["Unnamed: 0", "order"])
+    lines = table.to_csv(index=False).splitlines()
+    blank = "," * (len(table.columns) - 1)
+    lines[6:6] = [blank]  # data row 6, as a spreadsheet exports an empty row
+    lines.append(blank)
+    path = tmp_path / "blank.csv"
+    path.write_text("\n".join(lines) + "\n")
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(
+        pd.read_csv(path))
+    colour = next(c for c in det.input_spec_.columns if c.name == "colour")
+    assert MISSING_LEVEL not in colour.levels  # the blank rows made no category level
+    scores = det.anomaly_score(pd.read_csv(path))
+    assert np.isnan(scores).nonzero()[0].tolist() == [5, len(table) + 1]
+    assert np.isfinite(np.delete(scores, [5, len(table) + 1])).all()
+    assert det.predict_labels(pd.read_csv(path))[[5, len(table) + 1]].tolist() == [0, 0]
+    det.save(tmp_path / "m")
+    for out in ("s.csv", "s.parquet"):  # streamed, and in memory by detect
+        assert main(["score", str(tmp_path / "m"), str(path), "--out", str(tmp_path / out),
+                     "-q"]) == 0
+        assert "2 with no value in any feature column, not scored" in capsys.readouterr().out
+        written = (pd.read_csv if out.endswith("csv") else pd.read_parquet)(tmp_path / out)
+        assert written["score"].isna().tolist() == np.isnan(scores).tolist()
+        assert written["flag"].iloc[5] == 0
+    assert main(["detect", str(path), "--out", str(tmp_path / "d.csv"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "not scored: score left empty, not flagged; row 6, 402" in out
+    assert pd.read_csv(tmp_path / "d.csv")["score"].isna().sum() == 2

@@ -210,3 +210,13 @@ def test_a_write_that_fails_half_way_leaves_no_file_or_temporary(tmp_path):
     with pytest.raises(ValueError, match="Conversion failed for column mixed"):
         write_table(tmp_path / "out.parquet", unwritable)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_fill_is_written_in_its_columns_decimals_and_mark_never_as_minus_zero():
+    from aekit.data.written_fills import _as_text
+
+    assert _as_text(-0.001, 2, {}, ".") == "0.00"
+    assert _as_text(-0.004, 1, {}, ",") == "0,0"
+    assert _as_text(-0.26, 1, {}, ",") == "-0,3"
+    assert _as_text(-1.0, 0, {}, ".") == "-1"
+    assert _as_text(True, 0, {True: "yes", False: "no"}, ".") == "yes"

@@ -173,3 +173,28 @@ def add_grid(parser: argparse.ArgumentParser, what: str) -> None:
 def check_positive(name: str, value: Any) -> None:
     if value is not None and value < 1:
         raise ParameterError(f"{name} must be >= 1. Got {value!r} instead.")
+
+
+# what a command needs of a saved model, and how to fit one that has it
+_FIT_FOR = {"transform": "an autoencoder ('aekit fit DATA --out DIR') or a detector",
+            "reconstruct": "an autoencoder ('aekit fit DATA --out DIR')",
+            "impute": "an autoencoder ('aekit fit DATA --out DIR')",
+            "sample": "a VAE ('aekit fit DATA --model vae --out DIR')",
+            "inverse_transform": "an autoencoder or a VAE ('aekit fit DATA --out DIR')",
+            "anomaly_score": "an anomaly detector ('aekit fit DATA --detector --out DIR')"}
+
+
+def load_model(path: str, needs: str, command: str):
+    """The model saved in ``path``, refused with a clear message (exit code 2) when it
+    cannot do what ``command`` needs of it (the method ``needs``)."""
+    from aekit.exceptions import ModelFileError
+    from aekit.persistence import load
+
+    model = load(path)
+    if needs == "transform" and hasattr(model, "latent_codes"):
+        return model  # a detector's codes: its widest member's
+    if not hasattr(model, needs):
+        kind = type(model).__name__
+        raise ModelFileError(f"{path}: holds {'an' if kind[0] in 'AEIOU' else 'a'} {kind}, which "
+                             f"'aekit {command}' cannot use; it needs {_FIT_FOR[needs]}.")
+    return model

@@ -107,15 +107,30 @@ def explanation_lines(explained: Any) -> list[str]:
     return lines
 
 
-def summary(detector: Any, flags: Any, scores: Any, y: Any = None, source: str = "") -> str:
-    """The lines ``detect`` and ``score`` print: rows, flagged share, threshold, metrics."""
+def summary(detector: Any, flags: Any, scores: Any, y: Any = None, source: str = "", *,
+            empty: tuple[int, list[int]] | None = None) -> str:
+    """The lines ``detect`` and ``score`` print: rows, flagged share, threshold, metrics.
+    ``empty``: how many rows had nothing to score (NaN) and the first of them, when
+    ``scores`` were not kept."""
+    import numpy as np
+
     from aekit.anomaly.metrics import detection_metrics, format_metrics
 
-    lines = [f"rows: {len(flags)}",
-             f"flagged: {int(flags.sum())} ({flags.mean():.1%}) by the rule "
+    if empty is None:
+        unscored = np.flatnonzero(np.isnan(scores))
+        empty = (len(unscored), unscored[:5].tolist())
+    rows = f"rows: {len(flags)}"
+    if empty[0]:
+        shown = ", ".join(str(r + 1) for r in empty[1]) + (", ..." if empty[0] > len(empty[1])
+                                                           else "")
+        rows += (f" ({empty[0]} with no value in any feature column, not scored: score "
+                 f"left empty, not flagged; row {shown})")
+    lines = [rows, f"flagged: {int(flags.sum())} ({flags.mean():.1%}) by the rule "
              f"{rule_text(detector.threshold_obj_)}"]
     if y is not None:
         y = labels_as_binary(y, source)
+        scored = ~np.isnan(scores)
+        y, scores, flags = y[scored], scores[scored], np.asarray(flags)[scored]
         if 0 < y.sum() < len(y):
             lines.append("metrics: " + format_metrics(detection_metrics(y, scores, flags)))
         else:

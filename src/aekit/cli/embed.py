@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_out, add_subparser, write_output
+from aekit.cli._common import add_encoding, add_out, add_subparser, load_model, write_output
 
 
 def add_parser(subparsers) -> None:
     p = add_subparser(subparsers, "embed", help="write latent codes of DATA",
                       description="Encode DATA with a saved model; one row of codes per input "
-                                  "row (the posterior mean for a VAE).",
+                                  "row (the posterior mean for a VAE; for a detector, the "
+                                  "codes of its widest member).",
                       example="aekit embed model data.csv --out codes.parquet")
     p.add_argument("model", help="model directory from 'aekit fit'")
     p.add_argument("data", help="data file with the columns the model was fitted on")
@@ -22,11 +23,11 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aekit.data.io import read_data
-    from aekit.persistence import load
 
-    estimator = load(args.model)
+    estimator = load_model(args.model, "transform", "embed")
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
-    Z = estimator.transform(data.X)
+    encode = getattr(estimator, "transform", None) or estimator.latent_codes
+    Z = encode(data.X)
     names = [f"z{i}" for i in range(Z.shape[1])]
     if estimator.input_spec_.identifiers and not str(args.out).lower().endswith(".npy"):
         import pandas as pd

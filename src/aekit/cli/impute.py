@@ -11,6 +11,7 @@ from aekit.cli._common import (
     add_subparser,
     column_roles,
     given,
+    load_model,
 )
 from aekit.exceptions import ModelFileError
 
@@ -44,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
     from aekit.data.paths import PathKind, path_kind
     from aekit.data.written_fills import filled_cells, write_filled_text
     from aekit.estimators import DenoisingAutoencoder
-    from aekit.persistence import load
 
     if len(args.paths) > 2:
         raise ModelFileError("aekit impute takes DATA, or MODEL_DIR DATA; got "
@@ -52,10 +52,7 @@ def run(args: argparse.Namespace) -> int:
     args.data = args.paths[-1]
     data = read_data(args.data, encoding=args.encoding)
     if len(args.paths) == 2:
-        model = load(args.paths[0])
-        if not hasattr(model, "impute"):
-            raise ModelFileError(f"{args.paths[0]}: holds a {type(model).__name__}, which does "
-                                 "not impute; fit an autoencoder with 'aekit fit DATA'.")
+        model = load_model(args.paths[0], "impute", "impute")
     else:
         # the masking recipe: trained to fill cells set to the centre, as missing ones are
         # (BENCHMARKS.md section 8); a bottleneck of half the columns

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_grid, add_subparser
+from aekit.cli._common import add_encoding, add_grid, add_subparser, load_model
 from aekit.exceptions import DataError
 
 
@@ -37,9 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     from aekit.data.io import read_data, write_table
     from aekit.latent import interpolate
-    from aekit.persistence import load
 
-    model = load(args.model)
+    model = load_model(args.model, "inverse_transform", "interpolate")
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     X = data.X
     n = len(X)

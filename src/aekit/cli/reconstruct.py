@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_grid, add_out, add_subparser, write_output
+from aekit.cli._common import (
+    add_encoding,
+    add_grid,
+    add_out,
+    add_subparser,
+    load_model,
+    write_output,
+)
 
 
 def add_parser(subparsers) -> None:
@@ -25,9 +32,8 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aekit.data.io import read_data
-    from aekit.persistence import load
 
-    estimator = load(args.model)
+    estimator = load_model(args.model, "reconstruct", "reconstruct")
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     X_hat = estimator.reconstruct(data.X)
     if hasattr(X_hat, "columns"):  # a table in its own columns and kinds

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_grid, add_subparser, write_output
-from aekit.exceptions import ModelFileError, ParameterError
+from aekit.cli._common import add_grid, add_subparser, load_model, write_output
+from aekit.exceptions import ParameterError
 
 
 def add_parser(subparsers) -> None:
@@ -23,15 +23,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aekit.estimators import VAE
-    from aekit.persistence import load
-
     if args.n < 1:
         raise ParameterError(f"-n must be >= 1. Got {args.n}.")
-    model = load(args.model)
-    if not isinstance(model, VAE):
-        raise ModelFileError(f"{args.model}: holds a {type(model).__name__}; sampling needs a "
-                             "VAE (fit one with 'aekit fit DATA --model vae').")
+    model = load_model(args.model, "sample", "sample")
     X = model.sample(args.n, random_state=args.seed)
     write_output(args.out, X, model.input_spec_.column_names())
     print(f"wrote {args.n} samples to {args.out}")

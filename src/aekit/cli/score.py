@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_quiet, add_subparser, names_list
+from aekit.cli._common import add_encoding, add_quiet, add_subparser, load_model, names_list
 from aekit.cli.detect import TOP_ROWS, explanation_lines, summary, write_scores
-from aekit.exceptions import DataError, ModelFileError
+from aekit.exceptions import DataError
 
 
 def add_parser(subparsers) -> None:
@@ -32,27 +32,25 @@ def add_parser(subparsers) -> None:
 
 def print_notes(detector, counts, n_rows: int) -> None:
     """Columns missing in every row scored, or mostly of values fit never saw."""
+    import numpy as np
+
     if counts is not None:
-        for note in detector.input_spec_.unusual_columns(counts, n_rows):
+        for note in detector.input_spec_.unusual_columns(np.asarray(counts), n_rows):
             print(note)
 
 
 def run(args: argparse.Namespace) -> int:
     from aekit.data.io import read_data
-    from aekit.estimators import AnomalyDetector
-    from aekit.persistence import load
     from aekit.streaming import can_stream, score_file, score_table
 
-    detector = load(args.model)
-    if not isinstance(detector, AnomalyDetector):
-        raise ModelFileError(f"{args.model}: holds a {type(detector).__name__}, not an anomaly "
-                             "detector. Fit one with 'aekit fit DATA --detector --out DIR'.")
+    detector = load_model(args.model, "anomaly_score", "score")
     if can_stream(args.data, args.out):
         chunking = {"chunk_rows": args.chunk_rows} if args.chunk_rows is not None else {}
         result = score_file(detector, args.data, args.out, labels=args.labels,
                             progress=not args.quiet, encoding=args.encoding,
                             ignore=args.ignore, **chunking)
-        print(summary(detector, result.flags, result.scores, result.labels, args.data))
+        print(summary(detector, result.flags, result.scores, result.labels, args.data,
+                      empty=result.empty))
         print_notes(detector, result.cell_counts, result.n_rows)
         print("\n".join(explanation_lines(detector.explain_rows(*result.top))))
         return 0

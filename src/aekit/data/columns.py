@@ -38,7 +38,9 @@ Roles, inferred at fit from the values (and overridable by name):
   order matters (a time stamp that names the row) is better declared an identifier.
 - ``identifier``: names a row and is no feature: the pandas index column ``Unnamed: 0``
   (and an unnamed first column), columns declared so, integer row counters (0, 1, 2, ...
-  or 1, 2, 3, ...) and text that is unique in (nearly) every row. Carried into outputs.
+  or 1, 2, 3, ...), integers distinct in (nearly) every row under a name that says so
+  ("id", "customer_id", "OrderID"; other distinct integers, such as populations, are
+  measurements), and text that is unique in (nearly) every row. Carried into outputs.
 - ``text``: text with too many distinct values to be categories (free text, long names).
   No feature.
 - ``constant``: a text column with one value. No feature. (A constant numeric column is
@@ -95,6 +97,10 @@ _UTC_OFFSET = r"(?<=\d)\s*(Z|[+-]\d{2}:?\d{2})$"  # after an ISO time: 13:45+02:
 _GROUPS = {",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
            " ": re.compile("^[+-]?\\d{1,3}([ \u00a0\u202f]\\d{3})+([.,]\\d+)?$"),
            "'": re.compile(r"^[+-]?\d{1,3}('\d{3})+(\.\d+)?$")}
+# a name that says a column identifies rows: id, ID, customer_id, OrderID, userId, key
+_ID_NAME = re.compile(r"(^|[^A-Za-z])(id|ID|Id|key|KEY|Key|uuid|UUID)$|^(id|ID|Id)[^A-Za-z]|"
+                      r"[a-z0-9](ID|Id)$")
+UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
 _UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?\s*(?P<number>[+-]?[\d,]*\.?\d+)"
@@ -224,6 +230,8 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
             return True
         if len(col) and col.isna().all():
             return True  # an empty column: no feature
+        if _names_rows(name, col):
+            return True  # a row counter or an integer identifier: no feature
         if pd.api.types.is_numeric_dtype(col.dtype) and col.isna().any():
             return True  # missing numbers (NaN, or <NA> of Int64): the contract with roles
             # leaves them out
@@ -295,10 +303,27 @@ def _written_numbers(text: pd.Series, unit: str, thousands: str) -> pd.Series:
 
 
 def _is_counter(col: pd.Series) -> bool:
-    if not pd.api.types.is_integer_dtype(col.dtype) or len(col) < 3:
+    if not pd.api.types.is_integer_dtype(col.dtype) or len(col) < 3 or col.isna().any():
         return False
     values = col.to_numpy()
     return bool(values[0] in (0, 1) and (np.diff(values) == 1).all())
+
+
+def _names_rows(name: Any, col: pd.Series) -> bool:
+    """Whether an integer column names rows rather than measures them: a row counter, or
+    distinct in (nearly) every row under a name such as "id", "customer_id", "OrderID"
+    (whole numbers in a float column too, as missing cells make an integer column)."""
+    if pd.api.types.is_bool_dtype(col.dtype) or not pd.api.types.is_numeric_dtype(col.dtype):
+        return False
+    if _is_counter(col):
+        return True
+    values = col.dropna()
+    if not pd.api.types.is_integer_dtype(col.dtype):
+        floats = values.to_numpy(dtype=np.float64)
+        if not (len(floats) and np.isfinite(floats).all() and (np.mod(floats, 1) == 0).all()):
+            return False
+    return bool(_ID_NAME.search(str(name))) and len(values) >= 3 and \
+        values.nunique() >= UNIQUE_SHARE * len(values)
 
 
 def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -> Column:
@@ -325,7 +350,7 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     if pd.api.types.is_timedelta64_dtype(dtype) and declared in (None, "numeric"):
         return Column(name, "numeric")  # a duration: its length in seconds
     if declared == "numeric" or (declared is None and numeric_dtype):
-        if declared is None and _is_counter(col):
+        if declared is None and _names_rows(name, col):
             return Column(name, "identifier")
         return Column(name, "numeric")
     if declared == "datetime" or pd.api.types.is_datetime64_any_dtype(dtype):
@@ -390,7 +415,7 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         return Column(name, "categorical", levels=tuple(levels), typical=_most_frequent(text),
                       rare=rare)
     unique_share = len(levels) / max(len(text), 1)
-    if unique_share >= 0.95:
+    if unique_share >= UNIQUE_SHARE:
         return Column(name, "identifier")
     return Column(name, "text", distinct=len(levels), repeated=repeated)
 

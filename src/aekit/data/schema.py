@@ -130,7 +130,8 @@ class InputSpec:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, declared: dict[str, str], *, source: str = "X",
                    min_samples: int = 2) -> tuple[InputSpec, np.ndarray]:
-        """The contract of a table with roles, and the table encoded."""
+        """The contract of a table with roles, and the table encoded, without its rows that
+        hold no value at all (:func:`blank_rows`)."""
         names = [str(c) for c in frame.columns]
         duplicated = sorted({c for c in names if names.count(c) > 1})
         if duplicated:
@@ -140,6 +141,11 @@ class InputSpec:
         if unknown:
             raise DataError(f"{source}: column_roles names columns {unknown} that X does not "
                             f"have; its columns are {names[:20]}.")
+        blank = frame.isna().all(axis=1).to_numpy()
+        if blank.any() and not blank.all():
+            # a row with no value at all (a line of delimiters, as spreadsheets export an
+            # empty row) teaches nothing, and would make "(missing)" a category's level
+            frame = frame[~blank]
         if len(frame) < min_samples:
             raise DataError(f"{source}: got {len(frame)} row(s) (n_samples={len(frame)}); at "
                             f"least {min_samples} samples are needed to fit. Pass more rows.")
@@ -440,28 +446,43 @@ class InputSpec:
             grouped[:, k] = shares[:, owner == k].sum(axis=1)
         return names, grouped
 
-    def cell_counts(self, rows: np.ndarray) -> np.ndarray:
-        """(feature columns, 2): how many of ``rows`` (encoded) hold a value fit never saw
-        (or saw too rarely) in each feature column, and how many none; zeros for a table
-        of plain numbers, whose gaps are counted in the second column."""
+    def cell_states(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Two (rows, feature columns) masks of ``rows`` (encoded, scaled or not): which
+        cells hold a value fit never saw (or saw too rarely), and which hold none."""
         if self.columns is None:
-            return np.stack([np.zeros(rows.shape[1]), np.isnan(rows).sum(axis=0)], axis=1)
-        counts, start = [], 0
+            return np.zeros(rows.shape, dtype=bool), np.isnan(rows)
+        unseen, missing, start = [], [], 0
         for column in (c for c in self.columns if c.is_feature):
             block = rows[:, start:start + len(column.encoded_names)]
             start += block.shape[1]
+            new = np.zeros(len(block), dtype=bool)
             if column.role == "categorical":
-                missing = block.sum(axis=1) == 0
+                gap = block.sum(axis=1) == 0
                 if MISSING_LEVEL in column.levels:
-                    missing |= block[:, column.levels.index(MISSING_LEVEL)] == 1
-                counts.append((int((block[:, -1] == 1).sum()), int(missing.sum())))
+                    gap |= block[:, column.levels.index(MISSING_LEVEL)] == 1
+                new = block[:, -1] == 1
             elif column.role == "boolean":
-                counts.append((0, int((block[:, 0] == 0.5).sum())))
+                gap = block[:, 0] == 0.5
             elif column.role == "datetime" and column.parts != ("year",):
-                counts.append((0, int((~block.any(axis=1)).sum())))
+                gap = ~block.any(axis=1)
             else:
-                counts.append((0, int(np.isnan(block[:, 0]).sum())))
-        return np.array(counts, dtype=np.int64).reshape(-1, 2)
+                gap = np.isnan(block[:, 0])
+            unseen.append(new)
+            missing.append(gap)
+        return np.stack(unseen, axis=1), np.stack(missing, axis=1)
+
+    def cell_counts(self, rows: np.ndarray) -> np.ndarray:
+        """(feature columns, 2): how many of ``rows`` (encoded) hold a value fit never saw
+        (or saw too rarely) in each feature column, and how many none."""
+        unseen, missing = self.cell_states(rows)
+        return np.stack([unseen.sum(axis=0), missing.sum(axis=0)], axis=1).astype(np.int64)
+
+    def empty_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Which of ``rows`` (encoded, scaled or not) hold no value in any feature column:
+        there is nothing to score, and their score is NaN."""
+        if self.is_images or not len(rows):
+            return np.zeros(len(rows), dtype=bool)
+        return self.cell_states(rows)[1].all(axis=1)
 
     def unusual_columns(self, counts: np.ndarray, n_rows: int) -> list[str]:
         """Notes on feature columns that are missing in every row scored, or whose values
@@ -557,6 +578,15 @@ def in_kind_of(out: Any, X: Any) -> Any:
 
         return pl.from_pandas(out)
     return out
+
+
+def blank_rows(X: Any) -> np.ndarray:
+    """Positions (from 0) of the rows of table ``X`` in which every cell is missing; fit
+    leaves them out, and their scores say nothing about them."""
+    frame = as_frame(X)
+    if frame is None or not len(frame.columns):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(frame.isna().all(axis=1).to_numpy())
 
 
 def as_frame(X: Any) -> pd.DataFrame | None:

@@ -72,6 +72,8 @@ def _as_text(value: object, digits: int, spellings: dict[bool, str], decimal: st
         return str(int(value))
     if isinstance(value, (float, np.floating)):
         text = f"{float(value):.{digits}f}"
+        if text.startswith("-") and not text.strip("-0."):
+            text = text[1:]  # -0.001 at two decimals is 0.00, not -0.00
         return text.replace(".", decimal) if decimal != "." else text
     return str(value)
 

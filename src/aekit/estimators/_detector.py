@@ -319,8 +319,11 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         if scoring == "auto":
             scoring = "reconstruction" if spec.is_images else "combined"
         views = scoring_views(scoring, density=self.n_neighbors is not None)
+        # rows with nothing to score (streamed rows with no value) calibrate nothing
+        calibration, pool = (rows[~spec.empty_rows(rows)]
+                             for rows in (data.calibration_rows, data.sample))
         self.scorer_, self.calibration_scores_ = Scorer.fit(
-            members, views, data.calibration_rows, reference_pool=data.sample,
+            members, views, calibration, reference_pool=pool,
             n_neighbors=self.n_neighbors, seed=seeds[0], image_shape=spec.image_shape)
         self.threshold_obj_ = threshold.fit(self.calibration_scores_)
         self.threshold_ = float(self.threshold_obj_.threshold_)
@@ -331,9 +334,16 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ scoring
     def anomaly_score(self, X: Any) -> np.ndarray:
-        """Anomaly score per row, higher = more anomalous; deterministic."""
-        xs = self.scaled(X)
-        return self.scorer_.score(xs)
+        """Anomaly score per row, higher = more anomalous; deterministic. NaN for a row
+        with no value in any feature column (nothing to score; it is never flagged)."""
+        return self.encoded_scores(self.scaled(X))
+
+    def encoded_scores(self, xs: np.ndarray, *, single_thread: bool = False) -> np.ndarray:
+        """:meth:`anomaly_score` of encoded rows (``input_spec_.encode``): every way of
+        scoring goes through here."""
+        scores = self.scorer_.score(xs, single_thread=single_thread)
+        scores[self.input_spec_.empty_rows(xs)] = np.nan
+        return scores
 
     def reconstruction_error(self, X: Any) -> np.ndarray:
         """Mean over members of the per-row squared error (scaled space)."""
@@ -387,10 +397,11 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         spec = self.input_spec_
         frame = as_frame(X)
         if scores is None:
-            scores = self.scorer_.score(spec.encode(spec.rows(
+            scores = self.encoded_scores(spec.encode(spec.rows(
                 X, estimator_name=type(self).__name__)))
         scores = np.asarray(scores, dtype=np.float64)
-        order = np.argsort(-scores, kind="stable")[:n]
+        order = np.argsort(-scores, kind="stable")[:n]  # NaN (no value to score) last
+        order = order[np.isfinite(scores[order])]
         # only the explained rows are read again (the caller may have scored them already)
         top = frame.iloc[order] if frame is not None else np.asarray(X)[order]
         rows = spec.rows(top, estimator_name=type(self).__name__)
