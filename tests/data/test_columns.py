@@ -877,3 +877,16 @@ def test_a_row_of_delimiters_is_left_out_of_fit_and_gets_no_score(tmp_path, caps
     out = capsys.readouterr().out
     assert "not scored: score left empty, not flagged; row 6, 402" in out
     assert pd.read_csv(tmp_path / "d.csv")["score"].isna().sum() == 2
+
+
+def test_r_style_true_false_fitted_in_memory_scores_streamed_from_the_same_file(tmp_path):
+    table = mixed_table().drop(columns=["Unnamed: 0", "order"])
+    table["express"] = np.where(table["express"] == "yes", "TRUE", "FALSE")  # as R writes
+    path = tmp_path / "r.csv"
+    table.to_csv(path, index=False)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(
+        read_data(str(path)).X)
+    summary = score_file(det, path, tmp_path / "s.csv", progress=False)
+    assert summary.n_rows == len(table)
+    streamed = pd.read_csv(tmp_path / "s.csv")["score"].to_numpy()
+    np.testing.assert_allclose(streamed, det.anomaly_score(read_data(str(path)).X))

@@ -533,14 +533,15 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
         if pd.api.types.is_bool_dtype(col.dtype):  # numpy, nullable or pyarrow booleans
             missing = col.isna().to_numpy(dtype=bool)
             return np.where(missing, 0.5, col.fillna(False).to_numpy(dtype=np.float64))[:, None]
-        text = _as_text(col)
-        known = (text.isin(column.levels) | col.isna()).to_numpy()
+        # compared without case: fit may have read TRUE/FALSE as bools, a CSV's chunks as text
+        text = _as_text(col).str.lower()
+        known = (text.isin([v.lower() for v in column.levels]) | col.isna()).to_numpy()
         if not known.all():
             row = int(np.flatnonzero(~known)[0])
             raise DataError(f"{source}: column {column.name!r}, row {row_offset + row + 1}: "
                             f"{col.iloc[row]!r} is neither {column.levels[0]!r} nor "
                             f"{column.levels[1]!r}, the column's two values in fit.")
-        out = np.where((text == column.levels[1]).to_numpy(), 1.0, 0.0)
+        out = np.where((text == column.levels[1].lower()).to_numpy(), 1.0, 0.0)
         return np.where(col.isna().to_numpy(), 0.5, out)[:, None]
     if column.role == "categorical":
         text = _as_text(col).to_numpy(dtype=object)
