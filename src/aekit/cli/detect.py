@@ -115,10 +115,11 @@ def summary(detector: Any, flags: Any, scores: Any, y: Any = None, source: str =
     import numpy as np
 
     from aekit.anomaly.metrics import detection_metrics, format_metrics
+    from aekit.streaming import EMPTY_SHOWN
 
-    if empty is None:
+    if empty is None:  # in memory: the NaN scores say which rows
         unscored = np.flatnonzero(np.isnan(scores))
-        empty = (len(unscored), unscored[:5].tolist())
+        empty = (len(unscored), unscored[:EMPTY_SHOWN].tolist())
     rows = f"rows: {len(flags)}"
     if empty[0]:
         shown = ", ".join(str(r + 1) for r in empty[1]) + (", ..." if empty[0] > len(empty[1])
