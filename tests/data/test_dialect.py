@@ -9,7 +9,7 @@ import pytest
 from aekit import AnomalyDetector
 from aekit.cli.main import main
 from aekit.data.dialect import sniff_csv
-from aekit.data.io import read_data
+from aekit.data.io import read_data, write_table
 from aekit.exceptions import DataError
 from aekit.streaming import score_file
 
@@ -166,3 +166,51 @@ def test_utf16_with_its_byte_order_mark_reads_in_memory_and_streamed(tmp_path, f
     score_file(det, path, tmp_path / "s.parquet", progress=False)
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
                                   det.anomaly_score(frame))
+
+
+def _airports(n: int = 240) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    continent = rng.choice(["NA", "EU", "AS", "SA"], n, p=[0.4, 0.3, 0.2, 0.1]).astype(object)
+    continent[::30] = None
+    return pd.DataFrame({"continent": continent,
+                         "elevation": np.round(rng.normal(300, 80, n), 1)})
+
+
+def test_a_quoted_na_is_text_and_an_unquoted_one_missing_in_memory_and_streamed(tmp_path):
+    table = _airports()
+    path = tmp_path / "airports.csv"
+    # as writers that quote text write it: "NA" is North America, a bare NA a gap
+    lines = ["continent,elevation"] + [
+        f"{'NA' if pd.isna(c) else chr(34) + c + chr(34)},{e}"
+        for c, e in zip(table["continent"], table["elevation"])]
+    path.write_text("\n".join(lines) + "\n")
+    frame = read_data(path).X
+    assert frame["continent"].eq("NA").sum() == table["continent"].eq("NA").sum()
+    assert frame["continent"].isna().sum() == 8
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    assert "NA" in det.input_spec_.columns[0].levels
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(frame))
+
+
+def test_text_that_spells_a_missing_value_is_written_quoted_and_reads_back_as_text(tmp_path):
+    table = _airports()
+    back = read_data(write_table(tmp_path / "out.csv", table)).X
+    pd.testing.assert_series_equal(back["continent"].astype(object),
+                                   table["continent"].astype(object), check_names=False)
+
+
+def test_quoted_fields_across_lines_past_the_sampled_lines_read(tmp_path):
+    notes = ["line one\nline two\nline three" if i % 2 else "short" for i in range(150)]
+    table = pd.DataFrame({"id": range(150), "note": notes, "value": np.arange(150) * 0.5})
+    path = tmp_path / "notes.csv"
+    table.to_csv(path, index=False)  # the 100th record starts past the 200th line
+    pd.testing.assert_frame_equal(read_data(path).X, table)
+
+
+def test_a_short_row_is_named_by_its_line_below_multi_line_records(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text('a,b,c\n1,"two\nlines",3\n4,5\n')
+    with pytest.raises(DataError, match="line 4 has 2 fields"):
+        sniff_csv(path)

@@ -70,10 +70,7 @@ class TableReader:
         self.dialect = sniff_csv(self.path, encoding=self.encoding)
         # Every column as text first: the cast to float64 below is as fast, and a cell that
         # is not a number is then reported by row instead of pyarrow's row-less message.
-        # (Arrow skips a UTF-8 byte-order mark itself.)
-        encoding = self.dialect.encoding
-        read = pcsv.ReadOptions(block_size=1 << 24, encoding="utf8" if encoding in (
-            "utf-8", "utf-8-sig") else encoding)
+        read = pcsv.ReadOptions(block_size=1 << 24, encoding=self.dialect.arrow_encoding)
         parse = pcsv.ParseOptions(delimiter=self.dialect.delimiter)
         header = pcsv.open_csv(str(self.path), read_options=read, parse_options=parse)
         # named as pandas names them, so a file reads alike in memory and streamed: an
@@ -83,8 +80,10 @@ class TableReader:
         header.close()
         import pyarrow as pa
 
+        # a quoted "NA" is text (North America), as in memory; a quoted "" is missing
         convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in header.schema.names},
-                                      strings_can_be_null=True, null_values=list(NULL_TEXT))
+                                      strings_can_be_null=True, quoted_strings_can_be_null=False,
+                                      null_values=list(NULL_TEXT))
         self._csv_args = (read, parse, convert)
         self.columns = names
 
@@ -107,7 +106,7 @@ class TableReader:
                                convert_options=convert)
         with reader:
             for batch in reader:
-                batch = self._decimal_points(batch.select(raw))
+                batch = _empty_as_missing(self._decimal_points(batch.select(raw)))
                 for start in range(0, batch.num_rows, self.chunk_rows):
                     yield batch.slice(start, self.chunk_rows)
 
@@ -130,6 +129,20 @@ class TableReader:
             columns.append(pc.replace_substring_regex(
                 column, r"^(\s*[+-]?\d*),(\d+(?:[eE][+-]?\d+)?\s*)$", r"\1.\2"))
         return pa.record_batch(columns, names=batch.schema.names)
+
+
+def _empty_as_missing(batch: Any) -> Any:
+    """Quoted empty cells ("") as missing, as unquoted ones are (and as pandas reads them)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in batch.columns:
+        empty = pc.equal(pc.binary_length(column), 0)
+        if pc.any(empty).as_py():
+            column = pc.if_else(empty, pa.scalar(None, column.type), column)
+        columns.append(column)
+    return pa.record_batch(columns, names=batch.schema.names)
 
 
 def batch_to_float(batch: Any, names: list[str], source: str, row_offset: int, *,

@@ -62,6 +62,11 @@ class CsvDialect:
     thousands: str | None = None
     encoding: str = "utf-8"
 
+    @property
+    def arrow_encoding(self) -> str:
+        """The encoding as pyarrow's CSV reader names it (it skips a byte-order mark itself)."""
+        return "utf8" if self.encoding in ("utf-8", "utf-8-sig") else self.encoding
+
     def describe(self) -> str:
         parts = [f"delimiter {_NAMES.get(self.delimiter, repr(self.delimiter))}"]
         if self.decimal != ".":
@@ -121,15 +126,38 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
     return text, encoding
 
 
-def _lines(text: str, truncated: bool) -> list[str]:
+@dataclass(frozen=True)
+class _Sample:
+    """The first lines of a file (blank ones left out), and whether the file goes on."""
+
+    lines: list[str]
+    numbers: list[int]  # each line's number in the file
+    cut: bool
+
+    def records(self, delimiter: str) -> list[tuple[int, list[str]]]:
+        """The sampled records with the number of the line each starts on (a quoted field
+        may span lines); when the sample is cut, without its last record, which may be
+        cut inside a quoted field."""
+        reader = csv.reader(self.lines, delimiter=delimiter)
+        rows = []
+        for row in reader:
+            # line_num counts the sample's lines read so far, the record's last one
+            rows.append((reader.line_num, row))
+        starts = [1] + [end + 1 for end, _ in rows[:-1]]
+        records = [(self.numbers[start - 1], row) for start, (_, row) in zip(starts, rows)]
+        return records[:-1] if self.cut and len(records) > 1 else records
+
+    def field_counts(self, delimiter: str) -> list[int]:
+        return [len(row) for _, row in self.records(delimiter)]
+
+
+def _sample(text: str, truncated: bool) -> _Sample:
     lines = text.splitlines()
     if truncated and lines:
         lines = lines[:-1]  # the last sampled line may be cut short
-    return [line for line in lines if line.strip()][:SAMPLE_LINES]
-
-
-def _field_counts(lines: list[str], delimiter: str) -> list[int]:
-    return [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+    kept = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
+    return _Sample([line for _, line in kept[:SAMPLE_LINES]],
+                   [n for n, _ in kept[:SAMPLE_LINES]], truncated or len(kept) > SAMPLE_LINES)
 
 
 def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
@@ -137,27 +165,28 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
     path = Path(path)
     raw = _raw_sample(path)
     text, encoding = _decode(path, raw, encoding)
-    lines = _lines(text, truncated=len(raw) >= SAMPLE_BYTES)
+    sample = _sample(text, truncated=len(raw) >= SAMPLE_BYTES)
     if table_suffix(path) == ".tsv":
         delimiter = "\t"
     else:
-        delimiter = _delimiter(path, lines)
-    _check_preamble(path, lines, delimiter)
-    _check_short_rows(path, lines, delimiter)
-    decimal, thousands = _decimal_mark(lines[1:], delimiter)
+        delimiter = _delimiter(path, sample)
+    _check_preamble(path, sample, delimiter)
+    _check_short_rows(path, sample, delimiter)
+    decimal, thousands = (".", None) if delimiter == "," else _decimal_mark(
+        [row for _, row in sample.records(delimiter)[1:]])
     return CsvDialect(delimiter, decimal, thousands, encoding)
 
 
-def _check_preamble(path: Path, lines: list[str], delimiter: str) -> None:
+def _check_preamble(path: Path, sample: _Sample, delimiter: str) -> None:
     """A first line with fewer fields than the rows below it is a title or Excel's
     ``sep=`` line above the header: read as the header, it would fold the table into its
     first column or two."""
-    counts = _field_counts(lines, delimiter)
+    counts = sample.field_counts(delimiter)
     if len(counts) < 3:
         return
     rest = counts[1:]
     modal = max(set(rest), key=lambda c: (rest.count(c), c))
-    first = lines[0].strip()
+    first = sample.lines[0].strip()
     hint = first.lower().startswith("sep=")
     # one field short is R's write.table header over row names, which pandas reads
     if modal > 1 and (counts[0] < modal - 1 or counts[0] == 1 or hint) \
@@ -168,26 +197,28 @@ def _check_preamble(path: Path, lines: list[str], delimiter: str) -> None:
             f"{modal}: it looks like {what}. Delete the line(s) above the header row.")
 
 
-def _check_short_rows(path: Path, lines: list[str], delimiter: str) -> None:
+def _check_short_rows(path: Path, sample: _Sample, delimiter: str) -> None:
     """A row with fewer fields than the header is a cut or broken line, not missing cells
     (an empty field, as in ``1,,3``, is how a file says a cell is missing)."""
-    counts = _field_counts(lines, delimiter)
+    records = sample.records(delimiter)
+    counts = [len(row) for _, row in records]
     if len(counts) < 2 or counts[0] < 2:
         return
     short = next((i for i, c in enumerate(counts) if c < counts[0]), None)
     if short is not None:
         raise DataError(
-            f"{path}: malformed CSV: line {short + 1} has {counts[short]} fields, the header "
+            f"{path}: malformed CSV: line {records[short][0]} has {counts[short]} fields, the header "
             f"{counts[0]}. Every row needs the same number of fields as the header (is the "
             "file truncated?).")
 
 
-def _delimiter(path: Path, lines: list[str]) -> str:
+def _delimiter(path: Path, sample: _Sample) -> str:
+    lines = sample.lines
     if not lines:
         return ","
     best, best_key = ",", (0.0, 1)
     for candidate in DELIMITERS:
-        counts = _field_counts(lines, candidate)
+        counts = sample.field_counts(candidate)
         modal = max(set(counts), key=lambda c: (counts.count(c), c))
         # the share of lines with the modal number of fields, then that number
         key = (counts.count(modal) / len(counts), modal)
@@ -197,7 +228,7 @@ def _delimiter(path: Path, lines: list[str]) -> str:
         present = [d for d in DELIMITERS if d in lines[0]]
         if present:
             sep = present[0]
-            counts = _field_counts(lines, sep)
+            counts = sample.field_counts(sep)
             bad = next((i for i, c in enumerate(counts) if c != counts[0]), 0)
             raise DataError(
                 f"{path}: malformed CSV: the header holds {_NAMES[sep]} but the rows do not "
@@ -207,11 +238,9 @@ def _delimiter(path: Path, lines: list[str]) -> str:
     return best
 
 
-def _decimal_mark(rows: list[str], delimiter: str) -> tuple[str, str | None]:
-    if delimiter == ",":
-        return ".", None
+def _decimal_mark(rows: list[list[str]]) -> tuple[str, str | None]:
     comma = point = thousands = 0
-    for row in csv.reader(rows, delimiter=delimiter):
+    for row in rows:
         for cell in row:
             cell = cell.strip()
             if _DECIMAL_COMMA.match(cell):

@@ -11,6 +11,7 @@ import contextlib
 import csv
 import gzip
 import os
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
     except (OSError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read the file ({err}). Is it truncated?") from None
     df = _codes_as_written(df, path, dialect)
+    df = _quoted_text_kept(df, path, dialect)
     df.columns = header_names([str(c) for c in df.columns])
     return df
 
@@ -118,6 +120,52 @@ def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.D
         if cells.str.match(LEADING_ZERO).any():
             df[name] = text[name].str.strip()
     return df
+
+
+def _quoted_text_kept(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.DataFrame:
+    """Text columns' quoted cells that spell a missing value (``"NA"``, North America or
+    Namibia, as writers that quote text write it) as that text, as the streamed reader and
+    Parquet keep it: only an unquoted NA is a missing cell."""
+    if not _holds_quoted_null(path, dialect):
+        return df
+    gappy = [c for c in df.columns if (pd.api.types.is_object_dtype(df[c].dtype)
+             or pd.api.types.is_string_dtype(df[c].dtype)) and df[c].isna().any()]
+    if not gappy:
+        return df
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    read = pcsv.ReadOptions(encoding=dialect.arrow_encoding)
+    raw = pcsv.read_csv(
+        str(path), read_options=read,
+        parse_options=pcsv.ParseOptions(delimiter=dialect.delimiter),
+        convert_options=pcsv.ConvertOptions(
+            column_types=dict.fromkeys(df.columns, pa.string()), include_columns=gappy,
+            strings_can_be_null=True, quoted_strings_can_be_null=False,
+            null_values=list(NULL_TEXT)))
+    if raw.num_rows != len(df):
+        return df  # the readers disagree on the rows: leave pandas' reading
+    for name in gappy:
+        text = raw.column(name).to_pandas().str.strip()
+        quoted = df[name].isna().to_numpy() & text.isin(NULL_TEXT[1:]).to_numpy()
+        if quoted.any():
+            df.loc[quoted, name] = text[quoted].to_numpy()
+    return df
+
+
+def _holds_quoted_null(path: Path, dialect: CsvDialect) -> bool:
+    """Whether the file holds a quoted missing-value word ("NA", "NULL", ...) anywhere."""
+    words = "|".join(re.escape(w) for w in NULL_TEXT[1:])
+    pattern = re.compile(f'"({words})"'.encode(dialect.encoding if "utf-16" not in
+                                               dialect.encoding else "utf-8"))
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    tail = b""
+    with opener(path, "rb") as fh:
+        while block := fh.read(1 << 24):
+            if pattern.search(tail + block):
+                return True
+            tail = block[-16:]
+    return False
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -297,9 +345,18 @@ def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray) -> Pat
                     raise DataError(f"{path}: cannot be written as Parquet ({err}). Write a "
                                     ".csv or .tsv file instead.") from None
             else:
-                _whole_numbers_as_integers(df).to_csv(tmp, index=False,
+                # text that spells a missing value ("NA") quoted, so it reads back as text
+                quoting = csv.QUOTE_NONNUMERIC if _holds_null_words(df) else csv.QUOTE_MINIMAL
+                _whole_numbers_as_integers(df).to_csv(tmp, index=False, quoting=quoting,
                                                       sep="\t" if suffix == ".tsv" else ",")
     return path
+
+
+def _holds_null_words(df: pd.DataFrame) -> bool:
+    words = set(NULL_TEXT[1:])
+    return any(df[c].dropna().astype(str).str.strip().isin(words).any() for c in df.columns
+               if pd.api.types.is_object_dtype(df[c].dtype)
+               or pd.api.types.is_string_dtype(df[c].dtype))
 
 
 def _whole_numbers_as_integers(df: pd.DataFrame) -> pd.DataFrame:
