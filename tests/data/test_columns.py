@@ -546,6 +546,46 @@ def test_money_and_percentages_are_numbers_with_their_unit_in_memory_and_streame
                                   det.anomaly_score(read_data(path).X))
 
 
+@pytest.mark.parametrize("written", ["€ {}", "{} €", "€{}"])
+def test_euro_amounts_with_decimal_commas_are_numbers_in_memory_and_streamed(tmp_path, written):
+    rng = np.random.default_rng(0)
+    price = np.round(rng.lognormal(7, 1, 200), 2)
+    euro = [written.format(f"{p:,.2f}".replace(",", " ").replace(".", ",").replace(" ", "."))
+            for p in price]
+    table = pd.DataFrame({"price": euro, "x": rng.normal(size=200)})
+    path = tmp_path / "euros.csv"
+    table.to_csv(path, index=False)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(read_data(path).X)
+    column = det.input_spec_.columns[0]
+    assert (column.role, column.thousands, column.unit.strip()) == ("numeric", ".",
+                                                                   written.replace(" ", ""))
+    np.testing.assert_allclose(det.input_spec_.rows(read_data(path).X)[:, 0], price)
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(read_data(path).X))
+
+
+def test_decimal_points_are_not_taken_for_thousands_dots():
+    with pytest.raises(DataError, match="'3,25' is not a number"):  # two marks: refused
+        infer_column("ratio", pd.Series(["1.699", "2.5", "3,25", "4"]), None, "t")
+    column = infer_column("ratio", pd.Series(["1.699", "2.5", "3.25", "4"]), None, "t")
+    assert column.thousands == ""
+    assert encode_column(column, pd.Series(["1.699"]), "t")[0, 0] == 1.699
+
+
+def test_negatives_in_parentheses_are_negative_numbers_and_are_written_so():
+    amounts = pd.Series(["($1,699.00)", "$2,450.50", "$999.99", "($12.00)", None] * 20)
+    column = infer_column("amount", amounts, None, "t")
+    assert (column.role, column.unit, column.negative) == ("numeric", "${}", "()")
+    assert "negatives in parentheses" in column.describe()
+    assert encode_column(column, amounts[:4], "t")[:, 0].tolist() == [-1699.0, 2450.5,
+                                                                      999.99, -12.0]
+    assert Column.from_dict(column.to_dict()) == column
+    table = pd.DataFrame({"amount": amounts, "x": np.linspace(0, 1, 100)})
+    filled = Autoencoder(1, max_epochs=5, random_state=0).fit(table).impute(table)
+    assert filled["amount"].str.match(r"^\(?\$[\d,]+\.\d\d\)?$").all()
+
+
 def test_two_units_in_one_column_are_no_numbers():
     column = infer_column("mixed", pd.Series(["$5", "7%", "$5", "7%"]), None, "t")
     assert column.role == "categorical"
@@ -890,3 +930,21 @@ def test_r_style_true_false_fitted_in_memory_scores_streamed_from_the_same_file(
     assert summary.n_rows == len(table)
     streamed = pd.read_csv(tmp_path / "s.csv")["score"].to_numpy()
     np.testing.assert_allclose(streamed, det.anomaly_score(read_data(str(path)).X))
+
+
+def test_fills_of_counts_written_3_0_are_whole_and_a_quoted_na_stays_text(tmp_path):
+    rng = np.random.default_rng(0)
+    size = rng.normal(10, 2, 200)
+    continent = rng.choice(["NA", "EU", "AS"], 200)
+    lines = ["size,visits,continent"] + [
+        f"{s:.3f},{'' if i in (4, 9) else f'{round(s * 3):.1f}'},\"{c}\""
+        for i, (s, c) in enumerate(zip(size, continent))]
+    path = tmp_path / "visits.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["impute", str(path), "--out", str(tmp_path / "filled.csv"), "--epochs", "5",
+                 "-q"]) == 0
+    filled = read_data(tmp_path / "filled.csv").X
+    visits = (tmp_path / "filled.csv").read_text().splitlines()[5].split(",")[1]
+    assert visits.strip('"').endswith(".0")  # in the column's form, a whole number
+    assert (filled["visits"] % 1 == 0).all()
+    assert filled["continent"].tolist() == continent.tolist()  # "NA" read back as text

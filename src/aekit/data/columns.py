@@ -5,8 +5,9 @@ Roles, inferred at fit from the values (and overridable by name):
 - ``numeric``: ints and floats, and text columns whose every cell is a number or a
   placeholder for a missing one (``MISSING_MARKERS``: "-", "?", "n/a", ...); a number may
   be written in groups of thousands ("32,526,562", "32 526 562" with a decimal comma or
-  point, "32'526'562") and with one unit, a currency or percent
-  sign ("$1,200.50", "12.5%"), which imputed cells are written with too. Digits with a
+  point, "32'526'562", "1.699,00" with a decimal comma) and with one unit, a currency or
+  percent sign ("$1,200.50", "€ 1.699,00", "12.5%"), negatives perhaps in parentheses as
+  accountants write them ("($1,699.00)"), which imputed cells are written with too. Digits with a
   leading zero ("02134", "06") are codes, not numbers: categorical when repeated, an
   identifier or text otherwise, and a CSV keeps them as written. A duration (timedelta)
   is its length in seconds. Encoded as
@@ -96,15 +97,19 @@ _UTC_OFFSET = r"(?<=\d)\s*(Z|[+-]\d{2}:?\d{2})$"  # after an ISO time: 13:45+02:
 # point after), 32'526'562 (a point after)
 _GROUPS = {",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
            " ": re.compile("^[+-]?\\d{1,3}([ \u00a0\u202f]\\d{3})+([.,]\\d+)?$"),
-           "'": re.compile(r"^[+-]?\d{1,3}('\d{3})+(\.\d+)?$")}
+           "'": re.compile(r"^[+-]?\d{1,3}('\d{3})+(\.\d+)?$"),
+           # 1.699,00 with a decimal comma (and 699,00 beside it), as euro amounts are written
+           ".": re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d+)$")}
 # a name that says a column identifies rows: id, ID, customer_id, OrderID, userId, key
 _ID_NAME = re.compile(r"(^|[^A-Za-z])(id|ID|Id|key|KEY|Key|uuid|UUID)$|^(id|ID|Id)[^A-Za-z]|"
                       r"[a-z0-9](ID|Id)$")
 UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
-_UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?\s*(?P<number>[+-]?[\d,]*\.?\d+)"
+_UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?\s*"
+                        "(?P<number>[+-]?(?:\\d[\\d.,'\u00a0\u202f ]*\\d|\\.?\\d+))"
                         r"\s*(?P<after>[%$€£¥])?$")
+_PARENTHESES = r"^\((.+)\)$"  # an accountant's negative number: (1,699.00)
 _CYCLES = {"hour": 24, "dayofweek": 7, "month": 12}
 _ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month", "year": "year"}
 OTHER_LEVEL = "(other)"  # the one-hot slot of values fit never saw
@@ -131,6 +136,7 @@ class Column:
     unit: str = ""  # numeric written with a unit: where the number goes, "${}" or "{}%"
     distinct: int = 0  # text: its distinct values
     repeated: bool = False  # text: whether they repeat as categories do (too many of them)
+    negative: str = ""  # numeric written as text with negatives in parentheses: "()"
 
     @property
     def is_feature(self) -> bool:
@@ -166,6 +172,7 @@ class Column:
         if self.role == "numeric":
             written = [f"thousands separated by {self.thousands!r}"] if self.thousands else []
             written += [f"with unit {self.unit.format('')!r}"] if self.unit else []
+            written += ["negatives in parentheses"] if self.negative else []
             kind = f"numeric ({', '.join(written)}), scaled" if written else "numeric, scaled"
             if not self.n_as_missing:
                 return kind
@@ -187,7 +194,7 @@ class Column:
                 "n_as_missing": self.n_as_missing, "as_missing": list(self.as_missing),
                 "lenient": self.lenient, "date_format": self.date_format,
                 "thousands": self.thousands, "unit": self.unit, "distinct": self.distinct,
-                "repeated": self.repeated}
+                "repeated": self.repeated, "negative": self.negative}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -199,7 +206,7 @@ class Column:
                    tuple(str(v) for v in d.get("as_missing", ())), bool(d.get("lenient", False)),
                    str(d.get("date_format", "")), str(d.get("thousands", "")),
                    str(d.get("unit", "")), int(d.get("distinct", 0)),
-                   bool(d.get("repeated", False)))
+                   bool(d.get("repeated", False)), str(d.get("negative", "")))
 
 
 def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:
@@ -250,6 +257,17 @@ def _is_marker(col: pd.Series) -> pd.Series:
     return col.astype(str).str.strip().str.lower().isin(MISSING_MARKERS)
 
 
+def holds_whole_numbers(col: pd.Series) -> bool:
+    """A float column with values, every one a whole number float64 holds exactly (as an
+    integer column with missing cells reads)."""
+    if not pd.api.types.is_float_dtype(col.dtype):
+        return False
+    values = col.dropna().to_numpy(dtype=np.float64)
+    if not len(values) or not np.isfinite(values).all():
+        return False
+    return bool(((np.mod(values, 1) == 0) & (np.abs(values) < 2 ** 53)).all())
+
+
 def _as_text(col: pd.Series) -> pd.Series:
     """Cells as stripped strings (categories are compared as text); whole numbers in a
     float column (as missing cells make an integer column) as integers: 3.0 is "3"."""
@@ -286,6 +304,19 @@ def _without_unit(text: pd.Series, unit: str) -> pd.Series:
     return (parts["sign"] + parts["number"]).where(parts["number"].notna(), text)
 
 
+def _negated(text: pd.Series) -> pd.Series:
+    """Numbers in parentheses, (1,699.00), with a minus sign instead: -1,699.00."""
+    return text.str.replace(_PARENTHESES, r"-\1", regex=True)
+
+
+def _eu_grouped(text: pd.Series) -> bool:
+    """Whether numbers are written 1.699,00: some with a decimal comma, and none with a
+    decimal point outside groups of three (3.14 says the point is a decimal mark)."""
+    grouped = text.str.match(_GROUPS["."]).fillna(False).astype(bool)
+    point = text.str.match(r"^[+-]?\d*\.\d+$").fillna(False).astype(bool)
+    return bool(text.str.contains(r"\d,\d+$").any()) and not (point & ~grouped).any()
+
+
 def _written_numbers(text: pd.Series, unit: str, thousands: str) -> pd.Series:
     """Stripped text of numbers written with ``unit`` and ``thousands`` separators, as
     floats (NaN where a cell is not such a number)."""
@@ -294,9 +325,9 @@ def _written_numbers(text: pd.Series, unit: str, thousands: str) -> pd.Series:
         grouped = text.str.match(_GROUPS[thousands]).fillna(False).astype(bool)
         if thousands == " ":  # beside 1 234,5 a number below a thousand is 3,5
             grouped |= text.str.match(r"^[+-]?\d+,\d+$").fillna(False).astype(bool)
-        plain = text.str.replace("[ \u00a0\u202f]" if thousands == " " else thousands, "",
-                                 regex=True)
-        if thousands == " ":
+        plain = text.str.replace({" ": "[ \u00a0\u202f]", ".": r"\."}.get(thousands, thousands),
+                                 "", regex=True)
+        if thousands in (" ", "."):
             plain = plain.str.replace(",", ".", regex=False)  # 1 234,5: a decimal comma
         text = text.where(~grouped, plain)
     return pd.to_numeric(text, errors="coerce")
@@ -338,15 +369,17 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     numeric_dtype = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
     if declared == "numeric" and not numeric_dtype:
         # declared numeric: what is not a number is read as missing, and reported
-        text = _text(col)
+        written = _text(col)
+        text = _negated(written)
         unit = _unit_of(text)
         bare = _written_numbers(text, unit, "").isna()
         thousands = next((separator for separator in _GROUPS if (
             _written_numbers(text, unit, separator).notna() & bare).any()), "")
-        other = text[_written_numbers(text, unit, thousands).isna()]
+        other = written[_written_numbers(text, unit, thousands).isna()]
         return Column(name, "numeric", n_as_missing=len(other), lenient=True,
                       as_missing=tuple(other.value_counts().index[:5].astype(str)),
-                      thousands=thousands, unit=unit)
+                      thousands=thousands, unit=unit,
+                      negative="()" if (written != text).any() else "")
     if pd.api.types.is_timedelta64_dtype(dtype) and declared in (None, "numeric"):
         return Column(name, "numeric")  # a duration: its length in seconds
     if declared == "numeric" or (declared is None and numeric_dtype):
@@ -360,25 +393,28 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
                       typical=_most_frequent(col.dropna().astype(bool).astype(str)))
     text = _text(col)
     marker = _is_marker(text)
+    signed = _negated(text)  # numbers as (1,699.00) read as -1,699.00
     # digits with a leading zero are codes (zip, FIPS): a number would drop the zero
     code = declared is None and bool(text.str.match(LEADING_ZERO).any())
-    unit = _unit_of(text) if declared is None and not code else ""
-    numbers = _written_numbers(text, unit, "").notna() & (not code)
+    unit = _unit_of(signed) if declared is None and not code else ""
+    numbers = _written_numbers(signed, unit, "").notna() & (not code)
     thousands = ""
     for separator in _GROUPS if declared is None and not code else ():
-        grouped = _written_numbers(text, unit, separator).notna() & ~numbers
-        if _without_unit(text, unit).str.match(_GROUPS[separator]).any() and (
-                numbers | grouped | marker).all():
+        grouped = _written_numbers(signed, unit, separator).notna() & ~numbers
+        bare = _without_unit(signed, unit)
+        if bare.str.match(_GROUPS[separator]).any() and (numbers | grouped | marker).all() \
+                and (separator != "." or _eu_grouped(bare[~marker])):
             numbers, thousands = numbers | grouped, separator  # 32,526,562
             break
     if declared is None and numbers.any() and (numbers | marker).all():
         # numbers written as text, perhaps with a unit ($, %) or placeholders ("-", "?")
         markers = text[marker]
         return Column(name, "numeric", n_as_missing=len(markers), thousands=thousands,
-                      unit=unit, as_missing=tuple(markers.value_counts().index[:5].astype(str)))
+                      unit=unit, as_missing=tuple(markers.value_counts().index[:5].astype(str)),
+                      negative="()" if (signed[numbers] != text[numbers]).any() else "")
     if declared is None and numbers.any() and numbers[~marker].mean() >= MOSTLY_NUMBERS:
         # mostly numbers: a typo or a note such as "[98]", never silently a category
-        bad = col.notna() & _written_numbers(col.astype("string").str.strip(), unit,
+        bad = col.notna() & _written_numbers(_negated(col.astype("string").str.strip()), unit,
                                              thousands).isna() & ~_is_marker(col)
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise MixedColumnError(name, row, col.iloc[row], int(bad.sum()), source)
@@ -511,8 +547,9 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
             values = col
         elif pd.api.types.is_timedelta64_dtype(col.dtype):
             values = col.dt.total_seconds()
-        elif column.thousands or column.unit:
-            values = _written_numbers(col.astype("string").str.strip(), column.unit,
+        elif column.thousands or column.unit or column.negative:
+            text = col.astype("string").str.strip()
+            values = _written_numbers(_negated(text) if column.negative else text, column.unit,
                                       column.thousands)
         else:
             values = pd.to_numeric(col, errors="coerce")
@@ -601,9 +638,10 @@ def calendar_text(column: Column, block: np.ndarray) -> list[str]:
 def _as_written(values: np.ndarray, column: Column, original: pd.Series) -> list[str]:
     """Numbers as the column's text writes them: its unit, thousands separators and as
     many decimals as its most precise number."""
-    text = _text(original)
+    text = _negated(_text(original))
     text = text[_written_numbers(text, column.unit, column.thousands).notna()]
-    comma = column.thousands == " " and bool(text.str.contains(r",\d+\D*$").any())
+    comma = column.thousands == "." or (
+        column.thousands == " " and bool(text.str.contains(r",\d+\D*$").any()))
     fraction = text.str.extract(r"[.,](\d+)\D*$" if comma else r"\.(\d+)\D*$")[0].dropna()
     decimals = min(int(fraction.str.len().max()), 6) if len(fraction) else 0
     separator = column.thousands
@@ -617,7 +655,10 @@ def _as_written(values: np.ndarray, column: Column, original: pd.Series) -> list
         if separator:  # 1,234.5 in the column's own marks
             number = number.replace(",", "\0").replace(".", "," if comma else ".")
             number = number.replace("\0", separator)
-        out.append(("-" if v < 0 else "") + unit.format(number))
+        if v < 0 and column.negative:
+            out.append(f"({unit.format(number)})")
+        else:
+            out.append(("-" if v < 0 else "") + unit.format(number))
     return out
 
 
@@ -664,4 +705,4 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
 
 
 __all__ = ["Column", "decode_column", "DECLARABLE", "FEATURE_ROLES", "ROLES", "check_roles", "encode_column",
-           "infer_column", "needs_roles"]
+           "holds_whole_numbers", "infer_column", "needs_roles"]

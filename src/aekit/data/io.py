@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from aekit._atomic import atomic_file
-from aekit.data.columns import LEADING_ZERO
+from aekit.data.columns import LEADING_ZERO, holds_whole_numbers
 from aekit.data.dialect import NULL_TEXT, CsvDialect, header_names, not_utf8_message, sniff_csv
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
@@ -109,7 +109,7 @@ def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.D
     """Columns of whole numbers with a cell written with a leading zero (a zip code 02134,
     a FIPS code 06) as the text the file holds: codes, which a number would change."""
     whole = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c].dtype)
-             or _holds_whole_numbers(df[c])]
+             or holds_whole_numbers(df[c])]
     if not whole:
         return df
     text = pd.read_csv(path, sep=dialect.delimiter, usecols=whole, dtype=str,
@@ -362,19 +362,8 @@ def _holds_null_words(df: pd.DataFrame) -> bool:
 def _whole_numbers_as_integers(df: pd.DataFrame) -> pd.DataFrame:
     """Float columns of whole numbers (an integer column with missing cells, as pandas
     holds one) written as integers: 11, as the file read had it, not 11.0."""
-    whole = [name for name in df.columns if _holds_whole_numbers(df[name])]
+    whole = [name for name in df.columns if holds_whole_numbers(df[name])]
     return df.astype({name: "Int64" for name in whole}) if whole else df
-
-
-def _holds_whole_numbers(col: pd.Series) -> bool:
-    """A float column with values, every one a whole number float64 holds exactly (as an
-    integer column with missing cells reads)."""
-    if not pd.api.types.is_float_dtype(col.dtype):
-        return False
-    values = col.dropna().to_numpy(dtype=np.float64)
-    if not len(values) or not np.isfinite(values).all():
-        return False
-    return bool(((np.mod(values, 1) == 0) & (np.abs(values) < 2 ** 53)).all())
 
 
 __all__ = ["Dataset", "read_data", "write_table", "TABLE_SUFFIXES"]

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from aekit._atomic import atomic_file
-from aekit.data.dialect import CsvDialect, sniff_csv
+from aekit.data.columns import holds_whole_numbers
+from aekit.data.dialect import NULL_TEXT, CsvDialect, sniff_csv
 
 MAX_DECIMALS = 10  # a fill in a column of long decimals is written with at most this many
 
@@ -78,6 +79,20 @@ def _as_text(value: object, digits: int, spellings: dict[bool, str], decimal: st
     return str(value)
 
 
+def _quoting(rows: list[list[str]], present: np.ndarray) -> int:
+    """Minimal quoting; every cell quoted when text that spells a missing value ("NA" for
+    North America, quoted in the file) must read back as text: then the cells that are
+    missing are written empty, which reads back as missing quoted or not."""
+    words = set(NULL_TEXT[1:])
+    if not any(cell.strip() in words and present[i, j] for i, row in enumerate(rows)
+               for j, cell in enumerate(row)):
+        return csv.QUOTE_MINIMAL
+    for i, row in enumerate(rows):
+        for j in np.flatnonzero(~present[i]):
+            row[j] = ""
+    return csv.QUOTE_ALL
+
+
 def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: pd.DataFrame,
                       filled: pd.DataFrame, changed: pd.DataFrame, *,
                       encoding: str | None = None) -> bool:
@@ -95,14 +110,20 @@ def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: 
     for j in np.flatnonzero(changed.any(axis=0)):
         cells = [c for c, gap in zip(columns[j], changed[:, j]) if not gap]
         digits = _decimals(cells, dialect.decimal)  # once per column
-        spellings = _spellings(cells, typed.iloc[:, j][~changed[:, j]])
+        observed = typed.iloc[:, j][~changed[:, j]]
+        spellings = _spellings(cells, observed)
+        # whole numbers written 3.0 get whole fills: 10.0 where a count was missing
+        whole = holds_whole_numbers(observed)
         for i in np.flatnonzero(changed[:, j]):
-            out_rows[i][j] = _as_text(filled.iat[i, j], digits, spellings, dialect.decimal)
+            value = filled.iat[i, j]
+            out_rows[i][j] = _as_text(np.round(value) if whole else value, digits, spellings,
+                                      dialect.decimal)
+    quoting = _quoting(out_rows, typed.notna().to_numpy() | changed)
     delimiter = "\t" if Path(out).suffix.lower() == ".tsv" else (
         dialect.delimiter if dialect.delimiter != "\t" else ",")
     with atomic_file(out) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+            writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n", quoting=quoting)
             writer.writerow(header)
             writer.writerows(out_rows)
     return True
