@@ -241,8 +241,10 @@ def interpolate(model, a, b, steps: int = 8, method: str = "linear") -> tuple[np
     -------
     path : ndarray (steps, latent_dim)
         The latent codes; ``path[0]`` and ``path[-1]`` are the codes of ``a`` and ``b``.
-    decoded : ndarray (steps, n_features)
+    decoded : ndarray (steps, n_features), or a DataFrame
         Decoded rows in the data's units; the ends equal the reconstructions of a and b.
+        For a table with text, dates or identifiers, a DataFrame of its feature columns
+        (``model.inverse_transform``).
     """
     if method not in ("linear", "slerp"):
         raise ParameterError(f"method must be 'linear' or 'slerp'. Got {method!r} instead.")

@@ -59,3 +59,39 @@ def test_interpolate_row_out_of_range_and_sample_from_non_vae_exit_2(low_rank_cs
     assert main(["sample", str(model), "--out", str(tmp_path / "s.csv")]) == 2
     assert "needs a VAE" in capsys.readouterr().err
     assert not (tmp_path / "p.csv").exists() and not (tmp_path / "s.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def penguins_csv(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    n = 300
+    species = rng.choice(["Adelie", "Gentoo", "Chinstrap"], n)
+    table = pd.DataFrame({
+        "id": [f"P{i:04d}" for i in range(n)],
+        "species": species,
+        "bill_mm": np.round(rng.normal(44, 5, n) + (species == "Gentoo") * 3, 1),
+        "female": rng.choice(["yes", "no"], n),
+        "seen": pd.date_range("2024-01-01", periods=n, freq="13h").astype(str)})
+    path = tmp_path_factory.mktemp("p") / "penguins.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def test_samples_and_walks_of_a_mixed_table_are_rows_of_its_own_columns(penguins_csv, tmp_path):
+    model = tmp_path / "vae"
+    assert main(["fit", str(penguins_csv), "--model", "vae", "--latent-dim", "2", "--epochs",
+                 "5", "--seed", "0", "--out", str(model), "-q"]) == 0
+    samples = tmp_path / "s.csv"
+    assert main(["sample", str(model), "-n", "9", "--seed", "1", "--out", str(samples)]) == 0
+    drawn = pd.read_csv(samples)
+    assert drawn.columns.tolist() == ["species", "bill_mm", "female", "seen"]
+    assert set(drawn["species"]) <= {"Adelie", "Gentoo", "Chinstrap"}
+    assert set(drawn["female"]) <= {"yes", "no"} and drawn["bill_mm"].between(20, 70).all()
+    assert drawn["seen"].str.match(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d+h$").all()  # Wed Sep 13h
+    path = tmp_path / "walk.parquet"
+    assert main(["interpolate", str(model), str(penguins_csv), "--from", "0", "--to", "5",
+                 "--steps", "4", "--out", str(path)]) == 0
+    walk = pd.read_parquet(path)
+    assert walk.columns.tolist() == ["step", "t", "z0", "z1", "species", "bill_mm", "female",
+                                     "seen"]
+    assert set(walk["species"]) <= {"Adelie", "Gentoo", "Chinstrap"}

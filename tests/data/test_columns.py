@@ -281,7 +281,24 @@ def test_missing_cells_at_score_time_keep_the_ranking_of_the_complete_rows():
 def test_models_that_cannot_leave_cells_out_say_so(tmp_path):
     table = with_holes(mixed_table(), 0.2, 0)
     with pytest.raises(ParameterError, match=r"VAE with these parameters cannot train on missing"):
-        aekit.VAE(2, max_epochs=1).fit(table)
+        aekit.VAE(2, max_epochs=1, likelihood="bernoulli", scaling="minmax").fit(table)
+
+
+def test_a_vae_trains_on_missing_cells_scores_every_row_and_fills_them():
+    from scipy.stats import spearmanr
+
+    table = with_holes(mixed_table(600, 0), 0.1, 0)
+    vae = aekit.VAE(2, max_epochs=30, random_state=0).fit(table)
+    complete = mixed_table(300, 1)
+    holes = with_holes(complete, 0.2, 1, columns=("price",))
+    full = vae.negative_elbo(complete, n_samples=0)
+    partial = vae.negative_elbo(holes, n_samples=0)
+    assert np.isfinite(partial).all()
+    assert spearmanr(full, partial).statistic > 0.8  # one scale with and without gaps
+    filled = vae.impute(holes)
+    assert filled["price"].notna().all()
+    kept = holes["price"].notna()
+    assert (filled.loc[kept, "price"] == holes.loc[kept, "price"]).all()
 
 
 def test_a_streamed_fit_leaves_missing_numbers_out_as_the_in_memory_one_does(tmp_path):

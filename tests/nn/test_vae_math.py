@@ -74,6 +74,18 @@ def test_gaussian_nll_is_minus_the_normal_log_prob_summed_over_features(gen):
     torch.testing.assert_close(module.reconstruction_nll(out, target), expected)
 
 
+def test_gaussian_nll_leaves_missing_cells_out_and_scales_to_all_features(gen):
+    module, out = _module_and_output("gaussian", gen)
+    target = torch.randn(out.recon.shape, generator=gen, dtype=torch.float64)
+    target[0, [1, 4]] = float("nan")
+    seen = ~torch.isnan(target[0])
+    log_prob = Normal(out.recon[0, seen], module.log_sigma.exp()[seen]).log_prob(target[0, seen])
+    nll = module.reconstruction_nll(out, target)
+    torch.testing.assert_close(nll[0], -log_prob.sum() * 7 / 5)
+    expected = -Normal(out.recon[1:], module.log_sigma.exp()).log_prob(target[1:]).sum(dim=1)
+    torch.testing.assert_close(nll[1:], expected)  # complete rows as before
+
+
 def test_gaussian_nll_floors_sigma_at_one_thousandth(gen):
     module, out = _module_and_output("gaussian", gen)
     with torch.no_grad():

@@ -155,6 +155,9 @@ def write_output(path: str, values: Any, columns: list[str] | None = None) -> No
 
     from aekit.data.io import write_table
 
+    if isinstance(values, pd.DataFrame):  # a table's own columns
+        write_table(path, values)
+        return
     values = np.asarray(values)
     if values.ndim > 2:
         if str(path).lower().endswith(".npy"):

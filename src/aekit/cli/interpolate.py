@@ -53,18 +53,22 @@ def run(args: argparse.Namespace) -> int:
 
         interpolation_strip(model, pick(args.start), pick(args.end), args.steps,
                             method=args.method, path=args.grid)
-    if decoded.ndim > 2:  # images
+    if isinstance(decoded, pd.DataFrame):  # a table's own columns
+        pass
+    elif decoded.ndim > 2:  # images
         if str(args.out).lower().endswith(".npy"):
             write_table(args.out, decoded)
             print(f"wrote {args.steps} decoded images to {args.out}")
             return 0
         decoded = decoded.reshape(decoded.shape[0], -1)
-    columns = model.input_spec_.column_names() if decoded.shape[1] == model.input_spec_.n_features \
-        else [f"x{j}" for j in range(decoded.shape[1])]
+    if not isinstance(decoded, pd.DataFrame):
+        columns = model.input_spec_.column_names() \
+            if decoded.shape[1] == model.input_spec_.n_features \
+            else [f"x{j}" for j in range(decoded.shape[1])]
+        decoded = pd.DataFrame(decoded, columns=columns)
     frame = pd.concat([
         pd.DataFrame({"step": np.arange(args.steps), "t": np.linspace(0, 1, args.steps)}),
-        pd.DataFrame(path, columns=[f"z{i}" for i in range(path.shape[1])]),
-        pd.DataFrame(decoded, columns=columns)], axis=1)
+        pd.DataFrame(path, columns=[f"z{i}" for i in range(path.shape[1])]), decoded], axis=1)
     write_table(args.out, frame)
     print(f"wrote {args.steps} {args.method} steps from row {args.start} to row {args.end} to {args.out}")
     return 0

@@ -361,6 +361,26 @@ class InputSpec:
             start += width
         return out
 
+    def decoded_table(self, decoded: np.ndarray) -> pd.DataFrame:
+        """Decoded rows with no input to take the form of (samples, latent walks): one
+        column per feature column, in fit's order: numbers; a boolean's value (bools for a
+        bool column); the most likely category; a date's calendar parts as text ("Wed Sep
+        13h"), which is all its encoding holds."""
+        out, start = {}, 0
+        blank = pd.Series([None] * len(decoded), dtype=object)
+        for column in (c for c in self.columns or () if c.is_feature):
+            block = decoded[:, start:start + len(column.encoded_names)]
+            start += block.shape[1]
+            if column.role == "numeric":
+                out[column.name] = block[:, 0]
+            elif column.role == "datetime":
+                out[column.name] = calendar_text(column, block)
+            elif column.role == "boolean" and column.levels == ("False", "True"):
+                out[column.name] = block[:, 0] >= 0.5
+            else:
+                out[column.name] = decode_column(column, block, blank).to_numpy()
+        return pd.DataFrame(out)
+
     def as_images(self, rows: np.ndarray) -> np.ndarray:
         """Rows ``(n, n_features)`` as training-shaped images ``(n, *image_shape)``."""
         return rows.reshape(rows.shape[0], *self.image_shape)

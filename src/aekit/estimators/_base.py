@@ -294,8 +294,8 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         if data.missing and not self._handles_missing():
             raise ParameterError(
                 f"{type(self).__name__} with these parameters cannot train on missing cells "
-                "yet (they need loss='mse'; a VAE needs complete rows). Impute them, or use "
-                "Autoencoder / DenoisingAutoencoder / AnomalyDetector(model='ae').")
+                "(they need loss='mse', or for a VAE likelihood='gaussian'). Impute them, or use "
+                "the default loss or likelihood.")
         as_tensor = lambda rows: torch.from_numpy(  # noqa: E731
             np.ascontiguousarray(rows, dtype=np.float32))
         X_val_t = as_tensor(data.held_out).to(device) if data.held_out is not None else None
@@ -410,17 +410,27 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         """
         return self._map_chunks(lambda c: self.encode_scaled(filled(c)), self._scaled_tensor(X))
 
-    def inverse_transform(self, X: Any) -> np.ndarray:
+    def inverse_transform(self, X: Any) -> Any:
         """Decode latent codes back to data space (original units), shape (n, n_features).
 
-        For a model fitted on images: shape ``(n, *image_shape_)``.
+        For a model fitted on images: shape ``(n, *image_shape_)``. For a table with text,
+        dates or identifiers: a DataFrame of its feature columns
+        (:meth:`aekit.data.schema.InputSpec.decoded_table`).
         """
         self._check_is_fitted()
         Z, _ = check_features(X, source="latent codes", n_features=int(self.latent_dim),
                               estimator_name=f"{type(self).__name__}'s decoder")
         Z = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))
-        decoded = self.input_spec_.decode(self._map_chunks(self.decode_scaled, Z))
-        return self.input_spec_.as_images(decoded) if self._is_image_model() else decoded
+        return self._decoded_form(self.input_spec_.decode(self._map_chunks(self.decode_scaled,
+                                                                           Z)))
+
+    def _decoded_form(self, decoded: np.ndarray) -> Any:
+        """Decoded rows (data units) as images, a table of feature columns, or rows."""
+        if self._is_image_model():
+            return self.input_spec_.as_images(decoded)
+        if self.input_spec_.columns is not None:
+            return self.input_spec_.decoded_table(decoded)
+        return decoded
 
     def reconstruct(self, X: Any) -> np.ndarray:
         """Reconstructions in the input's units, shape (n_samples, n_features).

@@ -16,6 +16,7 @@ from aekit.nn.conv import ConvVAE, channels_last
 from aekit.nn.outputs import AEOutput
 from aekit.nn.vae import MLPVAE, elbo_terms
 from aekit.training.losses import ELBOLoss
+from aekit.training.missing import filled
 
 ACTIVE_UNIT_KL = 0.01  # nats: a latent dimension carrying less than this is "inactive"
 
@@ -111,6 +112,9 @@ class VAE(BaseAutoencoder):
     def _has_heads(self) -> bool:
         return self.likelihood == "gaussian"
 
+    def _handles_missing(self) -> bool:
+        return self.likelihood == "gaussian"  # its likelihood leaves missing cells out
+
     def _training_loss(self, missing: bool):
         return self._loss_fn()  # the likelihood covers categorical heads itself
 
@@ -157,7 +161,7 @@ class VAE(BaseAutoencoder):
         module = self.module_
 
         def per_row(chunk: torch.Tensor) -> torch.Tensor:
-            mu, logvar = module.encode(chunk)
+            mu, logvar = module.encode(filled(chunk))
             draws = max(n_samples, 1)
             nll = torch.zeros(chunk.shape[0])
             for _ in range(draws):
@@ -175,14 +179,16 @@ class VAE(BaseAutoencoder):
         return values
 
     def sample(self, n_samples: int = 1, *, random_state: Any = None,
-               include_noise: bool = False) -> np.ndarray:
+               include_noise: bool = False) -> Any:
         """Draw ``n_samples`` rows from the generative model, in the original units.
 
         z ~ N(0, I) from the prior, decoded to the likelihood's mean (for Bernoulli data, the
         pixel probabilities). With ``include_noise=True`` rows are drawn from p(x|z) itself:
         the Gaussian likelihood adds its learned per-feature noise, Bernoulli draws 0/1,
         so sample moments match the data's. Shape (n_samples, n_features), or
-        ``(n_samples, *image_shape_)`` for a model fitted on images.
+        ``(n_samples, *image_shape_)`` for a model fitted on images, or a DataFrame of its
+        feature columns for a table with text, dates or identifiers (categories, booleans
+        and dates in their own form: :meth:`~aekit.data.schema.InputSpec.decoded_table`).
         """
         self._check_is_fitted()
         if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
@@ -199,7 +205,6 @@ class VAE(BaseAutoencoder):
             else:
                 sigma = self.module_.log_sigma.clamp(min=float(np.log(1e-3))).exp()
                 x = mean + sigma * torch.randn(mean.shape, generator=generator)
-        rows = self.scaler_.inverse_transform(x.double().numpy())
-        return rows.reshape(rows.shape[0], *self.image_shape_) if self._is_image_model() else rows
+        return self._decoded_form(self.scaler_.inverse_transform(x.double().numpy()))
 
 

@@ -80,16 +80,30 @@ class MLPVAE(nn.Module):
         return AEOutput(recon=self.decoder(z), z=z, mu=mu, logvar=logvar)
 
     def reconstruction_nll(self, out: AEOutput, target: Tensor) -> Tensor:
-        """Negative log-likelihood of ``target`` per sample (nats), shape (B,)."""
+        """Negative log-likelihood of ``target`` per sample (nats), shape (B,).
+
+        Missing cells (NaN, Gaussian likelihood) are left out and a row's numeric cells'
+        NLL is scaled up to all of them (by numeric columns / observed ones), so rows with
+        and without gaps are on one scale."""
         if self.likelihood == "bernoulli":
             nll = F.binary_cross_entropy_with_logits(out.recon, target, reduction="none")
+            return nll.flatten(1).sum(dim=1)
+        observed = ~torch.isnan(target)
+        gaps = not bool(observed.all())
+        if gaps:
+            target = torch.nan_to_num(target, nan=0.0)
+        log_sigma = self.log_sigma.clamp(min=math.log(1e-3))
+        nll = 0.5 * ((target - out.recon) / log_sigma.exp()).pow(2) + log_sigma + 0.5 * LOG_2PI
+        plain = self.heads.plain.to(nll) if self.heads is not None else torch.ones_like(nll[0])
+        if gaps:
+            seen = observed.to(nll) * plain
+            nll = nll * seen * (plain.sum() / seen.sum(dim=1, keepdim=True).clamp(min=1))
         else:
-            log_sigma = self.log_sigma.clamp(min=math.log(1e-3))
-            nll = 0.5 * ((target - out.recon) / log_sigma.exp()).pow(2) + log_sigma + 0.5 * LOG_2PI
-            if self.heads is not None:  # a categorical NLL is half its deviance
-                return (nll * self.heads.plain.to(nll)).sum(dim=1) \
-                    + 0.5 * self.heads.logit_deviance(out.recon, target)
-        return nll.flatten(1).sum(dim=1)
+            nll = nll * plain if self.heads is not None else nll
+        total = nll.sum(dim=1)
+        if self.heads is not None:  # a categorical NLL is half its deviance
+            total = total + 0.5 * self.heads.logit_deviance(out.recon, target)
+        return total
 
 
 def elbo_terms(module: MLPVAE, out: AEOutput, target: Tensor) -> tuple[Tensor, Tensor]:

@@ -23,6 +23,10 @@ class FillMissing(nn.Module):
     def forward(self, x: Tensor) -> AEOutput:
         return self.inner(torch.nan_to_num(x, nan=0.0))
 
+    def reconstruction_nll(self, out: AEOutput, target: Tensor) -> Tensor:
+        """A VAE's likelihood, which leaves missing cells out itself."""
+        return self.inner.reconstruction_nll(out, target)
+
 
 class MaskedReconstructionLoss:
     """Mean squared error over the observed (non-NaN) cells of the target."""
