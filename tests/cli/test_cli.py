@@ -242,3 +242,23 @@ def test_score_notes_a_column_written_otherwise_than_in_fit_or_missing_everywher
     assert "note: column 'code' holds values fit never saw (or saw too rarely to learn) in " \
            "100% of the rows" in printed
     assert "note: column 'sex' is missing in every row scored." in printed
+
+
+@pytest.mark.parametrize("command", [["detect"], ["impute"], ["fit"]])
+@pytest.mark.parametrize("out, message", [
+    ("missing/out.csv", "the output directory 'missing' does not exist"),
+    ("scores.xlsx", "unknown output format '.xlsx'")])
+def test_an_out_path_that_cannot_be_written_is_refused_before_any_training(
+        command, out, message, table, tmp_path, capsys, monkeypatch):
+    if command == ["fit"] and out.endswith(".xlsx"):
+        pytest.skip("a model directory takes any name")
+    monkeypatch.chdir(tmp_path)
+    import aekit.estimators._base as base
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before the --out check")
+
+    monkeypatch.setattr(base.BaseAutoencoder, "fit", no_training)
+    code, _, err = run([*command, table, "--out", out, "-q"], capsys)
+    assert code == 2 and message in err
+    assert not any(tmp_path.iterdir())

@@ -965,3 +965,11 @@ def test_fills_of_counts_written_3_0_are_whole_and_a_quoted_na_stays_text(tmp_pa
     assert visits.strip('"').endswith(".0")  # in the column's form, a whole number
     assert (filled["visits"] % 1 == 0).all()
     assert filled["continent"].tolist() == continent.tolist()  # "NA" read back as text
+
+
+def test_yes_and_no_in_two_spellings_each_are_one_boolean():
+    answers = pd.Series(["yes", "Yes", "no", "No", "no", "yes", "no"] * 10)
+    column = infer_column("smoker", answers, None, "t")
+    assert (column.role, column.levels) == ("boolean", ("no", "yes"))
+    assert encode_column(column, pd.Series(["Yes", "NO", None]), "t")[:, 0].tolist() == [
+        1.0, 0.0, 0.5]

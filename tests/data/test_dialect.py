@@ -214,3 +214,17 @@ def test_a_short_row_is_named_by_its_line_below_multi_line_records(tmp_path):
     path.write_text('a,b,c\n1,"two\nlines",3\n4,5\n')
     with pytest.raises(DataError, match="line 4 has 2 fields"):
         sniff_csv(path)
+
+
+@pytest.mark.parametrize("name", ["table.tsv", "table.csv"])
+def test_a_space_separated_table_is_refused_with_how_to_convert_it(tmp_path, name):
+    path = tmp_path / name
+    path.write_text("height weight age\n1.70 65 31\n1.82 80 45\n1.64 58 27\n")
+    with pytest.raises(DataError, match=r"separated by spaces.*sep=r'\\s\+'"):
+        read_data(path)
+
+
+def test_a_single_column_of_two_word_names_is_still_a_table(tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text("full name\nAnn Lee\nBo Park\nCy Diaz\n")
+    assert read_data(path).X["full name"].tolist() == ["Ann Lee", "Bo Park", "Cy Diaz"]

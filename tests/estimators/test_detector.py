@@ -7,7 +7,7 @@ import torch
 
 import aekit
 from aekit import AnomalyDetector
-from aekit.exceptions import ParameterError
+from aekit.exceptions import DataError, ParameterError
 
 
 @pytest.fixture(scope="module")
@@ -243,3 +243,17 @@ def test_a_small_wide_table_keeps_its_latent_view_in_scale():
     assert max(len(mean) for mean, _ in det.scorer_.latent_stats) == 32
     assert (det.predict(table) == -1).mean() < 0.3  # was 84%, scores in the hundreds
     assert np.median(det.anomaly_score(table)) < 1
+
+
+def test_a_fit_on_a_handful_of_rows_warns_that_scores_and_flags_are_rough(caplog):
+    rows = np.array([[1.0, 2.0], [3.0, 4.0], [4.0, 5.0]])
+    with caplog.at_level("WARNING", logger="aekit"):
+        AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(rows)
+    assert "fit on 3 rows: too few" in caplog.text
+
+
+def test_a_streamed_fit_on_one_row_is_refused_before_training(tmp_path):
+    pd.DataFrame({"a": [1.0], "b": [2.0]}).to_parquet(tmp_path / "one.parquet")
+    with pytest.raises(DataError, match="got 1 row"):
+        AnomalyDetector(n_estimators=1, max_epochs=2).fit(
+            aekit.ParquetRows.open(tmp_path / "one.parquet"))

@@ -9,10 +9,11 @@ when given, so no default is written twice.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from aekit.choices import DETECTOR_MODELS, THRESHOLDS
-from aekit.exceptions import ParameterError
+from aekit.exceptions import DataError, ParameterError
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -142,9 +143,30 @@ def add_quiet(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
 
 
+TABLE_OUTPUTS = (".csv", ".tsv", ".parquet", ".pq", ".npy")
+
+
 def add_out(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--out", required=True, metavar="FILE",
                         help=f"where to write {what} (.csv, .tsv, .parquet or .npy)")
+    parser.set_defaults(out_suffixes=TABLE_OUTPUTS)
+
+
+def check_out(args: argparse.Namespace) -> None:
+    """Refuse an --out path that cannot be written (an unknown format, a directory that does
+    not exist) before any work, not after a fit."""
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    path = Path(out)
+    suffixes = getattr(args, "out_suffixes", None)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise DataError(f"{path}: unknown output format {path.suffix or '(no extension)'!r}. "
+                        f"Use {', '.join(suffixes[:-1])} or {suffixes[-1]}.")
+    parent = path.parent
+    if not parent.is_dir():
+        raise DataError(f"{path}: the output directory {str(parent)!r} does not exist. "
+                        "Create it first or choose another --out path.")
 
 
 def write_output(path: str, values: Any, columns: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from aekit.cli._common import (
+    TABLE_OUTPUTS,
     add_column_roles,
     add_detector_options,
     add_encoding,
@@ -34,7 +35,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="SCORES",
                    help="output .csv/.tsv/.parquet, or .npy for the scores alone")
     add_quiet(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, out_suffixes=TABLE_OUTPUTS)
 
 
 def labels_as_binary(y: Any, source: str):

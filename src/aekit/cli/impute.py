@@ -35,7 +35,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed, when fitting")
     p.add_argument("--out", required=True, metavar="FILE", help="output .csv/.tsv/.parquet")
     add_quiet(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, out_suffixes=(".csv", ".tsv", ".parquet", ".pq"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_grid, add_subparser, load_model
+from aekit.cli._common import TABLE_OUTPUTS, add_encoding, add_grid, add_subparser, load_model
 from aekit.exceptions import DataError
 
 
@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--labels", default=None, help="a labels column to drop")
     p.add_argument("--out", required=True, metavar="FILE", help="output .csv/.parquet/.npy")
     add_grid(p, "image FROM, the decoded steps and image TO in one strip")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, out_suffixes=TABLE_OUTPUTS)
 
 
 def run(args: argparse.Namespace) -> int:

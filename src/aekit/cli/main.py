@@ -10,6 +10,7 @@ import os
 import sys
 
 from aekit._version import __version__
+from aekit.cli._common import check_out
 from aekit.exceptions import AekitError
 
 COMMANDS = ("fit", "detect", "score", "embed", "reconstruct", "impute", "info", "sweep",
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     logging.basicConfig(level=logging.WARNING, format="aekit: %(message)s")
     try:
+        check_out(args)
         return int(args.run(args) or 0)
     except AekitError as err:
         message = str(err)

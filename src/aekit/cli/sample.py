@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_grid, add_subparser, load_model, write_output
+from aekit.cli._common import TABLE_OUTPUTS, add_grid, add_subparser, load_model, write_output
 from aekit.exceptions import ParameterError
 
 
@@ -19,7 +19,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="FILE",
                    help="output .csv/.parquet/.npy (.npy keeps image shapes)")
     add_grid(p, "the samples (8 per row)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, out_suffixes=TABLE_OUTPUTS)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_quiet, add_subparser, load_model, names_list
+from aekit.cli._common import (
+    TABLE_OUTPUTS,
+    add_encoding,
+    add_quiet,
+    add_subparser,
+    load_model,
+    names_list,
+)
 from aekit.cli.detect import TOP_ROWS, explanation_lines, summary, write_scores
 from aekit.exceptions import DataError
 
@@ -27,7 +34,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--ignore", type=names_list, default=(), metavar="COL[,COL...]",
                    help="columns of DATA to leave out (ones fit did not see)")
     add_quiet(p)
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, out_suffixes=TABLE_OUTPUTS)
 
 
 def print_notes(detector, counts, n_rows: int) -> None:

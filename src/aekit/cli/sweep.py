@@ -11,7 +11,7 @@ from aekit.cli._common import add_encoding, add_quiet, add_subparser, int_list
 def add_parser(subparsers) -> None:
     p = add_subparser(
         subparsers, "sweep", help="compare bottleneck sizes against PCA",
-        description="For each latent size, fit a model on 75%% of DATA and report the held-out "
+        description="For each latent size, fit a model on 75% of DATA and report the held-out "
                     "MSE of the model and of PCA with as many components (the best linear "
                     "code), and their ratio. With --model linear (trained from random "
                     "weights) it also reports the largest principal angle between the "

@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aekit.data.validation import check_finite
+from aekit.data.validation import check_finite, shown
 from aekit.exceptions import DataError, ParameterError
 
 ROLES = ("numeric", "boolean", "categorical", "datetime", "identifier", "text", "constant",
@@ -429,10 +429,12 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
         return Column(name, "datetime", parts=parts, date_format=written)
     levels = sorted(text.unique().tolist())
     lowered = {v.lower() for v in levels}
-    if declared in (None, "boolean") and len(levels) == 2 and (
+    if declared in (None, "boolean") and len(lowered) == 2 and (
             lowered <= set(TRUE_TEXT) | set(FALSE_TEXT)) and len(lowered & set(TRUE_TEXT)) == 1:
-        true = next(v for v in levels if v.lower() in TRUE_TEXT)
-        false = next(v for v in levels if v != true)
+        # yes/Yes/no/No is one boolean (compared without case), spelt as most cells spell it
+        counts = text.value_counts()
+        true = max((v for v in levels if v.lower() in TRUE_TEXT), key=lambda v: counts[v])
+        false = max((v for v in levels if v.lower() not in TRUE_TEXT), key=lambda v: counts[v])
         return Column(name, "boolean", levels=(false, true), typical=_most_frequent(text))
     if declared == "boolean":
         raise DataError(f"{source}: column {name!r} was declared boolean but holds "
@@ -465,7 +467,7 @@ class MixedColumnError(DataError):
         super().__init__(mixed_columns_message([self], source))
 
     def describe(self) -> str:
-        return (f"column {self.name!r}, row {self.row + 1}: {self.value!r} is not a number "
+        return (f"column {self.name!r}, row {self.row + 1}: {shown(self.value)} is not a number "
                 f"({self.n_bad} such cell(s), the rest numbers)")
 
 
@@ -518,7 +520,7 @@ def _as_datetime(col: pd.Series, name: str, source: str, date_format: str = "") 
             row = int(np.flatnonzero(bad.to_numpy())[0])
             written = (f"written {date_format}" if date_format else
                        "written as ISO dates such as 2024-05-01 or 2024-05-01 13:45")
-            raise DataError(f"{source}: column {name!r}, row {row + 1}: {col.iloc[row]!r} is "
+            raise DataError(f"{source}: column {name!r}, row {row + 1}: {shown(col.iloc[row])} is "
                             f"not a date (the column holds dates, {written}).")
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_localize(None)  # the local time, as above
@@ -560,7 +562,7 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(
                 f"{source}: column {column.name!r}, row {row_offset + row + 1}: "
-                f"{col.iloc[row]!r} is not a number, but the column was numeric in fit "
+                f"{shown(col.iloc[row])} is not a number, but the column was numeric in fit "
                 f"({int(bad.sum())} such cell(s)). Pass the same kind of values as in fit.")
         out = values.to_numpy(dtype=np.float64, na_value=np.nan)[:, None]
         # a missing number stays NaN: the model leaves it out of its error
@@ -576,7 +578,7 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
         if not known.all():
             row = int(np.flatnonzero(~known)[0])
             raise DataError(f"{source}: column {column.name!r}, row {row_offset + row + 1}: "
-                            f"{col.iloc[row]!r} is neither {column.levels[0]!r} nor "
+                            f"{shown(col.iloc[row])} is neither {column.levels[0]!r} nor "
                             f"{column.levels[1]!r}, the column's two values in fit.")
         out = np.where((text == column.levels[1].lower()).to_numpy(), 1.0, 0.0)
         return np.where(col.isna().to_numpy(), 0.5, out)[:, None]

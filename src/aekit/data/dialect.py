@@ -36,6 +36,7 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+([eE][+-]?\d+)?$"
 _THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 _GROUPED_INTEGER = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")  # 1.925 or 32.526.562
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _NAMES = {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}
 
 
@@ -170,11 +171,30 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
         delimiter = "\t"
     else:
         delimiter = _delimiter(path, sample)
+    _check_spaces(path, sample, delimiter)
     _check_preamble(path, sample, delimiter)
     _check_short_rows(path, sample, delimiter)
     decimal, thousands = (".", None) if delimiter == "," else _decimal_mark(
         [row for _, row in sample.records(delimiter)[1:]])
     return CsvDialect(delimiter, decimal, thousands, encoding)
+
+
+def _check_spaces(path: Path, sample: _Sample, delimiter: str) -> None:
+    """Lines that hold no delimiter but split on runs of spaces into the same number of
+    fields are a whitespace-separated table, which would read as one column of text."""
+    if len(sample.lines) < 2 or any(n > 1 for n in sample.field_counts(delimiter)):
+        return
+    counts = {len(line.split()) for line in sample.lines}
+    cells = [cell for line in sample.lines[1:] for cell in line.split()]
+    numbers = sum(bool(_NUMBER.match(cell)) for cell in cells)
+    # two words a line may be names ("Ann Lee") in one column; numbers are not
+    if len(counts) == 1 and (counts.pop() > 2 or 2 * numbers >= len(cells) > 0) and \
+            len(sample.lines[0].split()) > 1:
+        expected = "tab" if delimiter == "\t" else "',', ';', tab or '|'"
+        raise DataError(
+            f"{path}: the fields are separated by spaces, not by {expected} (line 1: "
+            f"{sample.lines[0].strip()[:40]!r}), and would read as one column of text. Save "
+            "the file with a delimiter, e.g. pandas.read_csv(path, sep=r'\\s+').to_csv(...).")
 
 
 def _check_preamble(path: Path, sample: _Sample, delimiter: str) -> None:

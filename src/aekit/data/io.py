@@ -93,9 +93,13 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty. Pass a file with a header and rows.") from None
     except pd.errors.ParserError as err:
+        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        what = (f"line {fields[2]} has {fields[3]} fields, the header {fields[1]}" if fields
+                else re.sub(r"^Error tokenizing data\. C error: ", "", str(err)).strip())
         raise DataError(
-            f"{path}: malformed {kind} ({err}; read with {dialect.describe()}). "
-            "Every row needs the same number of fields as the header."
+            f"{path}: malformed {kind} ({what}; read with {dialect.describe()}). "
+            "Every row needs the same number of fields as the header; quote fields that "
+            "contain the delimiter."
         ) from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read the file ({err}). Is it truncated?") from None

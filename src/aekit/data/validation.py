@@ -25,6 +25,11 @@ class DataTypeError(DataError, TypeError):
     """A cell holds an object that is not a number at all (a dict, a list, ...)."""
 
 
+def shown(value: Any) -> str:
+    """A cell's value as a message shows it: 1e+300, 'abc', not np.float64(1e+300)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _column_label(columns: Sequence[Any] | None, j: int) -> str:
     if columns is None:
         return f"column {j}"
@@ -90,7 +95,7 @@ def _array_to_float(X: Any, source: str) -> np.ndarray:
                 except (TypeError, ValueError) as err:
                     kind = DataTypeError if isinstance(err, TypeError) else DataError
                     raise kind(
-                        f"{source}: column {j}, row {i + 1}: {value!r} is not a number; "
+                        f"{source}: column {j}, row {i + 1}: {shown(value)} is not a number; "
                         "float() argument must be a string or a real number. "
                         "Convert or drop that cell before fitting."
                     ) from None
@@ -129,7 +134,7 @@ def check_finite(X: np.ndarray, columns: Sequence[str] | None, source: str,
         j = int(np.flatnonzero(too_big.any(axis=0))[0])
         i = int(np.flatnonzero(too_big[:, j])[0])
         raise DataError(
-            f"{source}: {_column_label(columns, j)}, row {row_offset + i + 1}: {X[i, j]!r} "
+            f"{source}: {_column_label(columns, j)}, row {row_offset + i + 1}: {shown(X[i, j])} "
             "is too large "
             "to compute with in float32 (overflows to inf). Rescale the column (e.g. log or "
             "divide by a constant) before fitting."

@@ -10,6 +10,7 @@ it lies on it, and how sparse its neighbourhood is.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -23,7 +24,12 @@ from aekit.choices import DETECTOR_MODELS, SCALINGS, SCORINGS, THRESHOLDS
 from aekit.data.columns import UNSEEN_TEXT
 from aekit.data.schema import InputSpec, as_frame
 from aekit.estimators._autoencoder import Autoencoder
-from aekit.estimators._fitting import HoldOutRule, draw_seeds, prepare_training
+from aekit.estimators._fitting import (
+    MIN_ROWS_TO_HOLD_OUT,
+    HoldOutRule,
+    draw_seeds,
+    prepare_training,
+)
 from aekit.estimators._inputs import FittedInputMixin
 from aekit.estimators._params import (
     is_float,
@@ -38,6 +44,8 @@ from aekit.exceptions import NotFittedError, ParameterError
 from aekit.model_files import write_model
 from aekit.nn.heads import CellLayout
 from aekit.training.history import History
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAD_K = 2.0  # the default rule's width (see the k parameter)
 
@@ -306,6 +314,10 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
             estimator_name=type(self).__name__, progress=self.verbose > 0,
             column_roles=self.column_roles)
         self.input_spec_ = spec = data.spec
+        if data.n_rows < MIN_ROWS_TO_HOLD_OUT:
+            logger.warning("fit on %d rows: too few to learn what is typical or to set a "
+                           "threshold (calibration is in-sample); scores and flags are rough. "
+                           "Fit on at least %d rows.", data.n_rows, MIN_ROWS_TO_HOLD_OUT)
         n_member_rows = data.n_train
         if data.held_out is None:  # members hold out their own validation rows
             n_member_rows -= HoldOutRule(0.1).in_memory(data.n_train)

@@ -193,6 +193,9 @@ def _streamed(rows: ParquetRows, scaling: Callable[[InputSpec], str], hold_out: 
     if rows.to_rows is None:
         rows = rows.converted_by(spec.batch_rows, width=spec.n_features)
     n, d = rows.n_rows, rows.n_features
+    if n < 2:
+        raise DataError(f"{rows.path}: got {n} row(s); at least 2 are needed to fit. Pass more "
+                        "rows.")
     mask = hold_out.streamed(n, d, seed) if X_val is None else None
     # under torchrun each rank reads its share of the row groups once, then they merge
     found = distributed.gather_scan(scan(
