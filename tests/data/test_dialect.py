@@ -228,3 +228,20 @@ def test_a_single_column_of_two_word_names_is_still_a_table(tmp_path):
     path = tmp_path / "names.csv"
     path.write_text("full name\nAnn Lee\nBo Park\nCy Diaz\n")
     assert read_data(path).X["full name"].tolist() == ["Ann Lee", "Bo Park", "Cy Diaz"]
+
+
+def test_fills_in_a_semicolon_file_keep_its_thousands_dots_and_decimal_comma(tmp_path):
+    rng = np.random.default_rng(0)
+    size = rng.normal(10, 2, 200)
+    price = [f"{v * 1000:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+             for v in size]
+    lines = ["size;price"] + [f"{s:.3f}".replace(".", ",") + ";" + ("" if i in (4, 9) else p)
+                              for i, (s, p) in enumerate(zip(size, price))]
+    path = tmp_path / "prices.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["impute", str(path), "--out", str(tmp_path / "filled.csv"), "--epochs", "5",
+                 "-q"]) == 0
+    written = (tmp_path / "filled.csv").read_text().splitlines()
+    assert written[5].split(";")[1].count(".") == 1  # 9.876,54: grouped as the column is
+    assert written[5].split(";")[1].rsplit(",", 1)[1].isdigit()
+    assert written[1:4] == lines[1:4]

@@ -212,11 +212,16 @@ def test_a_write_that_fails_half_way_leaves_no_file_or_temporary(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_fill_is_written_in_its_columns_decimals_and_mark_never_as_minus_zero():
+def test_a_fill_is_written_in_its_columns_decimals_and_marks_never_as_minus_zero():
+    from aekit.data.dialect import CsvDialect
     from aekit.data.written_fills import _as_text
 
-    assert _as_text(-0.001, 2, {}, ".") == "0.00"
-    assert _as_text(-0.004, 1, {}, ",") == "0,0"
-    assert _as_text(-0.26, 1, {}, ",") == "-0,3"
-    assert _as_text(-1.0, 0, {}, ".") == "-1"
-    assert _as_text(True, 0, {True: "yes", False: "no"}, ".") == "yes"
+    point, comma = CsvDialect(), CsvDialect(";", ",", ".")
+    assert _as_text(-0.001, 2, {}, point) == "0.00"
+    assert _as_text(-0.004, 1, {}, comma) == "0,0"
+    assert _as_text(-0.26, 1, {}, comma) == "-0,3"
+    assert _as_text(-1.0, 0, {}, point) == "-1"
+    assert _as_text(True, 0, {True: "yes", False: "no"}, point) == "yes"
+    assert _as_text(12345.678, 2, {}, comma, grouped=True) == "12.345,68"
+    assert _as_text(12345.678, 2, {}, comma) == "12345,68"
+    assert _as_text(-1234.0, 0, {}, point, grouped=True) == "-1,234"

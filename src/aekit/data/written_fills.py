@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -64,18 +65,30 @@ def _spellings(cells: list[str], typed: pd.Series) -> dict[bool, str]:
     return out
 
 
-def _as_text(value: object, digits: int, spellings: dict[bool, str], decimal: str) -> str:
+def _grouped(cells: list[str], dialect: CsvDialect) -> bool:
+    """Whether a column's numbers are written in groups of thousands (1.234,5) with the
+    file's thousands separator."""
+    if not dialect.thousands:
+        return False
+    groups = re.compile(rf"^[+-]?\d{{1,3}}({re.escape(dialect.thousands)}\d{{3}})+")
+    return any(groups.match(cell.strip()) for cell in cells)
+
+
+def _as_text(value: object, digits: int, spellings: dict[bool, str], dialect: CsvDialect,
+             grouped: bool = False) -> str:
     """A filled value in the form of its column's other cells: their spelling of booleans,
-    their decimals and decimal mark."""
+    their decimals, decimal mark and thousands separator."""
     if isinstance(value, (bool, np.bool_)):
         return spellings.get(bool(value), str(bool(value)))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        text = f"{float(value):.{digits}f}"
-        if text.startswith("-") and not text.strip("-0."):
+    if isinstance(value, (float, np.floating, int, np.integer)):
+        whole = isinstance(value, (int, np.integer))
+        text = f"{value:{',' if grouped else ''}.{0 if whole else digits}f}"
+        if text.startswith("-") and not text.strip("-0.,"):
             text = text[1:]  # -0.001 at two decimals is 0.00, not -0.00
-        return text.replace(".", decimal) if decimal != "." else text
+        if dialect.decimal == "." and not grouped:
+            return text
+        separator = dialect.thousands or ","
+        return text.replace(",", "\0").replace(".", dialect.decimal).replace("\0", separator)
     return str(value)
 
 
@@ -114,10 +127,11 @@ def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: 
         spellings = _spellings(cells, observed)
         # whole numbers written 3.0 get whole fills: 10.0 where a count was missing
         whole = holds_whole_numbers(observed)
+        grouped = _grouped(cells, dialect)
         for i in np.flatnonzero(changed[:, j]):
             value = filled.iat[i, j]
             out_rows[i][j] = _as_text(np.round(value) if whole else value, digits, spellings,
-                                      dialect.decimal)
+                                      dialect, grouped)
     quoting = _quoting(out_rows, typed.notna().to_numpy() | changed)
     delimiter = "\t" if Path(out).suffix.lower() == ".tsv" else (
         dialect.delimiter if dialect.delimiter != "\t" else ",")
