@@ -973,3 +973,23 @@ def test_yes_and_no_in_two_spellings_each_are_one_boolean():
     assert (column.role, column.levels) == ("boolean", ("no", "yes"))
     assert encode_column(column, pd.Series(["Yes", "NO", None]), "t")[:, 0].tolist() == [
         1.0, 0.0, 0.5]
+
+
+def test_dates_written_as_yyyymmdd_numbers_are_dates_and_never_filled_as_numbers(tmp_path):
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2019-01-01", periods=300, freq="D")[rng.permutation(300)]
+    table = pd.DataFrame({"obs_date": days.strftime("%Y%m%d").astype(float),
+                          "rain": rng.gamma(2, 2, 300).round(1)})
+    table.loc[[4, 9], "obs_date"] = np.nan
+    path = tmp_path / "weather.csv"
+    table.to_csv(path, index=False)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(read_data(path).X)
+    column = det.input_spec_.columns[0]
+    assert (column.role, column.date_format) == ("datetime", "%Y%m%d")
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(read_data(path).X))
+    filled = Autoencoder(1, max_epochs=2, random_state=0).fit(table).impute(table)
+    assert filled["obs_date"].isna().sum() == 2  # a date is not made up from a number
+    assert infer_column("reading", pd.Series(np.arange(20000101, 20000401)), None,
+                        "t").role == "numeric"  # 20000132 is no date: numbers

@@ -30,7 +30,9 @@ Roles, inferred at fit from the values (and overridable by name):
 - ``datetime``: datetime dtypes, and text of ISO dates (``2024-05-01``, ``2024-05-01
   13:45``, with ``T`` and offsets), so CSV, Parquet and DataFrames agree; also text in one
   of ``DATE_FORMATS`` (``31.01.2024``, ``01/31/2024``, ``Jan 31 2024``, ``25/11/63``, ...),
-  whose format is saved; a day/month order no cell decides is not guessed, and a
+  whose format is saved, and whole numbers that are all valid dates written 20240131
+  (YYYYMMDD; enough of them, or a name with "date", "day", "dt" or "time", that it is no
+  coincidence); a day/month order no cell decides is not guessed, and a
   two-digit year, whose century is a guess, gives no weekday. Never a raw
   epoch number: the calendar, as cyclic (sine, cosine) pairs of the day of the week and
   the month, and of the hour when the column has times, all of the local time as written
@@ -103,6 +105,7 @@ _GROUPS = {",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
 # a name that says a column identifies rows: id, ID, customer_id, OrderID, userId, key
 _ID_NAME = re.compile(r"(^|[^A-Za-z])(id|ID|Id|key|KEY|Key|uuid|UUID)$|^(id|ID|Id)[^A-Za-z]|"
                       r"[a-z0-9](ID|Id)$")
+_DATE_NAME = re.compile(r"date|day|dt|time", re.IGNORECASE)
 UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
@@ -237,8 +240,8 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
             return True
         if len(col) and col.isna().all():
             return True  # an empty column: no feature
-        if _names_rows(name, col):
-            return True  # a row counter or an integer identifier: no feature
+        if _names_rows(name, col) or _written_as_yyyymmdd(name, col):
+            return True  # a row counter or an integer identifier: no feature; a date
         if pd.api.types.is_numeric_dtype(col.dtype) and col.isna().any():
             return True  # missing numbers (NaN, or <NA> of Int64): the contract with roles
             # leaves them out
@@ -357,6 +360,22 @@ def _names_rows(name: Any, col: pd.Series) -> bool:
         values.nunique() >= UNIQUE_SHARE * len(values)
 
 
+def _written_as_yyyymmdd(name: Any, col: pd.Series) -> bool:
+    """Whether whole numbers are dates written 20240131: every one a valid date of 1800 to
+    2199, and enough of them (or a name that says so) that this is no coincidence."""
+    if pd.api.types.is_bool_dtype(col.dtype) or not pd.api.types.is_numeric_dtype(col.dtype):
+        return False
+    values = col.dropna().to_numpy(dtype=np.float64)
+    if not len(values) or not ((values >= 18000101) & (values <= 21991231)).all() or \
+            (np.mod(values, 1) != 0).any() or len(np.unique(values)) < 2:
+        return False
+    if len(values) < 20 and not _DATE_NAME.search(str(name)):
+        return False
+    days = pd.to_datetime(pd.Series(values.astype(np.int64)).astype(str), format="%Y%m%d",
+                          errors="coerce")
+    return bool(days.notna().all())
+
+
 def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -> Column:
     """The role of one column (see the module docstring) and what its encoding needs."""
     if declared in ("ignored", "identifier"):
@@ -385,6 +404,9 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     if declared == "numeric" or (declared is None and numeric_dtype):
         if declared is None and _names_rows(name, col):
             return Column(name, "identifier")
+        if declared is None and _written_as_yyyymmdd(name, col):
+            return Column(name, "datetime", date_format="%Y%m%d",
+                          parts=_calendar_parts(_as_datetime(col, name, source, "%Y%m%d")))
         return Column(name, "numeric")
     if declared == "datetime" or pd.api.types.is_datetime64_any_dtype(dtype):
         return Column(name, "datetime", parts=_calendar_parts(_as_datetime(col, name, source)))
@@ -513,7 +535,11 @@ def _as_datetime(col: pd.Series, name: str, source: str, date_format: str = "") 
     else:
         # the time as written (its local time), without its offset from UTC: the calendar
         # of a 9 o'clock meeting is 9 o'clock wherever it was written
-        text = col.astype("string").str.strip().str.replace(_UTC_OFFSET, "", regex=True)
+        # whole numbers (20240131, perhaps as floats beside gaps) as their digits
+        text = _as_text(col) if pd.api.types.is_numeric_dtype(col.dtype) else \
+            col.astype("string").str.strip()
+        text = text.str.replace(_UTC_OFFSET if date_format != "%Y%m%d" else r"\.0*$", "",
+                                regex=True)  # 20240131.0, as a float column writes it
         values = pd.to_datetime(text, errors="coerce", format=date_format or "ISO8601")
         bad = values.isna() & col.notna()
         if bad.any():
