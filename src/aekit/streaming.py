@@ -24,6 +24,7 @@ from aekit._atomic import atomic_file
 from aekit._background import read_ahead
 from aekit._progress import progress as progress_bar
 from aekit.data.chunks import CHUNK_ROWS, TableReader, iter_chunks, read_chunks
+from aekit.data.dialect import NULL_TEXT
 from aekit.data.paths import can_stream as _can_read_in_chunks
 from aekit.data.schema import carried_name
 from aekit.exceptions import DataError
@@ -196,8 +197,11 @@ class _Writer:
         import pyarrow.csv as pcsv
 
         special = f'["\\n\\r{self._delimiter}]'
+        # text that spells a missing value ("NA") is quoted too, so it reads back as text
+        words = pa.array(NULL_TEXT[1:])
         needs_quotes = any(
             pc.any(pc.match_substring_regex(column, special)).as_py()
+            or pc.any(pc.is_in(column, value_set=words)).as_py()
             for column in batch.columns if pa.types.is_string(column.type))
         pcsv.write_csv(batch, self._sink, write_options=pcsv.WriteOptions(
             include_header=False, delimiter=self._delimiter,

@@ -993,3 +993,27 @@ def test_dates_written_as_yyyymmdd_numbers_are_dates_and_never_filled_as_numbers
     assert filled["obs_date"].isna().sum() == 2  # a date is not made up from a number
     assert infer_column("reading", pd.Series(np.arange(20000101, 20000401)), None,
                         "t").role == "numeric"  # 20000132 is no date: numbers
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_an_integer_id_with_gaps_is_carried_as_integers_in_memory_and_streamed(tmp_path, suffix):
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"order_id": pd.array(range(1000, 1300), dtype="Int64"),
+                          "x": rng.normal(size=300), "c": rng.choice(["a", "b", "c"], 300)})
+    table.loc[[3, 7], "order_id"] = pd.NA
+    path = tmp_path / f"orders{suffix}"
+    table.to_parquet(path) if suffix == ".parquet" else table.to_csv(path, index=False)
+    frame = read_data(path).X
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    assert det.input_spec_.columns[0].role == "identifier"
+    in_memory = score_table(det, frame)
+    assert in_memory["order_id"].dtype == "Int64"
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    assert str(pq.read_schema(tmp_path / "s.parquet").field("order_id").type) in (
+        "int64", "string")  # a CSV's cells are text as read
+    score_file(det, path, tmp_path / "s.csv", progress=False)
+    streamed = pd.read_csv(tmp_path / "s.csv")["order_id"]
+    assert streamed.isna().sum() == 2 and (streamed.dropna() % 1 == 0).all()
+    assert (tmp_path / "s.csv").read_text().splitlines()[1].startswith("1000,")

@@ -160,3 +160,17 @@ def test_streamed_csv_output_quotes_only_the_cells_that_need_it_as_in_memory_out
     got = pd.read_csv(tmp_path / "s.csv", keep_default_na=False)
     assert got["id"].tolist() == table["id"].tolist()
     np.testing.assert_array_equal(got.score.to_numpy(), detector.anomaly_score(table))
+
+
+def test_a_carried_text_that_spells_a_missing_value_is_quoted_in_a_streamed_csv(tmp_path):
+    from aekit.data.io import read_data
+
+    rng = np.random.default_rng(0)
+    codes = [f"K{i:03d}" for i in range(200)]
+    codes[5] = "NA"  # a country code (Namibia) among the row names
+    table = pd.DataFrame({"code": codes, "x": rng.normal(size=200), "y": rng.normal(size=200)})
+    table.to_parquet(tmp_path / "t.parquet")
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    assert det.input_spec_.identifiers == ["code"]
+    score_file(det, tmp_path / "t.parquet", tmp_path / "s.csv", progress=False)
+    assert read_data(tmp_path / "s.csv").X["code"].tolist() == codes

@@ -205,6 +205,16 @@ def iter_chunks(path: str | os.PathLike, columns: list[str] | None = None,
     yield from read_chunks(reader, list(columns), extra, str(path))
 
 
+def _as_array(column: Any) -> Any:
+    """An Arrow column as NumPy; integers with gaps as pandas' nullable integers (NumPy
+    would make them floats: an id 17 written 17.0)."""
+    import pyarrow as pa
+
+    if column.null_count and pa.types.is_integer(column.type):
+        return column.to_pandas(types_mapper=lambda t: pd.Int64Dtype()).array
+    return column.to_numpy(zero_copy_only=False)
+
+
 BatchToRows = Callable[[Any, list[str], str, int], np.ndarray]
 
 
@@ -219,7 +229,7 @@ def read_chunks(reader: TableReader, columns: list[str], extra: list[str], sourc
         if batch.num_rows == 0:
             continue
         X = to_rows(batch.select(list(range(len(columns)))), columns, source, row)
-        extras = {name: batch.column(len(columns) + k).to_numpy(zero_copy_only=False)
+        extras = {name: _as_array(batch.column(len(columns) + k))
                   for k, name in enumerate(extra)}
         yield row, X, extras
         row += batch.num_rows

@@ -31,6 +31,7 @@ from aekit.data.columns import (
     check_roles,
     decode_column,
     encode_column,
+    holds_whole_numbers,
     infer_column,
     mixed_columns_message,
     needs_roles,
@@ -527,7 +528,14 @@ class InputSpec:
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         taken = [str(c) for c in out.columns]
         for k, name in enumerate(c for c in self.identifiers if c in frame):
-            out.insert(k, carried_name(name, taken), frame[name].to_numpy())
+            values = frame[name]
+            # an integer id with gaps (floats in pandas) as integers, as Parquet holds it
+            if holds_whole_numbers(values):
+                values = pd.array(values, dtype="Int64")
+            else:  # nullable integers, pyarrow strings and NumPy columns as they are
+                values = values.array if pd.api.types.is_extension_array_dtype(
+                    values.dtype) else values.to_numpy()
+            out.insert(k, carried_name(name, taken), values)
         return out
 
     @property
