@@ -904,6 +904,8 @@ def test_distinct_integers_under_other_names_are_measurements_and_a_counter_is_n
     assert spec.feature_names == ("population", "paid", "a")
     repeated = table.assign(store_id=rng.integers(0, 5, 300))  # not distinct: a value
     assert "store_id" in InputSpec.from_training_data(repeated)[0].feature_names
+    shuffled = table.assign(pidnum=rng.permutation(300) + 5001)  # a numbered sample
+    assert InputSpec.from_training_data(shuffled)[0].identifiers == ["row", "pidnum"]
 
 
 def test_a_row_of_delimiters_is_left_out_of_fit_and_gets_no_score(tmp_path, capsys):

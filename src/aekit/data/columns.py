@@ -41,7 +41,8 @@ Roles, inferred at fit from the values (and overridable by name):
   order matters (a time stamp that names the row) is better declared an identifier.
 - ``identifier``: names a row and is no feature: the pandas index column ``Unnamed: 0``
   (and an unnamed first column), columns declared so, integer row counters (0, 1, 2, ...
-  or 1, 2, 3, ...), integers distinct in (nearly) every row under a name that says so
+  or 1, 2, 3, ..., and every integer of a range once in any order, a numbered sample
+  shuffled, in at least ``MIN_SHUFFLED_COUNTER`` rows), integers distinct in (nearly) every row under a name that says so
   ("id", "customer_id", "OrderID"; other distinct integers, such as populations, are
   measurements), and text that is unique in (nearly) every row. Carried into outputs.
 - ``text``: text with too many distinct values to be categories (free text, long names).
@@ -106,6 +107,7 @@ _GROUPS = {",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
 _ID_NAME = re.compile(r"(^|[^A-Za-z])(id|ID|Id|key|KEY|Key|uuid|UUID)$|^(id|ID|Id)[^A-Za-z]|"
                       r"[a-z0-9](ID|Id)$")
 _DATE_NAME = re.compile(r"date|day|dt|time", re.IGNORECASE)
+MIN_SHUFFLED_COUNTER = 50
 UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
@@ -337,10 +339,16 @@ def _written_numbers(text: pd.Series, unit: str, thousands: str) -> pd.Series:
 
 
 def _is_counter(col: pd.Series) -> bool:
+    """A row counter: 0, 1, 2, ... or 1, 2, 3, ... in order; or, in any order and from any
+    start, every integer of a range once in at least ``MIN_SHUFFLED_COUNTER`` rows (a
+    numbered sample, shuffled), which no measurement is."""
     if not pd.api.types.is_integer_dtype(col.dtype) or len(col) < 3 or col.isna().any():
         return False
     values = col.to_numpy()
-    return bool(values[0] in (0, 1) and (np.diff(values) == 1).all())
+    if values[0] in (0, 1) and (np.diff(values) == 1).all():
+        return True
+    return len(values) >= MIN_SHUFFLED_COUNTER and \
+        int(values.max()) - int(values.min()) + 1 == len(values) == len(np.unique(values))
 
 
 def _names_rows(name: Any, col: pd.Series) -> bool:
