@@ -262,3 +262,25 @@ def test_an_out_path_that_cannot_be_written_is_refused_before_any_training(
     code, _, err = run([*command, table, "--out", out, "-q"], capsys)
     assert code == 2 and message in err
     assert not any(tmp_path.iterdir())
+
+
+def test_impute_leaves_a_mostly_empty_note_empty_and_says_which_fills_stand_on_little(
+        tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 300
+    table = pd.DataFrame({"size": rng.normal(10, 2, n), "visits": np.round(rng.normal(30, 5, n)),
+                          "note": None, "rare": np.nan, "country": "FR"})
+    table.loc[rng.choice(n, 60, replace=False), "note"] = "late delivery"
+    table.loc[[1, 2], "rare"] = [1.5, 2.5]
+    table.loc[[4, 9], "visits"] = np.nan
+    table.loc[[5], "country"] = None
+    path = tmp_path / "orders.csv"
+    table.to_csv(path, index=False)
+    code, out, _ = run(["impute", path, "--out", tmp_path / "filled.parquet", "--epochs", 3,
+                        "-q"], capsys)
+    assert code == 0
+    filled = pd.read_parquet(tmp_path / "filled.parquet")
+    assert filled["note"].notna().sum() == 60  # an empty note says "none": not made up
+    assert filled.loc[5, "country"] == "FR"  # a column of one value fills a rare gap
+    assert (filled["visits"] % 1 == 0).all()  # as a CSV writes the fills of counts
+    assert "'rare': 298 cells filled from only 2 observed" in out

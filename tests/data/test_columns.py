@@ -1019,3 +1019,28 @@ def test_an_integer_id_with_gaps_is_carried_as_integers_in_memory_and_streamed(t
     streamed = pd.read_csv(tmp_path / "s.csv")["order_id"]
     assert streamed.isna().sum() == 2 and (streamed.dropna() % 1 == 0).all()
     assert (tmp_path / "s.csv").read_text().splitlines()[1].startswith("1000,")
+
+
+@pytest.mark.parametrize("name", ["Postal Code", "zip", "ZipCode", "fips_code", "Hospital Code"])
+def test_whole_numbers_named_as_codes_are_categories_not_amounts(tmp_path, name):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({name: rng.choice([10001, 94105, 60614, 2134], 300),
+                          "x": rng.normal(size=300)})
+    spec, _ = InputSpec.from_training_data(table)
+    column = spec.columns[0]
+    assert column.role == "categorical" and set(column.levels) == {"10001", "94105", "60614",
+                                                                   "2134"}
+    path = tmp_path / "codes.parquet"
+    table.to_parquet(path)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(table))
+    assert infer_column("barcode", table[name], None, "t").role == "numeric"
+
+
+def test_integer_keys_in_camel_case_name_rows():
+    rng = np.random.default_rng(0)
+    keys = pd.Series(rng.permutation(90_000)[:300] + 10_000)
+    assert infer_column("PassengerKey", keys, None, "t").role == "identifier"
+    assert infer_column("monkey", keys, None, "t").role == "numeric"

@@ -245,3 +245,38 @@ def test_fills_in_a_semicolon_file_keep_its_thousands_dots_and_decimal_comma(tmp
     assert written[5].split(";")[1].count(".") == 1  # 9.876,54: grouped as the column is
     assert written[5].split(";")[1].rsplit(",", 1)[1].isdigit()
     assert written[1:4] == lines[1:4]
+
+
+def test_a_delimiter_ending_every_row_but_not_the_header_shifts_no_column(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"order_id": [f"A{i}" for i in range(200)],
+                          "amount": np.round(rng.lognormal(3, 1, 200), 2),
+                          "city": rng.choice(["Paris", "Lyon", "Nice"], 200)})
+    path = tmp_path / "orders.csv"
+    body = table.to_csv(index=False).splitlines()
+    path.write_text("\n".join([body[0]] + [line + "," for line in body[1:]]) + "\n")
+    frame = read_data(path).X
+    pd.testing.assert_frame_equal(frame, table, check_dtype=False)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    streamed = pd.read_parquet(tmp_path / "s.parquet")
+    assert streamed["order_id"].tolist() == table["order_id"].tolist()
+    np.testing.assert_array_equal(streamed["score"], det.anomaly_score(frame))
+
+
+def test_r_row_names_under_a_short_header_are_an_identifier_carried_through(tmp_path):
+    rng = np.random.default_rng(0)
+    cars = pd.DataFrame({"mpg": np.round(rng.normal(20, 5, 120), 1),
+                         "cyl": rng.choice([4, 6, 8], 120)},
+                        index=[f"car {i}" for i in range(120)])
+    path = tmp_path / "mtcars.csv"
+    body = cars.to_csv().splitlines()  # write.table: no header cell over the row names
+    path.write_text("\n".join([body[0].lstrip(",")] + body[1:]) + "\n")
+    frame = read_data(path).X
+    assert frame.columns.tolist() == ["Unnamed: 0", "mpg", "cyl"]
+    assert frame["Unnamed: 0"].tolist() == cars.index.tolist()
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    assert det.input_spec_.identifiers == ["Unnamed: 0"]
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(frame))

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     from aekit.data.io import read_data, write_table
     from aekit.data.paths import PathKind, path_kind
-    from aekit.data.written_fills import filled_cells, write_filled_text
+    from aekit.data.written_fills import filled_cells, rounded_like_column, write_filled_text
     from aekit.estimators import DenoisingAutoencoder
 
     if len(args.paths) > 2:
@@ -76,13 +76,30 @@ def run(args: argparse.Namespace) -> int:
     # a CSV back into its own text: only the filled cells are new
     if not (as_text and write_filled_text(args.out, args.data, data.X, filled, changed,
                                           encoding=args.encoding)):
-        write_table(args.out, filled)
+        write_table(args.out, rounded_like_column(filled, changed, data.X))
     left = filled.isna().sum()
     left = left[left > 0]
     note = "" if left.empty else (
         f"; {int(left.sum())} left missing in columns imputation does not fill "
-        f"(identifiers, text, dates): " + ", ".join(f"{name} ({n})" for name, n in
-                                                    left.head(5).items())
+        f"(identifiers, text, dates, mostly empty notes): " + ", ".join(
+            f"{name} ({n})" for name, n in left.head(5).items())
         + (", ..." if len(left) > 5 else ""))
     print(f"filled {int(changed.to_numpy().sum())} missing cells of {len(filled)} rows{note}; wrote {args.out}")
+    for name, n_filled, n_seen in thinly_filled(changed, data.X):
+        print(f"note: column {name!r}: {n_filled} cells filled from only {n_seen} observed; "
+              "check that an empty cell there is missing, not 'none'")
     return 0
+
+
+def thinly_filled(changed, typed) -> list[tuple[str, int, int]]:
+    """Columns mostly filled from a handful of observed values: (name, filled, observed)."""
+    out = []
+    for j, name in enumerate(typed.columns):
+        n_filled = int(changed.iloc[:, j].sum())
+        n_seen = int(typed.iloc[:, j].notna().sum())
+        if n_filled and (n_seen < THIN_OBSERVED or n_seen < n_filled / 9):
+            out.append((str(name), n_filled, n_seen))
+    return out
+
+
+THIN_OBSERVED = 20  # a column with fewer observed cells than this is filled on little

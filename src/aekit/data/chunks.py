@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aekit.data.dialect import NULL_TEXT, header_names, sniff_csv
+from aekit.data.dialect import (
+    NULL_TEXT,
+    TRAILING,
+    column_names,
+    header_names,
+    read_header,
+    sniff_csv,
+)
 from aekit.data.paths import is_parquet, parquet_files
 from aekit.data.validation import FLOAT32_LIMIT, check_features, check_finite
 from aekit.exceptions import DataError
@@ -72,16 +79,23 @@ class TableReader:
         # is not a number is then reported by row instead of pyarrow's row-less message.
         read = pcsv.ReadOptions(block_size=1 << 24, encoding=self.dialect.arrow_encoding)
         parse = pcsv.ParseOptions(delimiter=self.dialect.delimiter)
-        header = pcsv.open_csv(str(self.path), read_options=read, parse_options=parse)
+        if self.dialect.short_header:  # R's row names, or a trailing delimiter
+            raw = column_names(read_header(self.path, self.dialect), self.dialect)
+            read = pcsv.ReadOptions(block_size=read.block_size, encoding=read.encoding,
+                                    column_names=raw, skip_rows=1)
+        else:
+            header = pcsv.open_csv(str(self.path), read_options=read, parse_options=parse)
+            raw = header.schema.names
+            header.close()
         # named as pandas names them, so a file reads alike in memory and streamed: an
         # empty header cell (a saved DataFrame's index) is "Unnamed: <position>"
-        self._raw_names = dict(zip(header_names(header.schema.names), header.schema.names))
+        self._raw_names = {name: field for name, field in zip(header_names(raw), raw)
+                           if field != TRAILING}
         names = list(self._raw_names)
-        header.close()
         import pyarrow as pa
 
         # a quoted "NA" is text (North America), as in memory; a quoted "" is missing
-        convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in header.schema.names},
+        convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in raw},
                                       strings_can_be_null=True, quoted_strings_can_be_null=False,
                                       null_values=list(NULL_TEXT))
         self._csv_args = (read, parse, convert)

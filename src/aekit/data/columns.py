@@ -9,7 +9,8 @@ Roles, inferred at fit from the values (and overridable by name):
   percent sign ("$1,200.50", "€ 1.699,00", "12.5%"), negatives perhaps in parentheses as
   accountants write them ("($1,699.00)"), which imputed cells are written with too. Digits with a
   leading zero ("02134", "06") are codes, not numbers: categorical when repeated, an
-  identifier or text otherwise, and a CSV keeps them as written. A duration (timedelta)
+  identifier or text otherwise, and a CSV keeps them as written; so are whole numbers
+  under a name that says codes ("Postal Code", "zip", "fips", "ZipCode"). A duration (timedelta)
   is its length in seconds. Encoded as
   itself, then scaled. A missing cell stays missing (NaN): the network sees the column's
   centre there, and the cell counts in neither the training loss nor the row's error,
@@ -43,7 +44,7 @@ Roles, inferred at fit from the values (and overridable by name):
   (and an unnamed first column), columns declared so, integer row counters (0, 1, 2, ...
   or 1, 2, 3, ..., and every integer of a range once in any order, a numbered sample
   shuffled, in at least ``MIN_SHUFFLED_COUNTER`` rows), integers distinct in (nearly) every row under a name that says so
-  ("id", "customer_id", "OrderID"; other distinct integers, such as populations, are
+  ("id", "customer_id", "OrderID", "CustomerKey"; other distinct integers, such as populations, are
   measurements), and text that is unique in (nearly) every row. Carried into outputs.
 - ``text``: text with too many distinct values to be categories (free text, long names).
   No feature.
@@ -105,7 +106,10 @@ _GROUPS = {",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
            ".": re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d+)$")}
 # a name that says a column identifies rows: id, ID, customer_id, OrderID, userId, key
 _ID_NAME = re.compile(r"(^|[^A-Za-z])(id|ID|Id|key|KEY|Key|uuid|UUID)$|^(id|ID|Id)[^A-Za-z]|"
-                      r"[a-z0-9](ID|Id)$")
+                      r"[a-z0-9](ID|Id|Key|KEY)$")
+# a name that says whole numbers are codes, not amounts: "Postal Code", zip, FIPS, ZipCode
+_CODE_NAME = re.compile(r"(?i:(^|[^a-z])(code|zip|zipcode|postal|postcode|fips)([^a-z]|$))|"
+                        r"[a-z](Code|Zip|ZIP|CODE)$")
 _DATE_NAME = re.compile(r"date|day|dt|time", re.IGNORECASE)
 MIN_SHUFFLED_COUNTER = 50
 UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
@@ -242,7 +246,8 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
             return True
         if len(col) and col.isna().all():
             return True  # an empty column: no feature
-        if _names_rows(name, col) or _written_as_yyyymmdd(name, col):
+        if _names_rows(name, col) or _written_as_yyyymmdd(name, col) or \
+                _named_codes(name, col):
             return True  # a row counter or an integer identifier: no feature; a date
         if pd.api.types.is_numeric_dtype(col.dtype) and col.isna().any():
             return True  # missing numbers (NaN, or <NA> of Int64): the contract with roles
@@ -384,6 +389,16 @@ def _written_as_yyyymmdd(name: Any, col: pd.Series) -> bool:
     return bool(days.notna().all())
 
 
+def _named_codes(name: Any, col: pd.Series) -> bool:
+    """Whole numbers under a name that says they are codes (a postal code, a FIPS code)."""
+    if not _CODE_NAME.search(str(name)) or pd.api.types.is_bool_dtype(col.dtype) or \
+            not pd.api.types.is_numeric_dtype(col.dtype):
+        return False
+    values = col.dropna().to_numpy(dtype=np.float64)
+    return bool(len(values)) and bool(np.isfinite(values).all()) and \
+        bool((np.mod(values, 1) == 0).all())
+
+
 def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -> Column:
     """The role of one column (see the module docstring) and what its encoding needs."""
     if declared in ("ignored", "identifier"):
@@ -409,7 +424,8 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
                       negative="()" if (written != text).any() else "")
     if pd.api.types.is_timedelta64_dtype(dtype) and declared in (None, "numeric"):
         return Column(name, "numeric")  # a duration: its length in seconds
-    if declared == "numeric" or (declared is None and numeric_dtype):
+    if declared == "numeric" or (declared is None and numeric_dtype
+                                 and not _named_codes(name, col)):
         if declared is None and _names_rows(name, col):
             return Column(name, "identifier")
         if declared is None and _written_as_yyyymmdd(name, col):
@@ -425,7 +441,8 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     marker = _is_marker(text)
     signed = _negated(text)  # numbers as (1,699.00) read as -1,699.00
     # digits with a leading zero are codes (zip, FIPS): a number would drop the zero
-    code = declared is None and bool(text.str.match(LEADING_ZERO).any())
+    code = declared is None and (bool(text.str.match(LEADING_ZERO).any())
+                                 or _named_codes(name, col))
     unit = _unit_of(signed) if declared is None and not code else ""
     numbers = _written_numbers(signed, unit, "").notna() & (not code)
     thousands = ""

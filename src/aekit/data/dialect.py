@@ -62,6 +62,9 @@ class CsvDialect:
     decimal: str = "."
     thousands: str | None = None
     encoding: str = "utf-8"
+    # the header one field short of the rows: "trailing" (every row ends in a delimiter,
+    # an empty last field) or "row names" (R's write.table: the first field names the row)
+    short_header: str = ""
 
     @property
     def arrow_encoding(self) -> str:
@@ -176,7 +179,42 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
     _check_short_rows(path, sample, delimiter)
     decimal, thousands = (".", None) if delimiter == "," else _decimal_mark(
         [row for _, row in sample.records(delimiter)[1:]])
-    return CsvDialect(delimiter, decimal, thousands, encoding)
+    return CsvDialect(delimiter, decimal, thousands, encoding, _short_header(sample, delimiter))
+
+
+ROW_NAMES = "Unnamed: 0"  # the name R's row names get, as pandas names an empty header cell
+
+
+def _short_header(sample: _Sample, delimiter: str) -> str:
+    """How the rows' one more field than the header is to be read (``CsvDialect``)."""
+    records = [row for _, row in sample.records(delimiter)]
+    if len(records) < 2 or any(len(row) != len(records[0]) + 1 for row in records[1:]):
+        return ""
+    if all(not row[-1].strip() for row in records[1:]):
+        return "trailing"
+    return "row names"
+
+
+def read_header(path: Path, dialect: CsvDialect) -> list[str]:
+    """A delimited file's first record: its header's fields as written."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding=dialect.encoding, newline="") as fh:
+        for row in csv.reader(fh, delimiter=dialect.delimiter):
+            return row
+    return []
+
+
+def column_names(header: list[str], dialect: CsvDialect) -> list[str]:
+    """The names of a file's fields, rows' extra field included: R's row names first as
+    ``ROW_NAMES``, a trailing empty field last under a name no header holds."""
+    if dialect.short_header == "row names":
+        return [ROW_NAMES, *header]
+    if dialect.short_header == "trailing":
+        return [*header, TRAILING]
+    return list(header)
+
+
+TRAILING = "\0trailing"  # the empty field after a trailing delimiter: read, never used
 
 
 def _check_spaces(path: Path, sample: _Sample, delimiter: str) -> None:
@@ -280,4 +318,5 @@ def _decimal_mark(rows: list[list[str]]) -> tuple[str, str | None]:
     return ".", None
 
 
-__all__ = ["CsvDialect", "DELIMITERS", "not_utf8_message", "sniff_csv"]
+__all__ = ["CsvDialect", "DELIMITERS", "ROW_NAMES", "TRAILING", "column_names", "not_utf8_message",
+           "read_header", "sniff_csv"]

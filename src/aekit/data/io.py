@@ -22,7 +22,16 @@ import pandas as pd
 
 from aekit._atomic import atomic_file
 from aekit.data.columns import LEADING_ZERO, holds_whole_numbers
-from aekit.data.dialect import NULL_TEXT, CsvDialect, header_names, not_utf8_message, sniff_csv
+from aekit.data.dialect import (
+    NULL_TEXT,
+    TRAILING,
+    CsvDialect,
+    column_names,
+    header_names,
+    not_utf8_message,
+    read_header,
+    sniff_csv,
+)
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
 
@@ -49,21 +58,13 @@ def _check_gzip(path: Path) -> None:
             )
 
 
-def _read_header(path: Path, dialect: CsvDialect) -> list[str]:
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding=dialect.encoding, newline="") as fh:
-        for row in csv.reader(fh, delimiter=dialect.delimiter):
-            return row
-    return []
-
-
 def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
     """A CSV/TSV file in its own dialect (:func:`aekit.data.dialect.sniff_csv`)."""
     _check_gzip(path)
     dialect = sniff_csv(path, encoding=encoding)
     kind = "TSV" if dialect.delimiter == "\t" else "CSV"
     try:
-        header = _read_header(path, dialect)
+        header = read_header(path, dialect)
     except UnicodeDecodeError as err:
         raise DataError(not_utf8_message(path, err.object[err.start:err.start + 1], err.start,
                                          " of the first line")) from None
@@ -71,7 +72,8 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
         raise DataError(f"{path}: cannot read the file ({err}).") from None
     if not header:
         raise DataError(f"{path}: the file is empty (no header, no rows). Pass a file with data.")
-    names = [h.strip() for h in header]
+    fields = column_names(header, dialect)  # with R's row names or a trailing field
+    names = [h.strip() for h in fields]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise DataError(
@@ -82,7 +84,7 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
         df = pd.read_csv(path, sep=dialect.delimiter, decimal=dialect.decimal,
                          thousands=dialect.thousands, encoding=dialect.encoding,
                          skipinitialspace=True, keep_default_na=False,
-                         na_values=list(NULL_TEXT))
+                         na_values=list(NULL_TEXT), **_layout(fields, dialect))
     except UnicodeDecodeError as err:
         raise DataError(
             f"{path}: not valid {dialect.encoding} text (byte offset {err.start} in a read "
@@ -103,13 +105,20 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
         ) from None
     except (OSError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read the file ({err}). Is it truncated?") from None
-    df = _codes_as_written(df, path, dialect)
-    df = _quoted_text_kept(df, path, dialect)
+    df = _codes_as_written(df, path, dialect, fields)
+    df = _quoted_text_kept(df, path, dialect, fields)
+    df = df.drop(columns=[TRAILING], errors="ignore")
     df.columns = header_names([str(c) for c in df.columns])
     return df
 
 
-def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.DataFrame:
+def _layout(fields: list[str], dialect: CsvDialect) -> dict:
+    """pandas' arguments for a header one field short of the rows (``CsvDialect``)."""
+    return {"header": 0, "names": fields} if dialect.short_header else {}
+
+
+def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect,
+                      fields: list[str]) -> pd.DataFrame:
     """Columns of whole numbers with a cell written with a leading zero (a zip code 02134,
     a FIPS code 06) as the text the file holds: codes, which a number would change."""
     whole = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c].dtype)
@@ -118,7 +127,8 @@ def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.D
         return df
     text = pd.read_csv(path, sep=dialect.delimiter, usecols=whole, dtype=str,
                        encoding=dialect.encoding, skipinitialspace=True,
-                       keep_default_na=False, na_values=list(NULL_TEXT))
+                       keep_default_na=False, na_values=list(NULL_TEXT),
+                       **_layout(fields, dialect))
     for name in whole:
         cells = text[name].dropna().str.strip()
         if cells.str.match(LEADING_ZERO).any():
@@ -126,7 +136,8 @@ def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.D
     return df
 
 
-def _quoted_text_kept(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.DataFrame:
+def _quoted_text_kept(df: pd.DataFrame, path: Path, dialect: CsvDialect,
+                      fields: list[str]) -> pd.DataFrame:
     """Text columns' quoted cells that spell a missing value (``"NA"``, North America or
     Namibia, as writers that quote text write it) as that text, as the streamed reader and
     Parquet keep it: only an unquoted NA is a missing cell."""
@@ -139,7 +150,8 @@ def _quoted_text_kept(df: pd.DataFrame, path: Path, dialect: CsvDialect) -> pd.D
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    read = pcsv.ReadOptions(encoding=dialect.arrow_encoding)
+    read = pcsv.ReadOptions(encoding=dialect.arrow_encoding, **(
+        {"column_names": fields, "skip_rows": 1} if dialect.short_header else {}))
     raw = pcsv.read_csv(
         str(path), read_options=read,
         parse_options=pcsv.ParseOptions(delimiter=dialect.delimiter),

@@ -46,6 +46,20 @@ def filled_cells(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return ~same & after.notna()
 
 
+def rounded_like_column(filled: pd.DataFrame, changed: pd.DataFrame,
+                        typed: pd.DataFrame) -> pd.DataFrame:
+    """``filled`` with the fills of float columns whose observed cells are all whole
+    numbers (counts read with gaps) rounded, as a CSV writes them: one form in every
+    output format."""
+    out = filled.copy()
+    for j, name in enumerate(filled.columns):
+        gaps = changed.iloc[:, j].to_numpy()
+        if gaps.any() and holds_whole_numbers(typed.iloc[:, j][~gaps]) and \
+                pd.api.types.is_float_dtype(out[name].dtype):
+            out.loc[gaps, name] = np.round(out.loc[gaps, name].to_numpy(dtype=np.float64))
+    return out
+
+
 def _decimals(cells: list[str], decimal: str) -> int:
     """The most digits after the decimal mark among a column's numbers."""
     most = 0
@@ -143,4 +157,4 @@ def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: 
     return True
 
 
-__all__ = ["filled_cells", "read_cells", "write_filled_text"]
+__all__ = ["filled_cells", "read_cells", "rounded_like_column", "write_filled_text"]

@@ -42,6 +42,7 @@ from aekit.training import History, TrainConfig, resolve_device, train
 from aekit.training.losses import CellLoss
 from aekit.training.missing import FillMissing, MaskedReconstructionLoss, filled, observed_mse
 
+CONSTANT_FILL_SHARE = 0.5  # a constant column with values in this share of rows is filled
 INFERENCE_CHUNK = 65536  # rows per forward pass at inference: large, but bounded memory
 # Images per forward pass for convolutional networks: their activations are ~100x larger
 # than the input, so smaller chunks bound memory and run faster per image on CPU.
@@ -452,8 +453,11 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         ``X``: the network sees the column's centre there first, then, ``refinements``
         times, its own previous fill (each pass reads the other filled cells of the row
         too). A missing category or boolean gets the
-        most likely training value. A DataFrame comes back as a DataFrame with its columns
-        and dtypes; an array as an array.
+        most likely training value. A column of one value gets it where that value holds
+        at least half the cells; where most are empty (a note such as "late delivery"),
+        an empty cell says "none" and stays empty. Identifiers, text and dates are not
+        filled. A DataFrame comes back as a DataFrame with its columns and dtypes; an
+        array as an array.
         """
         self._check_is_fitted()
         if not isinstance(refinements, (int, np.integer)) or refinements < 0:
@@ -486,8 +490,11 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             for name, missing in spec.missing_cells(rows, frame).items():
                 out[name] = frame[name].where(~missing, out[name]) if missing.any() \
                     else frame[name]
-            for column in spec.columns:  # a constant column's one value fills its gaps
-                if column.role == "constant" and column.levels and column.name in out:
+            for column in spec.columns:
+                # a constant column's one value fills its gaps where it holds most cells;
+                # where most are empty (a note, a flag), an empty cell means "none"
+                if column.role == "constant" and column.levels and column.name in out \
+                        and out[column.name].notna().mean() >= CONSTANT_FILL_SHARE:
                     out[column.name] = out[column.name].where(
                         out[column.name].notna(), column.levels[0])
             return in_kind_of(out, X)
