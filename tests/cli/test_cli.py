@@ -284,3 +284,31 @@ def test_impute_leaves_a_mostly_empty_note_empty_and_says_which_fills_stand_on_l
     assert filled.loc[5, "country"] == "FR"  # a column of one value fills a rare gap
     assert (filled["visits"] % 1 == 0).all()  # as a CSV writes the fills of counts
     assert "'rare': 298 cells filled from only 2 observed" in out
+
+
+def test_a_model_fitted_with_labels_scores_and_embeds_its_own_file_and_reads_its_labels(
+        table, tmp_path, capsys):
+    model = tmp_path / "model"
+    assert run(["fit", table, "--detector", "--labels", "label", "--epochs", 2, "--seed", 0,
+                "--out", model, "-q"], capsys)[0] == 0
+    code, out, err = run(["score", model, table, "--out", tmp_path / "s.csv", "-q"], capsys)
+    assert code == 0, err
+    assert "labels: column 'label', as in fit" in out and "ROC-AUC=" in out
+    assert run(["embed", model, table, "--out", tmp_path / "z.csv"], capsys)[0] == 0
+    assert len(pd.read_csv(tmp_path / "z.csv")) == 300
+
+
+def test_an_unlabelled_row_is_named_and_minus_one_labels_get_the_mapping(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60),
+                          "lab": [0.0] * 60})
+    frame.loc[3, "lab"] = np.nan
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    code, _, err = run(["detect", tmp_path / "gap.csv", "--labels", "lab", "--epochs", 1,
+                        "--out", tmp_path / "s.csv"], capsys)
+    assert code == 2 and "1 empty cell(s), the first in row 4" in err
+    frame["lab"] = np.where(np.arange(60) % 10 == 0, -1, 1)
+    frame.to_csv(tmp_path / "pm.csv", index=False)
+    code, _, err = run(["detect", tmp_path / "pm.csv", "--labels", "lab", "--epochs", 1,
+                        "--out", tmp_path / "s.csv"], capsys)
+    assert code == 2 and "found values [-1, 1]" in err and "map -1 to 1" in err

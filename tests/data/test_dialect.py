@@ -280,3 +280,30 @@ def test_r_row_names_under_a_short_header_are_an_identifier_carried_through(tmp_
     score_file(det, path, tmp_path / "s.parquet", progress=False)
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
                                   det.anomaly_score(frame))
+
+
+@pytest.mark.parametrize("encoding, line_end", [("cp1252", "\r\n"), ("utf-8-sig", "\r\n"),
+                                                ("utf-8", "\n")])
+def test_a_filled_csv_keeps_its_encoding_byte_order_mark_and_line_endings(
+        tmp_path, encoding, line_end):
+    rng = np.random.default_rng(0)
+    names = rng.choice(["Müller", "Béa", "Zoë"], 120)
+    lines = ["name;Betrag;Menge"] + [f"{n};{v:.2f};{m}".replace(".", ",") if i not in (3, 7)
+                                     else f"{n};;{m}" for i, (n, v, m) in enumerate(zip(
+                                         names, rng.normal(50, 5, 120), rng.integers(1, 9, 120)))]
+    path = tmp_path / "kunden.csv"
+    path.write_bytes(line_end.join(lines).encode(encoding) + line_end.encode())
+    given = ["--encoding", "cp1252"] if encoding == "cp1252" else []
+    assert main(["impute", str(path), *given, "--out", str(tmp_path / "filled.csv"),
+                 "--epochs", "2", "-q"]) == 0
+    written = (tmp_path / "filled.csv").read_bytes()
+    assert written.startswith(b"\xef\xbb\xbf") == (encoding == "utf-8-sig")
+    assert written.decode(encoding).split(line_end)[1] == lines[1]  # é, ü as they were
+
+
+def test_latin_1_named_for_a_windows_1252_file_is_refused_with_the_right_name(tmp_path):
+    path = tmp_path / "euro.csv"
+    path.write_bytes("name;Betrag\nMüller;€ 12,50\nBéa;€ 3,10\n".encode("cp1252"))
+    with pytest.raises(DataError, match="control character in latin-1.*--encoding cp1252"):
+        read_data(path, encoding="latin-1")
+    assert read_data(path, encoding="cp1252").X["name"].tolist() == ["Müller", "Béa"]

@@ -152,6 +152,25 @@ def add_out(parser: argparse.ArgumentParser, what: str) -> None:
     parser.set_defaults(out_suffixes=TABLE_OUTPUTS)
 
 
+def labels_of_fit(model: Any, data: str, given: str | None,
+                  encoding: str | None = None) -> str | None:
+    """The labels column to read: ``given``, else the one fit's file held as labels
+    (``aekit fit --labels``) when this table file has it too."""
+    name = getattr(getattr(model, "input_spec_", None), "labels", None)
+    if given or not name:
+        return given
+    from aekit.data.paths import PathKind, path_kind
+
+    if path_kind(Path(data)) not in (PathKind.CSV, PathKind.TSV, PathKind.PARQUET):
+        return None
+    from aekit.data.chunks import TableReader
+
+    if name not in TableReader(Path(data), 1, encoding=encoding).columns:
+        return None
+    print(f"labels: column {name!r}, as in fit")
+    return name
+
+
 def check_out(args: argparse.Namespace) -> None:
     """Refuse an --out path that cannot be written (an unknown format, a directory that does
     not exist) before any work, not after a fit."""

@@ -54,9 +54,17 @@ def labels_as_binary(y: Any, source: str):
             raise DataError(f"{source}: the labels must be 0/1 or yes/no, true/false (1 or "
                             f"yes = anomaly); found {odd[:5]}.") from None
         values = np.isin(text, TRUE_TEXT).astype(np.float64)
+    if np.isnan(values).any():
+        rows = np.flatnonzero(np.isnan(values))
+        raise DataError(f"{source}: the labels column has {len(rows)} empty cell(s), the "
+                        f"first in row {rows[0] + 1}. Label every row (0 or 1), or leave "
+                        "--labels out to score without metrics.")
     if not np.isin(values, (0, 1)).all():
+        found = sorted(set(np.unique(values).tolist()))
+        hint = " For -1/1 labels (1 = normal, as scikit-learn's predict writes them), map " \
+            "-1 to 1 and 1 to 0." if set(found) == {-1.0, 1.0} else ""
         raise DataError(f"{source}: the labels must be 0/1 (1 = anomaly); found values "
-                        f"{sorted(set(np.unique(values).tolist()))[:5]}.")
+                        f"{[int(v) if float(v).is_integer() else v for v in found[:5]]}.{hint}")
     return values.astype(np.int64)
 
 

@@ -188,6 +188,10 @@ def _fit(args: argparse.Namespace) -> int:
         estimator.fit(X)
     if not distributed.is_main_process():
         return 0  # rank 0 writes the model and reports
+    if args.labels:  # so the same file scores as it is, its labels known
+        from dataclasses import replace
+
+        estimator.input_spec_ = replace(estimator.input_spec_, labels=args.labels)
     estimator.save(args.out)
     if checkpoint is not None and checkpoint.path.exists():
         import shutil

@@ -44,7 +44,7 @@ def describe(path: str) -> str:
     if h.val_loss:
         lines.append(f"best validation loss: {min(h.val_loss):.6g}")
     if hasattr(estimator, "kl_per_dim_"):
-        lines.append(f"KL per latent dim (nats): {[round(v, 3) for v in estimator.kl_per_dim_]}; "
+        lines.append(f"KL per latent dim (nats): {[round(float(v), 3) for v in estimator.kl_per_dim_]}; "
                      f"active units: {estimator.active_units_}")
     return "\n".join(lines)
 

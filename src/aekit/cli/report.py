@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_subparser
+from aekit.cli._common import add_encoding, add_subparser, labels_of_fit
 
 
 def image_shape(text: str) -> tuple[int, ...]:
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from aekit.report.sections import load_sweep, model_report
 
     model = load(args.model)
+    args.labels = labels_of_fit(model, args.data, args.labels, args.encoding)
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     sweep = load_sweep(args.sweep) if args.sweep else None
     report = model_report(model, data.X, data.y, source=args.data,

@@ -9,6 +9,7 @@ from aekit.cli._common import (
     add_encoding,
     add_quiet,
     add_subparser,
+    labels_of_fit,
     load_model,
     names_list,
 )
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from aekit.streaming import can_stream, score_file, score_table
 
     detector = load_model(args.model, "anomaly_score", "score")
+    args.labels = labels_of_fit(detector, args.data, args.labels, args.encoding)
     if can_stream(args.data, args.out):
         chunking = {"chunk_rows": args.chunk_rows} if args.chunk_rows is not None else {}
         result = score_file(detector, args.data, args.out, labels=args.labels,

@@ -115,9 +115,9 @@ MIN_SHUFFLED_COUNTER = 50
 UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
-_UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?\s*"
+_UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?(?P<gap_before>\s*)"
                         "(?P<number>[+-]?(?:\\d[\\d.,'\u00a0\u202f ]*\\d|\\.?\\d+))"
-                        r"\s*(?P<after>[%$€£¥])?$")
+                        r"(?P<gap_after>\s*)(?P<after>[%$€£¥])?$")
 _PARENTHESES = r"^\((.+)\)$"  # an accountant's negative number: (1,699.00)
 _CYCLES = {"hour": 24, "dayofweek": 7, "month": 12}
 _ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month", "year": "year"}
@@ -179,8 +179,9 @@ class Column:
             written = f" (written {self.date_format})" if self.date_format else ""
             return f"datetime{written}, cyclic " + ", ".join(self.parts)
         if self.role == "numeric":
-            written = [f"thousands separated by {self.thousands!r}"] if self.thousands else []
-            written += [f"with unit {self.unit.format('')!r}"] if self.unit else []
+            written = ["decimal comma, thousands separated by '.'"] if self.thousands == "." \
+                else [f"thousands separated by {self.thousands!r}"] if self.thousands else []
+            written += [f"with unit {self.unit.format('').strip()!r}"] if self.unit else []
             written += ["negatives in parentheses"] if self.negative else []
             kind = f"numeric ({', '.join(written)}), scaled" if written else "numeric, scaled"
             if not self.n_as_missing:
@@ -303,7 +304,12 @@ def _unit_of(text: pd.Series) -> str:
     before, after = parts["before"].dropna().unique(), parts["after"].dropna().unique()
     if len(before) + len(after) != 1:
         return ""
-    return f"{before[0]}{{}}" if len(before) else f"{{}}{after[0]}"
+    # written with a space between the unit and the number ("€ 12,50", "12 %") when most
+    # cells are, so fills are written alike
+    side = "before" if len(before) else "after"
+    gaps = parts.loc[parts[side].notna(), f"gap_{side}"]
+    space = " " if (gaps.str.len() > 0).mean() > 0.5 else ""
+    return f"{before[0]}{space}{{}}" if len(before) else f"{{}}{space}{after[0]}"
 
 
 def _without_unit(text: pd.Series, unit: str) -> pd.Series:

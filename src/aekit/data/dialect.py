@@ -92,8 +92,8 @@ def _raw_sample(path: Path) -> bytes:
 def not_utf8_message(path: Path, byte: bytes, offset: int, where: str) -> str:
     return (f"{path}: not valid UTF-8 text (byte {byte!r} at offset {offset}{where}). "
             "Save the file as UTF-8, or name its encoding if it is a single-byte one such "
-            "as Windows-1252 or Latin-1 (--encoding cp1252, or read_data(..., "
-            "encoding='cp1252')).")
+            "as Windows-1252 (--encoding cp1252, or read_data(..., encoding='cp1252'); "
+            "Windows-1252 also reads Latin-1 text).")
 
 
 def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
@@ -105,10 +105,18 @@ def _decode(path: Path, raw: bytes, encoding: str | None) -> tuple[str, str]:
             raise DataError(f"{path}: unknown encoding {encoding!r}. Use a Python codec name "
                             "such as utf-8, cp1252 or latin-1.") from None
         try:
-            return raw.decode(encoding, errors="strict"), encoding
+            text = raw.decode(encoding, errors="strict")
         except UnicodeDecodeError as err:
             raise DataError(f"{path}: not valid {encoding} text (byte offset {err.start}). "
                             "Check the file's encoding.") from None
+        control = re.search("[\x80-\x9f]", text)
+        if control and codecs.lookup(encoding).name == "iso8859-1":
+            # Latin-1 reads Windows-1252's €, quotes and dashes as control characters
+            raise DataError(f"{path}: byte {ord(control[0]):#x} at offset {control.start()} is "
+                            f"a control character in {encoding}; in Windows-1252 it is "
+                            f"{bytes([ord(control[0])]).decode('cp1252', 'replace')!r}. "
+                            "The file is most likely Windows-1252: pass --encoding cp1252.")
+        return text, encoding
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # UTF-16 names itself by its byte-order mark (Excel's "Unicode text")
         text = raw[:len(raw) - len(raw) % 2].decode("utf-16", errors="ignore")

@@ -89,7 +89,7 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
         raise DataError(
             f"{path}: not valid {dialect.encoding} text (byte offset {err.start} in a read "
             "block). Save the file as UTF-8, or name its encoding if it is a single-byte one "
-            "such as Windows-1252 or Latin-1 (--encoding cp1252, or read_data(..., "
+            "such as Windows-1252 (--encoding cp1252, or read_data(..., "
             "encoding='cp1252'))."
         ) from None
     except pd.errors.EmptyDataError:

@@ -86,6 +86,9 @@ class InputSpec:
         Missing cells (NaN) are accepted and stay NaN when encoded; the model leaves them
         out of its loss and error. True for tables with roles, and for rows a detector
         hands its members.
+    labels : str or None
+        The column fit's data held as labels (``aekit fit --labels``): left out of the
+        input later too, so the file fit read can be scored as it is.
     """
 
     n_features: int
@@ -95,6 +98,7 @@ class InputSpec:
     clip: float | None = None
     columns: tuple[Column, ...] | None = None
     allow_missing: bool = False
+    labels: str | None = None
 
     # ---------------------------------------------------------------- learning it
     @classmethod
@@ -210,6 +214,7 @@ class InputSpec:
     def rows(self, X: Any, *, source: str = "X", estimator_name: str = "the model",
              row_offset: int = 0) -> np.ndarray:
         """Check new input against the contract; return it as float64 rows in fit's order."""
+        X = self._without_labels(X)
         if self.columns is not None:
             frame = as_frame(X)
             if frame is None:
@@ -239,10 +244,18 @@ class InputSpec:
         # reductions then run in one order, so a row scores the same from any container
         return np.ascontiguousarray(values)
 
+    def _without_labels(self, X: Any) -> Any:
+        """A DataFrame without fit's labels column, which is no feature."""
+        if self.labels and isinstance(X, pd.DataFrame) and self.labels in X.columns:
+            return X.drop(columns=[self.labels])
+        return X
+
     def select_columns(self, available: list[str], *, source: str,
                        estimator_name: str = "the model") -> list[str]:
         """Which of a file's columns to read, in fit's order: fit's names (the file's order
-        may differ), or for a model fitted on unnamed columns, all of them by position."""
+        may differ), or for a model fitted on unnamed columns, all of them by position;
+        never fit's labels column."""
+        available = [c for c in available if c != self.labels]
         if self.columns is not None:
             known = {c.name for c in self.columns}
             required = [c.name for c in self.columns if c.is_feature]
@@ -567,7 +580,7 @@ class InputSpec:
                 "image_shape": None if self.image_shape is None else list(self.image_shape),
                 "scaler": self.scaler.to_dict(), "clip": self.clip,
                 "columns": None if self.columns is None else [c.to_dict() for c in self.columns],
-                "allow_missing": bool(self.allow_missing)}
+                "allow_missing": bool(self.allow_missing), "labels": self.labels}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> InputSpec:
@@ -581,7 +594,8 @@ class InputSpec:
                    clip=None if state.get("clip") is None else float(state["clip"]),
                    columns=None if state.get("columns") is None else tuple(
                        Column.from_dict(c) for c in state["columns"]),
-                   allow_missing=bool(state.get("allow_missing", False)))
+                   allow_missing=bool(state.get("allow_missing", False)),
+                   labels=None if state.get("labels") is None else str(state["labels"]))
         if spec.scaler.center.shape != (n,):
             raise ValueError("scaler size does not match n_features")
         widths = None if spec.columns is None else sum(

@@ -126,8 +126,11 @@ def check_finite(X: np.ndarray, columns: Sequence[str] | None, source: str,
         what = "NaN" if np.isnan(X[i, j]) else "inf"
         raise DataError(
             f"{source}: {_column_label(columns, j)} holds {int(bad.sum())} NaN or inf value(s); "
-            f"the first is {what} at row {row_offset + i + 1}. Impute or drop those rows "
-            "(for example DataFrame.dropna()) before fitting or scoring."
+            f"the first is {what} at row {row_offset + i + 1}. "
+            + ("Leave such cells empty (a missing value) or drop those rows; inf is no "
+               "number to learn from." if what == "inf" else
+               "Impute or drop those rows (for example DataFrame.dropna()) before fitting "
+               "or scoring.")
         )
     too_big = np.abs(X) > FLOAT32_LIMIT
     if too_big.any():

@@ -120,6 +120,16 @@ def _quoting(rows: list[list[str]], present: np.ndarray) -> int:
     return csv.QUOTE_ALL
 
 
+def _line_end(path: str | os.PathLike) -> str:
+    """The line ending of a file's first line: "\r\n" (Windows) or "\n"."""
+    import gzip
+
+    opener = gzip.open if Path(path).suffix.lower() == ".gz" else open
+    with opener(path, "rb") as fh:
+        first = fh.readline(1 << 20)
+    return "\r\n" if first.endswith(b"\r\n") else "\n"
+
+
 def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: pd.DataFrame,
                       filled: pd.DataFrame, changed: pd.DataFrame, *,
                       encoding: str | None = None) -> bool:
@@ -149,9 +159,12 @@ def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: 
     quoting = _quoting(out_rows, typed.notna().to_numpy() | changed)
     delimiter = "\t" if Path(out).suffix.lower() == ".tsv" else (
         dialect.delimiter if dialect.delimiter != "\t" else ",")
+    # in the file's own encoding (a byte-order mark kept) and line endings, which Excel
+    # needs to show the text as it was
     with atomic_file(out) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n", quoting=quoting)
+        with open(tmp, "w", encoding=dialect.encoding, newline="") as fh:
+            writer = csv.writer(fh, delimiter=delimiter, lineterminator=_line_end(source),
+                                quoting=quoting)
             writer.writerow(header)
             writer.writerows(out_rows)
     return True
