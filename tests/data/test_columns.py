@@ -1050,3 +1050,16 @@ def test_integer_keys_in_camel_case_name_rows():
     keys = pd.Series(rng.permutation(90_000)[:300] + 10_000)
     assert infer_column("PassengerKey", keys, None, "t").role == "identifier"
     assert infer_column("monkey", keys, None, "t").role == "numeric"
+
+
+def test_the_schema_says_when_a_feature_is_mostly_missing_and_what_a_constant_holds():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"size": rng.normal(size=300), "rare": np.nan, "note": None})
+    table.loc[[1, 2], "rare"] = [1.5, 2.5]
+    table.loc[:59, "note"] = "late delivery"
+    spec, _ = InputSpec.from_training_data(table)
+    lines = dict(zip(["size", "rare", "note"], spec.describe()))
+    assert lines["rare"].endswith("99.3% of its cells missing")
+    assert "missing" not in lines["size"]
+    assert "constant ('late delivery' wherever it has a value)" in lines["note"]
+    assert [Column.from_dict(c.to_dict()) for c in spec.columns] == list(spec.columns)

@@ -60,7 +60,7 @@ import math
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -112,6 +112,7 @@ _CODE_NAME = re.compile(r"(?i:(^|[^a-z])(code|zip|zipcode|postal|postcode|fips)(
                         r"[a-z](Code|Zip|ZIP|CODE)$")
 _DATE_NAME = re.compile(r"date|day|dt|time", re.IGNORECASE)
 MIN_SHUFFLED_COUNTER = 50
+MOSTLY_MISSING = 0.5  # a feature with this share of its cells missing says so in the schema
 UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
@@ -146,6 +147,7 @@ class Column:
     distinct: int = 0  # text: its distinct values
     repeated: bool = False  # text: whether they repeat as categories do (too many of them)
     negative: str = ""  # numeric written as text with negatives in parentheses: "()"
+    missing: float = 0.0  # a feature: the share of its cells missing in fit
 
     @property
     def is_feature(self) -> bool:
@@ -167,6 +169,12 @@ class Column:
         return self.role == "numeric" or (self.role == "datetime" and self.parts == ("year",))
 
     def describe(self) -> str:
+        text = self._describe_role()
+        if self.is_feature and self.missing >= MOSTLY_MISSING:
+            text += f"; {self.missing:.1%} of its cells missing"
+        return text
+
+    def _describe_role(self) -> str:
         if self.role == "categorical":
             shown = ", ".join(self.levels[:6]) + (", ..." if len(self.levels) > 6 else "")
             rare = f"; {self.rare} rare value(s) as {OTHER_LEVEL}" if self.rare else ""
@@ -196,6 +204,8 @@ class Column:
                     f"not a feature (--categorical {shlex.quote(self.name)} makes it one)")
         if self.role == "text" and self.distinct:
             return f"text of {self.distinct} values, not a feature"
+        if self.role == "constant" and self.levels:
+            return f"constant ({self.levels[0]!r} wherever it has a value), not a feature"
         return f"{self.role}, not a feature"
 
     def to_dict(self) -> dict[str, Any]:
@@ -204,7 +214,7 @@ class Column:
                 "n_as_missing": self.n_as_missing, "as_missing": list(self.as_missing),
                 "lenient": self.lenient, "date_format": self.date_format,
                 "thousands": self.thousands, "unit": self.unit, "distinct": self.distinct,
-                "repeated": self.repeated, "negative": self.negative}
+                "repeated": self.repeated, "negative": self.negative, "missing": self.missing}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -216,7 +226,8 @@ class Column:
                    tuple(str(v) for v in d.get("as_missing", ())), bool(d.get("lenient", False)),
                    str(d.get("date_format", "")), str(d.get("thousands", "")),
                    str(d.get("unit", "")), int(d.get("distinct", 0)),
-                   bool(d.get("repeated", False)), str(d.get("negative", "")))
+                   bool(d.get("repeated", False)), str(d.get("negative", "")),
+                   float(d.get("missing", 0.0)))
 
 
 def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:
@@ -407,6 +418,13 @@ def _named_codes(name: Any, col: pd.Series) -> bool:
 
 def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -> Column:
     """The role of one column (see the module docstring) and what its encoding needs."""
+    column = _infer_role(name, col, declared, source)
+    if column.is_feature and len(col):
+        column = replace(column, missing=round(float(col.isna().mean()), 4))
+    return column
+
+
+def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) -> Column:
     if declared in ("ignored", "identifier"):
         return Column(name, declared)
     if declared is None and name in INDEX_NAMES:
