@@ -233,7 +233,7 @@ def test_score_notes_a_column_written_otherwise_than_in_fit_or_missing_everywher
                 tmp_path / "m", "-q"], capsys)[0] == 0
     code, printed, _ = run(["score", tmp_path / "m", tmp_path / "fit.csv", "--out",
                             tmp_path / out, "-q"], capsys)
-    assert code == 0 and "note:" not in printed
+    assert code == 0 and "note: column" not in printed
     later = table.assign(code=table["code"].str.lstrip("0"), sex=np.nan)  # zeros lost
     later.to_csv(tmp_path / "later.csv", index=False)
     code, printed, _ = run(["score", tmp_path / "m", tmp_path / "later.csv", "--out",
@@ -312,3 +312,17 @@ def test_an_unlabelled_row_is_named_and_minus_one_labels_get_the_mapping(tmp_pat
     code, _, err = run(["detect", tmp_path / "pm.csv", "--labels", "lab", "--epochs", 1,
                         "--out", tmp_path / "s.csv"], capsys)
     assert code == 2 and "found values [-1, 1]" in err and "map -1 to 1" in err
+
+
+def test_a_summary_that_flags_many_rows_points_to_the_stricter_rule(capsys):
+    from types import SimpleNamespace
+
+    from aekit.anomaly.thresholds import MADThreshold
+    from aekit.cli.detect import summary
+
+    rule = MADThreshold(k=2.0).fit(np.random.default_rng(0).exponential(size=500))
+    detector = SimpleNamespace(threshold_obj_=rule)
+    busy = summary(detector, np.r_[np.ones(15), np.zeros(85)], np.arange(100.0))
+    assert "flagged: 15 (15.0%)" in busy and "--k 3.5 flags far fewer" in busy
+    calm = summary(detector, np.r_[np.ones(5), np.zeros(95)], np.arange(100.0))
+    assert "--k 3.5" not in calm

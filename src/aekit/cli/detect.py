@@ -116,6 +116,9 @@ def explanation_lines(explained: Any) -> list[str]:
     return lines
 
 
+BUSY_FLAGS = 0.1  # a flagged share above which the summary points to a stricter rule
+
+
 def summary(detector: Any, flags: Any, scores: Any, y: Any = None, source: str = "", *,
             empty: tuple[int, list[int]] | None = None) -> str:
     """The lines ``detect`` and ``score`` print: rows, flagged share, threshold, metrics.
@@ -137,6 +140,12 @@ def summary(detector: Any, flags: Any, scores: Any, y: Any = None, source: str =
                  f"left empty, not flagged; row {shown})")
     lines = [rows, f"flagged: {int(flags.sum())} ({flags.mean():.1%}) by the rule "
              f"{rule_text(detector.threshold_obj_)}"]
+    rule = detector.threshold_obj_
+    if len(flags) and flags.mean() > BUSY_FLAGS and type(rule).__name__ == "MADThreshold" \
+            and float(rule.k) <= 2.5:
+        lines.append(f"note: the default rule flags many rows ({flags.mean():.0%}): it suits "
+                     "tables where about a tenth are anomalies; where they are rare, --k 3.5 "
+                     "flags far fewer")
     if y is not None:
         y = labels_as_binary(y, source)
         scored = ~np.isnan(scores)
