@@ -161,3 +161,23 @@ def test_what_every_typical_row_puts_in_a_column_does_not_explain_an_outlier():
     assert typical.shape == (16,) and (typical > 0).all()
     det.scorer_.typical_terms = None  # as models saved before: nothing subtracted
     assert named >= (det.feature_contributions(planted).argmax(axis=1) == 0).mean() + 0.1
+
+
+def test_a_category_that_contradicts_the_rest_of_its_row_is_shown_with_the_expected_one():
+    from aekit.anomaly.attribution import feature_text
+
+    rng = np.random.default_rng(0)
+    size = rng.choice(["small", "large"], 600)
+    table = pd.DataFrame({"size": size,
+                          "weight": np.where(size == "large", 80.0, 20.0) + rng.normal(0, 2, 600),
+                          "height": np.where(size == "large", 190.0, 150.0) + rng.normal(0, 3, 600)})
+    table.loc[0, "size"] = "small"  # a large animal called small
+    table.loc[0, ["weight", "height"]] = [80.0, 190.0]
+    det = AnomalyDetector(random_state=0).fit(table)
+    lines = det.explain(table.iloc[:1], n=1, n_features=3)
+    size_line = lines[lines["feature"] == "size"].iloc[0]
+    assert (size_line["value"], size_line["expected"]) == ("small", "large")
+    assert lines.loc[lines["feature"] == "weight", "expected"].iloc[0] == ""  # numbers: none
+    assert feature_text("size", "small", "small", 0.62, "large") == \
+        "size = small (typical small, expected large, 62%)"
+    assert feature_text("age", "63", "28", 0.35, "") == "age = 63 (typical 28, 35%)"

@@ -15,4 +15,15 @@ def error_shares(squared_errors: np.ndarray) -> np.ndarray:
                      out=np.full_like(squared_errors, 1.0 / squared_errors.shape[1]))
 
 
-__all__ = ["error_shares"]
+def feature_text(feature: str, value: str, typical: str, share: float,
+                 expected: str = "") -> str:
+    """One explained feature as the CLI and the report write it: ``age = 63 (typical 28,
+    35%)``; with the value the model expected from the rest of the row where it differs
+    (``class = 3rd (typical 3rd, expected 1st, 62%)``)."""
+    notes = [f"typical {typical}"] if typical != "" else []
+    if expected and expected != value:
+        notes.append(f"expected {expected}")
+    return f"{feature} = {value} ({', '.join([*notes, f'{share:.0%}'])})"
+
+
+__all__ = ["error_shares", "feature_text"]

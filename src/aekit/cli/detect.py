@@ -102,15 +102,17 @@ def rule_text(threshold: Any) -> str:
 def explanation_lines(explained: Any) -> list[str]:
     """``detector.explain`` as lines: each top row, its score, and for each top feature
     the row's value beside the typical one and the feature's share of the score."""
+    from aekit.anomaly.attribution import feature_text
+
     if explained.empty:
         return []
     lines = [f"top {explained['rank'].max()} rows (data rows counted from 1; feature = value "
-             "(typical value, share of the score)):"]
+             "(typical value, the value expected from the rest of the row where it differs, "
+             "share of the score)):"]
     for (_, row, score), part in explained.groupby(["rank", "row", "score"], sort=True):
         cells = []
         for f in part.itertuples():
-            typical = f"typical {f.typical}, " if f.typical != "" else ""
-            cells.append(f"{f.feature} = {f.value} ({typical}{f.share:.0%})")
+            cells.append(feature_text(f.feature, f.value, f.typical, f.share, f.expected))
         # counted from 1, as the data rows in error messages are
         lines.append(f"  row {row + 1}, score {score:.3g}: " + "; ".join(cells))
     return lines

@@ -449,6 +449,27 @@ class InputSpec:
             out.append(np.asarray(text, dtype=object))
         return np.stack(out, axis=1)
 
+    def expected_values(self, decoded: np.ndarray) -> np.ndarray:
+        """Each input feature column's most likely value in decoded rows (a model's output
+        in data units), as text: a category's and a boolean's; "" for the other columns,
+        shape (n, n_input_features)."""
+        n = decoded.shape[0]
+        if self.is_images or self.columns is None:
+            return np.full((n, self.n_features if self.columns is None else 0), "", dtype=object)
+        out, start = [], 0
+        for column in (c for c in self.columns if c.is_feature):
+            block = decoded[:, start:start + len(column.encoded_names)]
+            start += block.shape[1]
+            if column.role == "categorical":
+                names = np.asarray(column.levels, dtype=object)
+                out.append(names[block[:, :-1].argmax(axis=1)])
+            elif column.role == "boolean":
+                out.append(np.asarray(column.levels, dtype=object)[
+                    (block[:, 0] >= 0.5).astype(int)])
+            else:
+                out.append(np.full(n, "", dtype=object))
+        return np.stack(out, axis=1)
+
     def categorical_blocks(self) -> tuple[tuple[int, int], ...]:
         """``(start, stop)`` of each categorical column's one-hot slots among the encoded
         columns (the last slot is its "(other)" slot); empty without categorical columns."""

@@ -404,7 +404,10 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         with the row's rank, position (from 0) and score, each of its ``n_features`` top
         features (:meth:`feature_contributions`) with its share, the row's value and the
         feature's typical training value (the median for numbers, the most frequent
-        value for categories). ``scores``: ``X``'s anomaly scores, if computed already."""
+        value for categories) and, for a category or boolean, the value the members
+        rebuild with that column left out, from the row's other cells ("" for other
+        columns). ``scores``: ``X``'s
+        anomaly scores, if computed already."""
         self._check_is_fitted()
         spec = self.input_spec_
         frame = as_frame(X)
@@ -433,18 +436,40 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         """:meth:`explain` for validated rows (``input_spec_.rows``), their scores and
         positions, e.g. the top rows kept while a file streams by."""
         spec = self.input_spec_
-        shares = spec.per_input_column(self.scorer_.attribution(spec.encode(rows)))[1]
+        encoded = spec.encode(rows)
+        shares = spec.per_input_column(self.scorer_.attribution(encoded))[1]
         names = spec.feature_groups()[0]
         typical = spec.typical_values()
         values = spec.display_values(rows) if values is None else values
+        expected = self._expected_values(encoded)
         lines = []
         for rank, i in enumerate(range(len(rows)), start=1):
             for j in np.argsort(-shares[i], kind="stable")[:n_features]:
                 lines.append({"rank": rank, "row": int(positions[i]), "score": float(scores[i]),
                               "feature": names[j], "share": float(shares[i, j]),
-                              "value": values[i, j], "typical": typical[j]})
+                              "value": values[i, j], "typical": typical[j],
+                              "expected": expected[i, j] if expected.shape[1] else ""})
         return pd.DataFrame(lines, columns=["rank", "row", "score", "feature", "share",
-                                            "value", "typical"])
+                                            "value", "typical", "expected"])
+
+    def _expected_values(self, encoded: np.ndarray) -> np.ndarray:
+        """For each category and boolean of encoded rows, the value the members rebuild with
+        that column left out (its cells missing): what the rest of the row leads them to
+        expect, which says why a typical value can cost score. "" for other columns."""
+        spec = self.input_spec_
+        features = [c for c in spec.columns or () if c.is_feature]
+        out = np.full((len(encoded), len(features)), "", dtype=object)
+        start = 0
+        for j, column in enumerate(features):
+            width = len(column.encoded_names)
+            if column.role in ("categorical", "boolean") and len(encoded):
+                masked = encoded.copy()
+                masked[:, start:start + width] = 0.0 if column.role == "categorical" else 0.5
+                rebuilt = spec.decode(np.mean([m.reconstruct(masked) for m in self.estimators_],
+                                              axis=0))
+                out[:, j] = spec.expected_values(rebuilt)[:, j]
+            start += width
+        return out
 
     def latent_codes(self, X: Any) -> np.ndarray:
         """Latent codes of the ensemble's widest member, shape (n_samples, its latent_dim)."""

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from aekit._version import __version__
+from aekit.anomaly.attribution import feature_text
 from aekit.exceptions import DataError
 from aekit.report import plots
 from aekit.report.html import (
@@ -204,19 +205,19 @@ def top_rows_section(report: Report, model: Any, X: Any, scores: np.ndarray, *, 
             row = [rank, index[i] if index is not None else int(i), float(score)]
             if labels is not None:
                 row.append(np.asarray(labels)[i])
-            row.append("; ".join(
-                f"{f.feature} = {f.value}" + (f" (typical {f.typical}, {f.share:.0%})"
-                                              if f.typical != "" else f" ({f.share:.0%})")
-                for f in part.itertuples()))
+            row.append("; ".join(feature_text(f.feature, f.value, f.typical, f.share,
+                                              f.expected) for f in part.itertuples()))
             rows.append(row)
         headers = ["rank", "row", "score"] + (["label"] if labels is not None else []) + \
-            [f"top {n_features} features: value (typical value, share of the score)"]
+            [f"top {n_features} features: value (typical value, expected value where it "
+             "differs, share of the score)"]
         report.add(title, table_html(rows, headers), text_html(
             "Rows are numbered from 0 in the order of the data. A feature's share is its part "
             "of the row's whole score: the reconstruction error, the latent distance and the "
             "density distance, each split over the columns and added as the score adds them. "
             "The typical value is the training median (the most frequent value of a "
-            "category).", cls="note"))
+            "category). The expected value of a category or boolean is the one the models "
+            "rebuild from the rest of the row.", cls="note"))
         return
     order = np.argsort(-np.asarray(scores), kind="stable")[:n]
     subset = X.iloc[order] if hasattr(X, "iloc") else np.asarray(X)[order]
