@@ -1043,6 +1043,8 @@ def test_whole_numbers_named_as_codes_are_categories_not_amounts(tmp_path, name)
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
                                   det.anomaly_score(table))
     assert infer_column("barcode", table[name], None, "t").role == "numeric"
+    for measure in ("zip_distance_km", "code_length"):  # the code word must end the name
+        assert infer_column(measure, table[name], None, "t").role == "numeric"
 
 
 def test_integer_keys_in_camel_case_name_rows():

@@ -228,6 +228,8 @@ def test_a_single_column_of_two_word_names_is_still_a_table(tmp_path):
     path = tmp_path / "names.csv"
     path.write_text("full name\nAnn Lee\nBo Park\nCy Diaz\n")
     assert read_data(path).X["full name"].tolist() == ["Ann Lee", "Bo Park", "Cy Diaz"]
+    path.write_text("city\nNew York City\nSalt Lake City\nSan Jose Ca\n")
+    assert read_data(path).X["city"].tolist()[0] == "New York City"
 
 
 def test_fills_in_a_semicolon_file_keep_its_thousands_dots_and_decimal_comma(tmp_path):

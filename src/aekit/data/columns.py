@@ -107,8 +107,9 @@ _GROUPS = {",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
 # a name that says a column identifies rows: id, ID, customer_id, OrderID, userId, key
 _ID_NAME = re.compile(r"(^|[^A-Za-z])(id|ID|Id|key|KEY|Key|uuid|UUID)$|^(id|ID|Id)[^A-Za-z]|"
                       r"[a-z0-9](ID|Id|Key|KEY)$")
-# a name that says whole numbers are codes, not amounts: "Postal Code", zip, FIPS, ZipCode
-_CODE_NAME = re.compile(r"(?i:(^|[^a-z])(code|zip|zipcode|postal|postcode|fips)([^a-z]|$))|"
+# a name that ends in a word that says whole numbers are codes, not amounts: "Postal
+# Code", zip, FIPS, ZipCode (not "zip_distance_km" or "code_length")
+_CODE_NAME = re.compile(r"(?i:(^|[^a-z])(code|zip|zipcode|postal|postcode|fips)\d?$)|"
                         r"[a-z](Code|Zip|ZIP|CODE)$")
 _DATE_NAME = re.compile(r"date|day|dt|time", re.IGNORECASE)
 MIN_SHUFFLED_COUNTER = 50

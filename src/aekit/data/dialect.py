@@ -233,9 +233,8 @@ def _check_spaces(path: Path, sample: _Sample, delimiter: str) -> None:
     counts = {len(line.split()) for line in sample.lines}
     cells = [cell for line in sample.lines[1:] for cell in line.split()]
     numbers = sum(bool(_NUMBER.match(cell)) for cell in cells)
-    # two words a line may be names ("Ann Lee") in one column; numbers are not
-    if len(counts) == 1 and (counts.pop() > 2 or 2 * numbers >= len(cells) > 0) and \
-            len(sample.lines[0].split()) > 1:
+    # words a line may be names ("Ann Lee", "New York City") in one column; numbers are not
+    if len(counts) == 1 and counts.pop() > 1 and 2 * numbers >= len(cells) > 0:
         expected = "tab" if delimiter == "\t" else "',', ';', tab or '|'"
         raise DataError(
             f"{path}: the fields are separated by spaces, not by {expected} (line 1: "
