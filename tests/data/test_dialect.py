@@ -189,6 +189,7 @@ def test_a_quoted_na_is_text_and_an_unquoted_one_missing_in_memory_and_streamed(
     assert frame["continent"].isna().sum() == 8
     det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
     assert "NA" in det.input_spec_.columns[0].levels
+    assert "'NA' read as a value (quoted in the file)" in det.input_spec_.columns[0].describe()
     score_file(det, path, tmp_path / "s.parquet", progress=False)
     np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
                                   det.anomaly_score(frame))

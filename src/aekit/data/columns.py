@@ -179,6 +179,10 @@ class Column:
         if self.role == "categorical":
             shown = ", ".join(self.levels[:6]) + (", ..." if len(self.levels) > 6 else "")
             rare = f"; {self.rare} rare value(s) as {OTHER_LEVEL}" if self.rare else ""
+            words = [v for v in self.levels if v.lower() in MISSING_MARKERS - {""}]
+            if words:  # a quoted "NA" is text (North America); say so, it may be a gap
+                rare += (f"; {', '.join(map(repr, words[:3]))} read as a value (quoted in "
+                         "the file), not as a missing cell")
             return f"categorical, one-hot over {len(self.levels)} values ({shown}){rare}"
         if self.role == "boolean":
             return f"boolean, {self.levels[0]} = 0 / {self.levels[1]} = 1"
