@@ -310,3 +310,9 @@ def test_latin_1_named_for_a_windows_1252_file_is_refused_with_the_right_name(tm
     with pytest.raises(DataError, match="control character in latin-1.*--encoding cp1252"):
         read_data(path, encoding="latin-1")
     assert read_data(path, encoding="cp1252").X["name"].tolist() == ["Müller", "Béa"]
+
+
+def test_a_pipe_separated_file_named_psv_reads_as_the_table_it_is(tmp_path, frame):
+    path = tmp_path / "table.psv"
+    path.write_text(frame.to_csv(sep="|", index=False))
+    pd.testing.assert_frame_equal(read_data(path).X, frame)

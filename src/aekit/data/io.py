@@ -35,7 +35,7 @@ from aekit.data.dialect import (
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".npy", ".npz")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".psv", ".dat", ".parquet", ".pq", ".npy", ".npz")
 
 
 @dataclass

@@ -63,7 +63,7 @@ def path_kind(path: str | os.PathLike) -> PathKind:
     suffix = table_suffix(path)
     if suffix in PARQUET_SUFFIXES:
         return PathKind.PARQUET
-    if suffix in (".csv", ".txt"):
+    if suffix in (".csv", ".txt", ".psv", ".dat"):  # delimited text: the dialect is sniffed
         return PathKind.CSV
     if suffix == ".tsv":
         return PathKind.TSV
@@ -75,7 +75,7 @@ def path_kind(path: str | os.PathLike) -> PathKind:
         return PathKind.IDX
     raise DataError(
         f"{path}: unknown file type {suffix or '(no extension)'!r}. "
-        "Use .csv, .tsv, .parquet, .npy, .npz, an IDX file or a folder of images.")
+        "Use .csv (also .txt, .psv, .dat), .tsv, .parquet, .npy, .npz, an IDX file or a folder of images.")
 
 
 def is_parquet(path: str | os.PathLike) -> bool:
