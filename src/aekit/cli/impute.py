@@ -15,6 +15,8 @@ from aekit.cli._common import (
 )
 from aekit.exceptions import ModelFileError
 
+THIN_OBSERVED = 20  # a column with fewer observed cells than this is filled on little
+
 
 def add_parser(subparsers) -> None:
     p = add_subparser(
@@ -101,5 +103,3 @@ def thinly_filled(changed, typed) -> list[tuple[str, int, int]]:
             out.append((str(name), n_filled, n_seen))
     return out
 
-
-THIN_OBSERVED = 20  # a column with fewer observed cells than this is filled on little

@@ -108,16 +108,19 @@ def _as_text(value: object, digits: int, spellings: dict[bool, str], dialect: Cs
 
 def _quoting(rows: list[list[str]], present: np.ndarray) -> int:
     """Minimal quoting; every cell quoted when text that spells a missing value ("NA" for
-    North America, quoted in the file) must read back as text: then the cells that are
-    missing are written empty, which reads back as missing quoted or not."""
+    North America, quoted in the file) must read back as text."""
     words = set(NULL_TEXT[1:])
-    if not any(cell.strip() in words and present[i, j] for i, row in enumerate(rows)
-               for j, cell in enumerate(row)):
-        return csv.QUOTE_MINIMAL
+    needed = any(cell.strip() in words and present[i, j] for i, row in enumerate(rows)
+                 for j, cell in enumerate(row))
+    return csv.QUOTE_ALL if needed else csv.QUOTE_MINIMAL
+
+
+def _blank_missing(rows: list[list[str]], present: np.ndarray) -> None:
+    """Missing cells written empty, which reads back as missing quoted or not (a quoted
+    NA would read as text)."""
     for i, row in enumerate(rows):
         for j in np.flatnonzero(~present[i]):
             row[j] = ""
-    return csv.QUOTE_ALL
 
 
 def _line_end(path: str | os.PathLike) -> str:
@@ -156,7 +159,10 @@ def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: 
             value = filled.iat[i, j]
             out_rows[i][j] = _as_text(np.round(value) if whole else value, digits, spellings,
                                       dialect, grouped)
-    quoting = _quoting(out_rows, typed.notna().to_numpy() | changed)
+    present = typed.notna().to_numpy() | changed
+    quoting = _quoting(out_rows, present)
+    if quoting == csv.QUOTE_ALL:
+        _blank_missing(out_rows, present)
     delimiter = "\t" if Path(out).suffix.lower() == ".tsv" else (
         dialect.delimiter if dialect.delimiter != "\t" else ",")
     # in the file's own encoding (a byte-order mark kept) and line endings, which Excel
