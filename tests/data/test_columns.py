@@ -910,8 +910,31 @@ def test_distinct_integers_under_other_names_are_measurements_and_a_counter_is_n
     assert spec.feature_names == ("population", "paid", "a")
     repeated = table.assign(store_id=rng.integers(0, 5, 300))  # not distinct: a value
     assert "store_id" in InputSpec.from_training_data(repeated)[0].feature_names
-    shuffled = table.assign(pidnum=rng.permutation(300) + 5001)  # a numbered sample
-    assert InputSpec.from_training_data(shuffled)[0].identifiers == ["row", "pidnum"]
+    sample = pd.DataFrame({"pidnum": rng.permutation(600) + 5001, "a": rng.normal(size=600)})
+    assert InputSpec.from_training_data(sample)[0].identifiers == ["pidnum"]  # numbered
+
+
+@pytest.mark.parametrize("name, values", [
+    ("week", np.random.default_rng(0).permutation(52) + 1), ("month", np.arange(1, 13)),
+    ("dose_mg", np.arange(0, 8)), ("year", np.arange(1960, 2020))])
+def test_a_short_run_of_integers_is_a_measurement_not_a_row_counter(name, values):
+    assert infer_column(name, pd.Series(values), None, "t").role == "numeric"
+
+
+def test_names_that_merely_contain_a_code_word_or_dt_keep_their_numbers():
+    counts = pd.Series(np.random.default_rng(0).choice([3, 5, 12, 20101010], 300))
+    for name in ("lines_of_code", "errors_per_code", "n_zip", "cost_per_zip", "bandwidth"):
+        assert infer_column(name, counts, None, "t").role == "numeric"
+    assert infer_column("area_code", counts, None, "t").role == "categorical"
+
+
+def test_codes_in_parentheses_and_ambiguous_dots_are_not_made_numbers():
+    area = pd.Series(["(415)", "(212)", "(312)", "(415)"] * 10)
+    assert infer_column("area", area, None, "t").role == "categorical"
+    ratio = infer_column("ratio", pd.Series(["8.904", "6,88", "7,5", "9,1"] * 10), None, "t")
+    assert ratio.thousands != "."  # 8.904 beside 6,88 could be either: never made 8904
+    euro = infer_column("price", pd.Series(["8.904", "6,88", "1.234,50"] * 10), None, "t")
+    assert euro.thousands == "."  # a cell with both marks settles it
 
 
 def test_a_row_of_delimiters_is_left_out_of_fit_and_gets_no_score(tmp_path, capsys):

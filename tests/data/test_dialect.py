@@ -316,3 +316,30 @@ def test_a_pipe_separated_file_named_psv_reads_as_the_table_it_is(tmp_path, fram
     path = tmp_path / "table.psv"
     path.write_text(frame.to_csv(sep="|", index=False))
     pd.testing.assert_frame_equal(read_data(path).X, frame)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_a_quoted_na_is_text_under_a_byte_order_mark_too(tmp_path, encoding):
+    path = tmp_path / "airports.csv"
+    path.write_bytes('continent,x\n"NA",1\n"EU",2\nNA,3\n"NA",4\n'.encode(encoding))
+    assert read_data(path).X["continent"].tolist()[:2] == ["NA", "EU"]
+    assert read_data(path).X["continent"].isna().sum() == 1
+
+
+@pytest.mark.parametrize("text, message", [
+    ("city,n\nNew York, NY,20\nBoston, MA,30\nNew York, NY,25\n", "unquoted inside a field"),
+    ("a,b\n1,2,\n3,4,x\n5,6,\n", "row 2 has a value there"),
+    ("a,b,c\n1,2,3,4\n5,6,7\n8,9,10\n", "a row has more fields than the header")])
+def test_rows_longer_than_the_header_are_refused_never_shifted(tmp_path, text, message):
+    path = tmp_path / "ragged.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message):
+        read_data(path)
+
+
+@pytest.mark.parametrize("text", ["address\n123 Main\n9 Elm\n", "born on\n12 Mar\n3 Jan\n",
+                                  "total sales\n12 345\n9 870\n"])
+def test_one_column_of_words_and_numbers_is_no_space_separated_table(tmp_path, text):
+    path = tmp_path / "one.csv"
+    path.write_text(text)
+    assert read_data(path).X.shape == (2, 1)

@@ -10,7 +10,7 @@ Roles, inferred at fit from the values (and overridable by name):
   accountants write them ("($1,699.00)"), which imputed cells are written with too. Digits with a
   leading zero ("02134", "06") are codes, not numbers: categorical when repeated, an
   identifier or text otherwise, and a CSV keeps them as written; so are whole numbers
-  under a name that says codes ("Postal Code", "zip", "fips", "ZipCode"). A duration (timedelta)
+  under a name that is a code's ("Postal Code", "zip", "fips", "ZipCode", "area_code"). A duration (timedelta)
   is its length in seconds. Encoded as
   itself, then scaled. A missing cell stays missing (NaN): the network sees the column's
   centre there, and the cell counts in neither the training loss nor the row's error,
@@ -42,8 +42,8 @@ Roles, inferred at fit from the values (and overridable by name):
   order matters (a time stamp that names the row) is better declared an identifier.
 - ``identifier``: names a row and is no feature: the pandas index column ``Unnamed: 0``
   (and an unnamed first column), columns declared so, integer row counters (0, 1, 2, ...
-  or 1, 2, 3, ..., and every integer of a range once in any order, a numbered sample
-  shuffled, in at least ``MIN_SHUFFLED_COUNTER`` rows), integers distinct in (nearly) every row under a name that says so
+  or 1, 2, 3, ... in at least ``MIN_COUNTER`` rows, and every integer of a range once in
+  any order, a numbered sample shuffled, in at least ``MIN_SHUFFLED_COUNTER``), integers distinct in (nearly) every row under a name that says so
   ("id", "customer_id", "OrderID", "CustomerKey"; other distinct integers, such as populations, are
   measurements), and text that is unique in (nearly) every row. Carried into outputs.
 - ``text``: text with too many distinct values to be categories (free text, long names).
@@ -107,12 +107,14 @@ _GROUPS = {",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
 # a name that says a column identifies rows: id, ID, customer_id, OrderID, userId, key
 _ID_NAME = re.compile(r"(^|[^A-Za-z])(id|ID|Id|key|KEY|Key|uuid|UUID)$|^(id|ID|Id)[^A-Za-z]|"
                       r"[a-z0-9](ID|Id|Key|KEY)$")
-# a name that ends in a word that says whole numbers are codes, not amounts: "Postal
-# Code", zip, FIPS, ZipCode (not "zip_distance_km" or "code_length")
-_CODE_NAME = re.compile(r"(?i:(^|[^a-z])(code|zip|zipcode|postal|postcode|fips)\d?$)|"
-                        r"[a-z](Code|Zip|ZIP|CODE)$")
-_DATE_NAME = re.compile(r"date|day|dt|time", re.IGNORECASE)
-MIN_SHUFFLED_COUNTER = 50
+# a name that says whole numbers are codes, not amounts: "Postal Code", zip, FIPS,
+# ZipCode, area_code (not "zip_distance_km", "lines_of_code" or "cost_per_zip")
+_CODE_NAME = re.compile(r"(?i)^(zip|postal|post|area|fips|country|state|county|region|"
+                        r"product|item|hospital|station|site|branch|store|office|sic|naics|"
+                        r"icd|diagnosis|procedure)?[ _.-]?(code|zip|zipcode|postcode|fips)\d?$")
+_DATE_NAME = re.compile(r"date|day|time|(^|[^a-z])dt([^a-z]|$)", re.IGNORECASE)
+MIN_COUNTER = 60  # rows a counter in order needs (fewer: months, weeks, floors, doses)
+MIN_SHUFFLED_COUNTER = 500  # and in any order (fewer: a year or week in every row)
 MOSTLY_MISSING = 0.5  # a feature with this share of its cells missing says so in the schema
 UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
@@ -120,7 +122,8 @@ LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a nu
 _UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?(?P<gap_before>\s*)"
                         "(?P<number>[+-]?(?:\\d[\\d.,'\u00a0\u202f ]*\\d|\\.?\\d+))"
                         r"(?P<gap_after>\s*)(?P<after>[%$€£¥])?$")
-_PARENTHESES = r"^\((.+)\)$"  # an accountant's negative number: (1,699.00)
+# an accountant's negative number: (1,699.00), ($12); not an area code (415) or a note (3)
+_PARENTHESES = r"^\(([^()]*[.,$€£¥][^()]*)\)$"
 _CYCLES = {"hour": 24, "dayofweek": 7, "month": 12}
 _ATTRIBUTES = {"hour": "hour", "dayofweek": "day_of_week", "month": "month", "year": "year"}
 OTHER_LEVEL = "(other)"  # the one-hot slot of values fit never saw
@@ -346,7 +349,11 @@ def _eu_grouped(text: pd.Series) -> bool:
     decimal point outside groups of three (3.14 says the point is a decimal mark)."""
     grouped = text.str.match(_GROUPS["."]).fillna(False).astype(bool)
     point = text.str.match(r"^[+-]?\d*\.\d+$").fillna(False).astype(bool)
-    return bool(text.str.contains(r"\d,\d+$").any()) and not (point & ~grouped).any()
+    # 8.904 beside 6,88 could be either, unless a cell writes both marks (1.234,56)
+    dots = text.str.match(r"^[+-]?\d{1,3}(\.\d{3})+$").fillna(False).astype(bool)
+    both = text.str.match(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$").fillna(False).astype(bool)
+    return bool(text.str.contains(r"\d,\d+$").any()) and not (point & ~grouped).any() \
+        and (not dots.any() or bool(both.any()))
 
 
 def _written_numbers(text: pd.Series, unit: str, thousands: str) -> pd.Series:
@@ -369,8 +376,9 @@ def _is_counter(col: pd.Series) -> bool:
     """A row counter: 0, 1, 2, ... or 1, 2, 3, ... in order; or, in any order and from any
     start, every integer of a range once in at least ``MIN_SHUFFLED_COUNTER`` rows (a
     numbered sample, shuffled), which no measurement is."""
-    if not pd.api.types.is_integer_dtype(col.dtype) or len(col) < 3 or col.isna().any():
-        return False
+    if not pd.api.types.is_integer_dtype(col.dtype) or len(col) < MIN_COUNTER or \
+            col.isna().any():
+        return False  # a dozen months or a week's days are values, not row numbers
     values = col.to_numpy()
     if values[0] in (0, 1) and (np.diff(values) == 1).all():
         return True

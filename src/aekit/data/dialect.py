@@ -187,7 +187,11 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
     _check_short_rows(path, sample, delimiter)
     decimal, thousands = (".", None) if delimiter == "," else _decimal_mark(
         [row for _, row in sample.records(delimiter)[1:]])
-    return CsvDialect(delimiter, decimal, thousands, encoding, _short_header(sample, delimiter))
+    try:
+        short = _short_header(sample, delimiter)
+    except DataError as err:
+        raise DataError(f"{path}: {err}") from None
+    return CsvDialect(delimiter, decimal, thousands, encoding, short)
 
 
 ROW_NAMES = "Unnamed: 0"  # the name R's row names get, as pandas names an empty header cell
@@ -198,9 +202,18 @@ def _short_header(sample: _Sample, delimiter: str) -> str:
     records = [row for _, row in sample.records(delimiter)]
     if len(records) < 2 or any(len(row) != len(records[0]) + 1 for row in records[1:]):
         return ""
-    if all(not row[-1].strip() for row in records[1:]):
+    # an empty last field in most rows: trailing delimiters (a value there is refused
+    # when the file is read, never dropped)
+    if 2 * sum(not row[-1].strip() for row in records[1:]) > len(records) - 1:
         return "trailing"
-    return "row names"
+    names = [row[0].strip() for row in records[1:]]
+    if all(names) and len(set(names)) == len(names):  # R's row names are unique
+        return "row names"
+    raise DataError(
+        "malformed CSV: every row has one field more than the header "
+        f"({len(records[0])}), but the extra field is neither empty (a trailing delimiter) nor "
+        "a unique row name first (R's write.table). Is a delimiter unquoted inside a field? "
+        "Quote such fields, or name every column in the header.")
 
 
 def read_header(path: Path, dialect: CsvDialect) -> list[str]:
@@ -233,8 +246,9 @@ def _check_spaces(path: Path, sample: _Sample, delimiter: str) -> None:
     counts = {len(line.split()) for line in sample.lines}
     cells = [cell for line in sample.lines[1:] for cell in line.split()]
     numbers = sum(bool(_NUMBER.match(cell)) for cell in cells)
-    # words a line may be names ("Ann Lee", "New York City") in one column; numbers are not
-    if len(counts) == 1 and counts.pop() > 1 and 2 * numbers >= len(cells) > 0:
+    # words a line may be text in one column ("Ann Lee", "123 Main", "12 Mar 1990", a
+    # number in groups "12 345"); three or more fields of numbers in every line are not
+    if len(counts) == 1 and counts.pop() > 2 and 5 * numbers >= 4 * len(cells) > 0:
         expected = "tab" if delimiter == "\t" else "',', ';', tab or '|'"
         raise DataError(
             f"{path}: the fields are separated by spaces, not by {expected} (line 1: "

@@ -12,6 +12,7 @@ import csv
 import gzip
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,10 +82,18 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
             "Give every column a unique name."
         )
     try:
-        df = pd.read_csv(path, sep=dialect.delimiter, decimal=dialect.decimal,
-                         thousands=dialect.thousands, encoding=dialect.encoding,
-                         skipinitialspace=True, keep_default_na=False,
-                         na_values=list(NULL_TEXT), **_layout(fields, dialect))
+        with warnings.catch_warnings():
+            # a row longer than the header would lose its last fields: refused below
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(path, sep=dialect.delimiter, decimal=dialect.decimal,
+                             thousands=dialect.thousands, encoding=dialect.encoding,
+                             skipinitialspace=True, keep_default_na=False,
+                             na_values=list(NULL_TEXT), **_layout(fields, dialect))
+    except pd.errors.ParserWarning:
+        raise DataError(
+            f"{path}: malformed {kind} (a row has more fields than the header's "
+            f"{len(header)}; read with {dialect.describe()}). Every row needs the same number "
+            "of fields as the header; quote fields that contain the delimiter.") from None
     except UnicodeDecodeError as err:
         raise DataError(
             f"{path}: not valid {dialect.encoding} text (byte offset {err.start} in a read "
@@ -107,14 +116,24 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
         raise DataError(f"{path}: cannot read the file ({err}). Is it truncated?") from None
     df = _codes_as_written(df, path, dialect, fields)
     df = _quoted_text_kept(df, path, dialect, fields)
-    df = df.drop(columns=[TRAILING], errors="ignore")
+    if TRAILING in df.columns:
+        extra = np.flatnonzero(df[TRAILING].notna().to_numpy())
+        if len(extra):  # not a trailing delimiter after all: a value would be lost
+            raise DataError(
+                f"{path}: malformed {kind}: the rows have one field more than the header, "
+                f"empty in most of them, but row {extra[0] + 1} has a value there "
+                f"({df[TRAILING].iloc[extra[0]]!r}). Give that column a name in the header, "
+                "or remove the trailing delimiters.")
+        df = df.drop(columns=[TRAILING])
     df.columns = header_names([str(c) for c in df.columns])
     return df
 
 
 def _layout(fields: list[str], dialect: CsvDialect) -> dict:
-    """pandas' arguments for a header one field short of the rows (``CsvDialect``)."""
-    return {"header": 0, "names": fields} if dialect.short_header else {}
+    """pandas' arguments for the file's layout: a header one field short of the rows
+    (``CsvDialect``) named in full; otherwise never a first column taken for the index
+    (pandas does that silently when the first row has one field more)."""
+    return {"header": 0, "names": fields} if dialect.short_header else {"index_col": False}
 
 
 def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect,
@@ -170,13 +189,13 @@ def _quoted_text_kept(df: pd.DataFrame, path: Path, dialect: CsvDialect,
 
 
 def _holds_quoted_null(path: Path, dialect: CsvDialect) -> bool:
-    """Whether the file holds a quoted missing-value word ("NA", "NULL", ...) anywhere."""
+    """Whether the file holds a quoted missing-value word ("NA", "NULL", ...) anywhere
+    (read as text in the file's encoding: a byte-order mark or UTF-16 change its bytes)."""
     words = "|".join(re.escape(w) for w in NULL_TEXT[1:])
-    pattern = re.compile(f'"({words})"'.encode(dialect.encoding if "utf-16" not in
-                                               dialect.encoding else "utf-8"))
+    pattern = re.compile(f'"({words})"')
     opener = gzip.open if path.suffix.lower() == ".gz" else open
-    tail = b""
-    with opener(path, "rb") as fh:
+    tail = ""
+    with opener(path, "rt", encoding=dialect.encoding, errors="replace", newline="") as fh:
         while block := fh.read(1 << 24):
             if pattern.search(tail + block):
                 return True
