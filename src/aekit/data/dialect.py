@@ -187,17 +187,14 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
     _check_short_rows(path, sample, delimiter)
     decimal, thousands = (".", None) if delimiter == "," else _decimal_mark(
         [row for _, row in sample.records(delimiter)[1:]])
-    try:
-        short = _short_header(sample, delimiter)
-    except DataError as err:
-        raise DataError(f"{path}: {err}") from None
-    return CsvDialect(delimiter, decimal, thousands, encoding, short)
+    return CsvDialect(delimiter, decimal, thousands, encoding,
+                      _short_header(path, sample, delimiter))
 
 
 ROW_NAMES = "Unnamed: 0"  # the name R's row names get, as pandas names an empty header cell
 
 
-def _short_header(sample: _Sample, delimiter: str) -> str:
+def _short_header(path: Path, sample: _Sample, delimiter: str) -> str:
     """How the rows' one more field than the header is to be read (``CsvDialect``)."""
     records = [row for _, row in sample.records(delimiter)]
     if len(records) < 2 or any(len(row) != len(records[0]) + 1 for row in records[1:]):
@@ -210,7 +207,7 @@ def _short_header(sample: _Sample, delimiter: str) -> str:
     if all(names) and len(set(names)) == len(names):  # R's row names are unique
         return "row names"
     raise DataError(
-        "malformed CSV: every row has one field more than the header "
+        f"{path}: malformed CSV: every row has one field more than the header "
         f"({len(records[0])}), but the extra field is neither empty (a trailing delimiter) nor "
         "a unique row name first (R's write.table). Is a delimiter unquoted inside a field? "
         "Quote such fields, or name every column in the header.")
