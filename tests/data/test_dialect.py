@@ -267,6 +267,23 @@ def test_a_delimiter_ending_every_row_but_not_the_header_shifts_no_column(tmp_pa
     np.testing.assert_array_equal(streamed["score"], det.anomaly_score(frame))
 
 
+def test_a_value_after_the_trailing_delimiter_is_refused_in_memory_and_streamed(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"amount": np.round(rng.lognormal(3, 1, 300), 2),
+                          "count": rng.integers(0, 9, 300)})
+    path = tmp_path / "orders.csv"
+    body = table.to_csv(index=False).splitlines()
+    rows = [line + "," for line in body[1:]]
+    rows[250] += "late note"  # far past the sniffer's sample: only the full read sees it
+    path.write_text("\n".join([body[0]] + rows) + "\n")
+    with pytest.raises(DataError, match="row 251 has a value there .'late note'."):
+        read_data(path)
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    with pytest.raises(DataError, match="row 251 has a value there .'late note'."):
+        score_file(det, path, tmp_path / "s.parquet", progress=False, chunk_rows=64)
+    assert not (tmp_path / "s.parquet").exists()
+
+
 def test_r_row_names_under_a_short_header_are_an_identifier_carried_through(tmp_path):
     rng = np.random.default_rng(0)
     cars = pd.DataFrame({"mpg": np.round(rng.normal(20, 5, 120), 1),

@@ -23,6 +23,7 @@ from aekit.data.dialect import (
     header_names,
     read_header,
     sniff_csv,
+    trailing_value_error,
 )
 from aekit.data.paths import is_parquet, parquet_files
 from aekit.data.validation import FLOAT32_LIMIT, check_features, check_finite
@@ -118,11 +119,26 @@ class TableReader:
         raw = [self._raw_names[c] for c in columns]
         reader = pcsv.open_csv(str(self.path), read_options=read, parse_options=parse,
                                convert_options=convert)
+        trailing = self.dialect.short_header == "trailing"
+        rows_before = 0
         with reader:
             for batch in reader:
+                if trailing:
+                    self._check_trailing_empty(batch, rows_before)
+                rows_before += batch.num_rows
                 batch = _empty_as_missing(self._decimal_points(batch.select(raw)))
                 for start in range(0, batch.num_rows, self.chunk_rows):
                     yield batch.slice(start, self.chunk_rows)
+
+    def _check_trailing_empty(self, batch: Any, rows_before: int) -> None:
+        """Refuse a value after the trailing delimiter, as the in-memory read does."""
+        import pyarrow.compute as pc
+
+        extra = batch.column(TRAILING)
+        present = pc.and_(pc.is_valid(extra), pc.greater(pc.binary_length(extra), 0))
+        if pc.any(present).as_py():
+            at = int(pc.index(present, True).as_py())
+            raise trailing_value_error(self.path, "CSV", rows_before + at + 1, extra[at].as_py())
 
     def _decimal_points(self, batch: Any) -> Any:
         """Numbers written ``1.234,5`` as ``1234.5``, for a file with a decimal comma."""

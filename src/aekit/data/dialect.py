@@ -235,6 +235,15 @@ def column_names(header: list[str], dialect: CsvDialect) -> list[str]:
 TRAILING = "\0trailing"  # the empty field after a trailing delimiter: read, never used
 
 
+def trailing_value_error(path: Path, kind: str, row: int, value: object) -> DataError:
+    """A value after what looked like a trailing delimiter: it has no column to go to, and
+    dropping it would lose data silently."""
+    return DataError(
+        f"{path}: malformed {kind}: the rows have one field more than the header, empty in "
+        f"most of them, but row {row} has a value there ({value!r}). Give that column a name "
+        "in the header, or remove the trailing delimiters.")
+
+
 def _check_spaces(path: Path, sample: _Sample, delimiter: str) -> None:
     """Lines that hold no delimiter but split on runs of spaces into the same number of
     fields are a whitespace-separated table, which would read as one column of text."""
@@ -336,5 +345,5 @@ def _decimal_mark(rows: list[list[str]]) -> tuple[str, str | None]:
     return ".", None
 
 
-__all__ = ["CsvDialect", "DELIMITERS", "ROW_NAMES", "TRAILING", "column_names", "not_utf8_message",
+__all__ = ["CsvDialect", "DELIMITERS", "ROW_NAMES", "TRAILING", "column_names", "trailing_value_error", "not_utf8_message",
            "read_header", "sniff_csv"]

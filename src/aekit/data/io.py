@@ -32,6 +32,7 @@ from aekit.data.dialect import (
     not_utf8_message,
     read_header,
     sniff_csv,
+    trailing_value_error,
 )
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
@@ -119,11 +120,7 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
     if TRAILING in df.columns:
         extra = np.flatnonzero(df[TRAILING].notna().to_numpy())
         if len(extra):  # not a trailing delimiter after all: a value would be lost
-            raise DataError(
-                f"{path}: malformed {kind}: the rows have one field more than the header, "
-                f"empty in most of them, but row {extra[0] + 1} has a value there "
-                f"({df[TRAILING].iloc[extra[0]]!r}). Give that column a name in the header, "
-                "or remove the trailing delimiters.")
+            raise trailing_value_error(path, kind, extra[0] + 1, df[TRAILING].iloc[extra[0]])
         df = df.drop(columns=[TRAILING])
     df.columns = header_names([str(c) for c in df.columns])
     return df
