@@ -14,7 +14,10 @@ aekit's variants fit the table with its holes and call ``impute`` (strings and N
 they are): ``AE`` is ``Autoencoder()`` with its defaults, ``DAE`` the masking recipe of
 ``aekit impute`` (``DenoisingAutoencoder(n_columns // 2, noise="masking",
 noise_level=0.2)``), and ``+r3`` feeds each fill back in three times
-(``impute(X, refinements=3)``). scikit-learn's imputers get the usual encoding: numbers
+(``impute(X, refinements=3)``); ``DAE-0.5`` masks half the cells in training; ``DAEx3``
+averages three ``DAE`` fits; ``VAE`` is ``VAE(n_columns // 2)``, whose ``impute`` decodes
+the posterior mean, and ``VAE-s20`` averages the decoder's output over 20 draws of the
+posterior instead. scikit-learn's imputers get the usual encoding: numbers
 standardised, categories one-hot (a masked category is NaN across its block, its fill is
 the block's largest value): ``SimpleImputer`` (mean; the most frequent category),
 ``KNNImputer``, ``IterativeImputer`` and ``IterativeImputer(ExtraTreesRegressor)`` (the
@@ -36,11 +39,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 
-from aekit import Autoencoder, DenoisingAutoencoder
+from aekit import VAE, Autoencoder, DenoisingAutoencoder
 from aekit.data.io import read_data
 from aekit.data.schema import InputSpec
 
@@ -51,7 +55,8 @@ MIXED_TABLES = ("airports", "seattle_weather", "superstore", "titanic")
 SEEDS = (0, 1, 2)
 MASKED = 0.2
 MAX_ROWS = 1000
-AEKIT = ("AE", "DAE", "DAE+r3", "DAE-0.5", "DAEx3")
+AEKIT = ("AE", "DAE", "DAE+r3", "DAE-0.5", "DAEx3", "VAE", "VAE-s20")
+POSTERIOR_DRAWS = 20
 SKLEARN = ("mean", "KNN", "Iterative", "MissForest")
 
 
@@ -101,8 +106,26 @@ def aekit_methods(seed: int, n_columns: int) -> dict:
                 out[name] = pd.concat([f[name] for f in fills], axis=1).mode(axis=1)[0]
         return out
 
+    def fit_vae():
+        return VAE(max(1, n_columns // 2), random_state=seed)
+
+    def posterior_mean_fill(holes):  # the decoder's output averaged over draws of z ~ q(z|x)
+        vae = fit_vae().fit(holes)
+        generator = torch.Generator().manual_seed(seed)
+
+        def averaged(x):
+            mu, logvar = vae.module_.encode(x)
+            draws = [vae.decode_scaled(mu + torch.exp(0.5 * logvar)
+                                       * torch.randn(mu.shape, generator=generator))
+                     for _ in range(POSTERIOR_DRAWS)]
+            return torch.stack(draws).mean(dim=0)
+
+        vae.reconstruct_scaled = averaged
+        return vae.impute(holes)
+
     return {"AE": run(fit_ae, 0), "DAE": run(fit_dae(), 0), "DAE+r3": run(fit_dae(), 3),
-            "DAE-0.5": run(fit_dae(0.5), 0), "DAEx3": three}
+            "DAE-0.5": run(fit_dae(0.5), 0), "DAEx3": three, "VAE": run(fit_vae, 0),
+            "VAE-s20": posterior_mean_fill}
 
 
 def sklearn_methods(seed: int) -> dict:
