@@ -45,6 +45,13 @@ def test_roles_are_inferred_from_the_values():
     assert "colour      categorical, one-hot over 3 values (blue, green, red)" in spec.describe()
 
 
+def test_a_category_with_one_common_value_is_described_in_the_singular():
+    country = pd.Series(["USA"] * 400 + ["Guam", "Palau", "Samoa", "Fiji"])
+    column = infer_column("country", country, None, "X")
+    assert column.describe() == ("categorical, one-hot over 1 value (USA); 4 rare values as "
+                                 "(other)")
+
+
 def test_a_date_is_its_calendar_never_an_epoch_number():
     column = infer_column("d", pd.Series(["2020-03-02", "2021-03-01", "2021-05-04"]), None, "X")
     assert column.role == "datetime" and column.parts == ("dayofweek", "month")

@@ -181,12 +181,12 @@ class Column:
     def _describe_role(self) -> str:
         if self.role == "categorical":
             shown = ", ".join(self.levels[:6]) + (", ..." if len(self.levels) > 6 else "")
-            rare = f"; {self.rare} rare value(s) as {OTHER_LEVEL}" if self.rare else ""
+            rare = f"; {_count(self.rare, 'rare value')} as {OTHER_LEVEL}" if self.rare else ""
             words = [v for v in self.levels if v.lower() in MISSING_MARKERS - {""}]
             if words:  # a quoted "NA" is text (North America); say so, it may be a gap
                 rare += (f"; {', '.join(map(repr, words[:3]))} read as a value (quoted in "
                          "the file), not as a missing cell")
-            return f"categorical, one-hot over {len(self.levels)} values ({shown}){rare}"
+            return f"categorical, one-hot over {_count(len(self.levels), 'value')} ({shown}){rare}"
         if self.role == "boolean":
             return f"boolean, {self.levels[0]} = 0 / {self.levels[1]} = 1"
         if self.role == "datetime" and self.parts == ("year",):
@@ -236,6 +236,10 @@ class Column:
                    str(d.get("unit", "")), int(d.get("distinct", 0)),
                    bool(d.get("repeated", False)), str(d.get("negative", "")),
                    float(d.get("missing", 0.0)))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def check_roles(column_roles: Any, owner: str = "the estimator") -> dict[str, str]:

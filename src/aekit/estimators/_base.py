@@ -519,7 +519,8 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
 
     def feature_contributions(self, X: Any) -> np.ndarray:
         """Each input column's share of each row's squared reconstruction error (scaled
-        space; one-hot parts summed), shape (n_samples, n_input_columns); rows sum to 1."""
+        space; one-hot parts summed), shape (n_samples, n_input_columns), columns in the
+        order of ``feature_names_in_``; rows sum to 1."""
         x = self._scaled_tensor(X)
         squared = self._map_chunks(self._squared_errors, x)
         return self.input_spec_.per_input_column(error_shares(squared))[1]

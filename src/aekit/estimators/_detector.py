@@ -380,7 +380,8 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
 
     def feature_contributions(self, X: Any) -> np.ndarray:
         """Each input column's share of each row's anomaly score, shape (n_samples,
-        n_input_columns); rows sum to 1 (a categorical column's one-hot parts summed).
+        n_input_columns), columns in the order of ``feature_names_in_``; rows sum to 1 (a
+        categorical column's one-hot parts summed).
 
         Every view of the score is split over the columns: the reconstruction error by
         each column's share of it, the density distance by each column's share of the
