@@ -195,6 +195,30 @@ def test_a_quoted_na_is_text_and_an_unquoted_one_missing_in_memory_and_streamed(
                                   det.anomaly_score(frame))
 
 
+@pytest.mark.parametrize(("na_rep", "continent_na_is"), [("", "text"), ("NA", "missing")])
+def test_a_quoted_na_is_missing_text_where_missing_numbers_are_written_so_too(
+        tmp_path, na_rep, continent_na_is):
+    import csv
+
+    table = _airports()
+    table.loc[::45, "elevation"] = np.nan
+    path = tmp_path / "quoted.csv"
+    table.to_csv(path, index=False, quoting=csv.QUOTE_ALL, na_rep=na_rep)
+    frame = read_data(path).X
+    text = table["continent"].eq("NA").sum()
+    if continent_na_is == "text":  # the gaps are "", so a quoted "NA" is North America
+        assert frame["continent"].eq("NA").sum() == text
+        assert frame["continent"].isna().sum() == table["continent"].isna().sum()
+    else:  # missing numbers are "NA": so are missing continents, not North America
+        assert not frame["continent"].eq("NA").any()
+        assert frame["continent"].isna().sum() == table["continent"].isna().sum() + text
+    np.testing.assert_array_equal(frame["elevation"], table["elevation"])
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(frame)
+    score_file(det, path, tmp_path / "s.parquet", progress=False)
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"],
+                                  det.anomaly_score(frame))
+
+
 def test_text_that_spells_a_missing_value_is_written_quoted_and_reads_back_as_text(tmp_path):
     table = _airports()
     back = read_data(write_table(tmp_path / "out.csv", table)).X

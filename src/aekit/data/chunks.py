@@ -95,10 +95,12 @@ class TableReader:
         names = list(self._raw_names)
         import pyarrow as pa
 
-        # a quoted "NA" is text (North America), as in memory; a quoted "" is missing
-        convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in raw},
-                                      strings_can_be_null=True, quoted_strings_can_be_null=False,
-                                      null_values=list(NULL_TEXT))
+        # a quoted "NA" is text (North America), as in memory, unless the writer quoted
+        # every field and wrote missing cells so; a quoted "" is missing
+        convert = pcsv.ConvertOptions(
+            column_types={n: pa.string() for n in raw}, strings_can_be_null=True,
+            quoted_strings_can_be_null=self.dialect.quoted_null_is_missing,
+            null_values=list(NULL_TEXT))
         self._csv_args = (read, parse, convert)
         self.columns = names
 

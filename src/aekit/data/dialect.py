@@ -15,6 +15,10 @@ table it is, never as one column of text. The rules:
 - encoding: UTF-8, with or without a byte-order mark. Other encodings (Windows-1252,
   Latin-1, ...) are read only when named (``encoding=``, ``--encoding``): their bytes are
   valid in many encodings, so guessing would silently change text.
+- missing cells: an empty field, quoted or not, and an unquoted ``NA``, ``NULL``, ... A
+  quoted ``"NA"`` is text (North America), as writers that quote text write it, unless the
+  writer wrote missing numbers so too (pandas' ``QUOTE_ALL`` with ``na_rep="NA"``): then it
+  is a missing cell.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ class CsvDialect:
     # the header one field short of the rows: "trailing" (every row ends in a delimiter,
     # an empty last field) or "row names" (R's write.table: the first field names the row)
     short_header: str = ""
+    # missing numbers written as a quoted word ("NA"): then a quoted "NA" is missing text
+    quoted_null_is_missing: bool = False
 
     @property
     def arrow_encoding(self) -> str:
@@ -188,7 +194,31 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
     decimal, thousands = (".", None) if delimiter == "," else _decimal_mark(
         [row for _, row in sample.records(delimiter)[1:]])
     return CsvDialect(delimiter, decimal, thousands, encoding,
-                      _short_header(path, sample, delimiter))
+                      _short_header(path, sample, delimiter),
+                      _quoted_null_is_missing(sample, delimiter))
+
+
+def _quoted_null_is_missing(sample: _Sample, delimiter: str) -> bool:
+    """Whether the writer wrote missing numbers as a quoted word (``"NA"``, as pandas'
+    ``QUOTE_ALL`` with ``na_rep="NA"`` does): then it wrote missing text so too. Read with
+    quotes kept; lines whose fields a quoted delimiter would shift are left out."""
+    rows = [row for row in csv.reader(sample.lines, delimiter=delimiter,
+                                      quoting=csv.QUOTE_NONE)]
+    if len(rows) < 2:
+        return False
+    width = len(rows[0])
+    rows = [row for row in rows[1:] if len(row) == width]
+    words = {f'"{w}"' for w in NULL_TEXT[1:]}
+    for column in zip(*rows):
+        cells = [cell.strip() for cell in column]
+        quoted_null = [cell in words for cell in cells]
+        numbers = [bool(_NUMBER.match(cell.strip('"').replace(",", ".")))
+                   for cell in cells]
+        if any(quoted_null) and any(numbers) and all(
+                n or q or cell.strip('"') in NULL_TEXT
+                for n, q, cell in zip(numbers, quoted_null, cells)):
+            return True
+    return False
 
 
 ROW_NAMES = "Unnamed: 0"  # the name R's row names get, as pandas names an empty header cell

@@ -157,7 +157,7 @@ def _quoted_text_kept(df: pd.DataFrame, path: Path, dialect: CsvDialect,
     """Text columns' quoted cells that spell a missing value (``"NA"``, North America or
     Namibia, as writers that quote text write it) as that text, as the streamed reader and
     Parquet keep it: only an unquoted NA is a missing cell."""
-    if not _holds_quoted_null(path, dialect):
+    if dialect.quoted_null_is_missing or not _holds_quoted_null(path, dialect):
         return df
     gappy = [c for c in df.columns if (pd.api.types.is_object_dtype(df[c].dtype)
              or pd.api.types.is_string_dtype(df[c].dtype)) and df[c].isna().any()]
