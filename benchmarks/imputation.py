@@ -17,7 +17,8 @@ noise_level=0.2)``), and ``+r3`` feeds each fill back in three times
 (``impute(X, refinements=3)``); ``DAE-0.5`` masks half the cells in training; ``DAEx3``
 averages three ``DAE`` fits; ``VAE`` is ``VAE(n_columns // 2)``, whose ``impute`` decodes
 the posterior mean, and ``VAE-s20`` averages the decoder's output over 20 draws of the
-posterior instead. scikit-learn's imputers get the usual encoding: numbers
+posterior instead; ``DAE-p30`` trains the DAE longer (``patience=30, max_epochs=300``).
+scikit-learn's imputers get the usual encoding: numbers
 standardised, categories one-hot (a masked category is NaN across its block, its fill is
 the block's largest value): ``SimpleImputer`` (mean; the most frequent category),
 ``KNNImputer``, ``IterativeImputer`` and ``IterativeImputer(ExtraTreesRegressor)`` (the
@@ -55,7 +56,7 @@ MIXED_TABLES = ("airports", "seattle_weather", "superstore", "titanic")
 SEEDS = (0, 1, 2)
 MASKED = 0.2
 MAX_ROWS = 1000
-AEKIT = ("AE", "DAE", "DAE+r3", "DAE-0.5", "DAEx3", "VAE", "VAE-s20")
+AEKIT = ("AE", "DAE", "DAE+r3", "DAE-0.5", "DAEx3", "VAE", "VAE-s20", "DAE-p30")
 POSTERIOR_DRAWS = 20
 SKLEARN = ("mean", "KNN", "Iterative", "MissForest")
 
@@ -87,9 +88,9 @@ def aekit_methods(seed: int, n_columns: int) -> dict:
     def fit_ae():
         return Autoencoder(random_state=seed)
 
-    def fit_dae(level=0.2):
+    def fit_dae(level=0.2, **options):
         return lambda: DenoisingAutoencoder(max(1, n_columns // 2), noise="masking",
-                                            noise_level=level, random_state=seed)
+                                            noise_level=level, random_state=seed, **options)
 
     def run(make, refinements):
         return lambda holes: make().fit(holes).impute(holes, refinements=refinements)
@@ -125,7 +126,8 @@ def aekit_methods(seed: int, n_columns: int) -> dict:
 
     return {"AE": run(fit_ae, 0), "DAE": run(fit_dae(), 0), "DAE+r3": run(fit_dae(), 3),
             "DAE-0.5": run(fit_dae(0.5), 0), "DAEx3": three, "VAE": run(fit_vae, 0),
-            "VAE-s20": posterior_mean_fill}
+            "VAE-s20": posterior_mean_fill,
+            "DAE-p30": run(fit_dae(patience=30, max_epochs=300), 0)}
 
 
 def sklearn_methods(seed: int) -> dict:
