@@ -310,6 +310,19 @@ def test_a_vae_trains_on_missing_cells_scores_every_row_and_fills_them():
     assert (filled.loc[kept, "price"] == holes.loc[kept, "price"]).all()
 
 
+def test_samples_of_a_whole_number_column_are_whole_numbers_after_saving_too(tmp_path):
+    table = mixed_table(300, 0)
+    table["visits"] = np.random.default_rng(0).poisson(4, len(table))  # int64
+    table["floors"] = table["visits"].astype(float).where(table.index % 9 > 0)  # 3.0, NaN
+    vae = aekit.VAE(2, max_epochs=3, random_state=0).fit(table)
+    for model in (vae, aekit.load(aekit.save(vae, tmp_path / "m"))):
+        drawn = model.sample(50, random_state=0)
+        assert drawn["visits"].dtype == np.int64 and drawn["floors"].dtype == np.int64
+        assert drawn["price"].dtype == np.float64 and (drawn["price"] % 1 != 0).any()
+    walk = vae.inverse_transform(np.zeros((2, 2)))
+    assert walk["visits"].dtype == np.int64
+
+
 def test_a_streamed_fit_leaves_missing_numbers_out_as_the_in_memory_one_does(tmp_path):
     from scipy.stats import spearmanr
 

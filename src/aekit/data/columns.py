@@ -152,6 +152,7 @@ class Column:
     repeated: bool = False  # text: whether they repeat as categories do (too many of them)
     negative: str = ""  # numeric written as text with negatives in parentheses: "()"
     missing: float = 0.0  # a feature: the share of its cells missing in fit
+    integral: bool = False  # numeric: every value in fit a whole number (counts, 0/1, years)
 
     @property
     def is_feature(self) -> bool:
@@ -222,7 +223,8 @@ class Column:
                 "n_as_missing": self.n_as_missing, "as_missing": list(self.as_missing),
                 "lenient": self.lenient, "date_format": self.date_format,
                 "thousands": self.thousands, "unit": self.unit, "distinct": self.distinct,
-                "repeated": self.repeated, "negative": self.negative, "missing": self.missing}
+                "repeated": self.repeated, "negative": self.negative, "missing": self.missing,
+                "integral": self.integral}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -235,7 +237,7 @@ class Column:
                    str(d.get("date_format", "")), str(d.get("thousands", "")),
                    str(d.get("unit", "")), int(d.get("distinct", 0)),
                    bool(d.get("repeated", False)), str(d.get("negative", "")),
-                   float(d.get("missing", 0.0)))
+                   float(d.get("missing", 0.0)), bool(d.get("integral", False)))
 
 
 def _count(n: int, noun: str) -> str:
@@ -438,6 +440,9 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     column = _infer_role(name, col, declared, source)
     if column.is_feature and len(col):
         column = replace(column, missing=round(float(col.isna().mean()), 4))
+    if column.role == "numeric" and (holds_whole_numbers(col) or (
+            pd.api.types.is_integer_dtype(col.dtype) and col.notna().any())):
+        column = replace(column, integral=True)
     return column
 
 

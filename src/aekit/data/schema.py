@@ -379,13 +379,16 @@ class InputSpec:
         """Decoded rows with no input to take the form of (samples, latent walks): one
         column per feature column, in fit's order: numbers; a boolean's value (bools for a
         bool column); the most likely category; a date's calendar parts as text ("Wed Sep
-        13h"), which is all its encoding holds."""
+        13h"), which is all its encoding holds; whole numbers where fit saw only whole
+        numbers."""
         out, start = {}, 0
         blank = pd.Series([None] * len(decoded), dtype=object)
         for column in (c for c in self.columns or () if c.is_feature):
             block = decoded[:, start:start + len(column.encoded_names)]
             start += block.shape[1]
-            if column.role == "numeric":
+            if column.role == "numeric" and column.integral:
+                out[column.name] = np.rint(block[:, 0]).astype(np.int64)
+            elif column.role == "numeric":
                 out[column.name] = block[:, 0]
             elif column.role == "datetime":
                 out[column.name] = calendar_text(column, block)
