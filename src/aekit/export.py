@@ -40,19 +40,23 @@ OPSET = 17
 
 class _Scale(nn.Module):
     """An input contract's encoding in torch: ``(x - center) / scale`` in float64,
-    optionally clipped to +/- ``clip``, as aekit computes it."""
+    optionally limited beyond +/- ``clip``, as aekit computes it."""
 
     def __init__(self, spec: Any) -> None:
         super().__init__()
         self.register_buffer("center", torch.as_tensor(spec.scaler.center, dtype=torch.float64))
         self.register_buffer("scale", torch.as_tensor(spec.scaler.scale, dtype=torch.float64))
         self.clip = None if spec.clip is None else float(spec.clip)
+        self.clip_mode = spec.clip_mode
 
     def forward(self, x: Tensor) -> Tensor:  # (B, D) -> (B, D) float64
         xs = (x.double() - self.center) / self.scale
-        if self.clip is not None:
-            xs = xs.clamp(-self.clip, self.clip)
-        return xs
+        if self.clip is None:
+            return xs
+        if self.clip_mode == "hard":
+            return xs.clamp(-self.clip, self.clip)
+        excess = (xs.abs() - self.clip).clamp(min=0.0)
+        return torch.where(excess > 0, torch.sign(xs) * (self.clip + torch.log1p(excess)), xs)
 
     def inverse(self, x: Tensor) -> Tensor:
         return (x.double() * self.scale + self.center).float()

@@ -257,3 +257,24 @@ def test_a_streamed_fit_on_one_row_is_refused_before_training(tmp_path):
     with pytest.raises(DataError, match="got 1 row"):
         AnomalyDetector(n_estimators=1, max_epochs=2).fit(
             aekit.ParquetRows.open(tmp_path / "one.parquet"))
+
+
+def test_values_far_beyond_the_bound_keep_their_order_and_old_models_their_scores(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 5))
+    det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
+    far = np.zeros((4, 5))
+    far[:, 1] = [30.0, 100.0, 1_000.0, 10_000.0]  # all beyond 20 robust units
+    scores = det.anomaly_score(far)
+    assert (np.diff(scores) > 0).all()  # no tie at the bound
+    assert det.top_features(far[-1:], n=1)[0][0][0] == "x1"
+    det.save(tmp_path / "m")
+    state = tmp_path / "m" / "estimator.json"
+    text = state.read_text()
+    assert '"clip_mode": "log"' in text
+    # a model saved before the compression existed clips, as it did when it was saved
+    state.write_text(text.replace('"clip_mode": "log",', ""))
+    old = aekit.load(tmp_path / "m")
+    assert old.input_spec_.clip_mode == "hard"
+    tied = old.anomaly_score(far)
+    assert np.ptp(tied) == 0  # every one at the bound

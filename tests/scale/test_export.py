@@ -52,6 +52,15 @@ def test_detector_score_graph_is_the_ensemble_anomaly_score(tmp_path, X, scoring
         to_onnx(det, tmp_path / "e.onnx", part="encoder")
 
 
+def test_detector_score_graph_compresses_far_values_as_aekit_does(tmp_path, X):
+    det = AnomalyDetector(n_estimators=2, max_epochs=3, random_state=0).fit(X)
+    to_onnx(det, tmp_path / "det.onnx")
+    x = np.random.default_rng(3).normal(5.0, 4.0, size=(200, 6)).astype(np.float32)
+    x[::4, 2] *= 300  # far beyond the +/-20 bound of the robust scaling
+    np.testing.assert_allclose(_run(tmp_path / "det.onnx", "x", x), det.anomaly_score(x),
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_cli_export_writes_score_encoder_and_decoder(tmp_path, X, capsys):
     Autoencoder(2, hidden_dims=(8,), max_epochs=2, random_state=0).fit(X).save(tmp_path / "m")
     assert main(["export", str(tmp_path / "m"), "--out", str(tmp_path / "m.onnx")]) == 0

@@ -76,7 +76,12 @@ class InputSpec:
     scaler : AffineScaler or None
         Per-feature scaling; None until :meth:`with_scaling` is called.
     clip : float or None
-        Scaled values are clipped to [-clip, clip] by :meth:`encode`.
+        Scaled values beyond +/- ``clip`` are limited by :meth:`encode`, as ``clip_mode``
+        says.
+    clip_mode : {"log", "hard"}
+        "log": a value beyond the bound becomes ``clip + log(1 + excess)``, so a far value
+        still counts more than a near one (extremes keep their order) without swamping the
+        networks; "hard": clipped to the bound (models saved before "log" existed).
     columns : tuple of Column or None
         For a table with more than numbers (text, dates, identifiers, ...): every input
         column with its role and encoding (:mod:`aekit.data.columns`). ``n_features`` then
@@ -96,6 +101,7 @@ class InputSpec:
     image_shape: tuple[int, ...] | None = None
     scaler: AffineScaler | None = None
     clip: float | None = None
+    clip_mode: str = "hard"
     columns: tuple[Column, ...] | None = None
     allow_missing: bool = False
     labels: str | None = None
@@ -182,7 +188,7 @@ class InputSpec:
 
     def with_scaling(self, kind: str, rows: np.ndarray | None = None, *,
                      moments: RunningMoments | None = None, sample: np.ndarray | None = None,
-                     clip: float | None = None) -> InputSpec:
+                     clip: float | None = None, clip_mode: str = "log") -> InputSpec:
         """This contract with scaling of ``kind`` fitted on ``rows`` (exact), or on streamed
         ``moments`` and a ``sample`` of rows (see :meth:`AffineScaler.from_moments`)."""
         scaler = (AffineScaler.fit(rows, kind) if rows is not None
@@ -191,7 +197,7 @@ class InputSpec:
             keep = self.scaled_mask
             scaler = AffineScaler(scaler.kind, np.where(keep, scaler.center, 0.0),
                                   np.where(keep, scaler.scale, 1.0))
-        return replace(self, scaler=scaler, clip=clip)
+        return replace(self, scaler=scaler, clip=clip, clip_mode=clip_mode)
 
     # ---------------------------------------------------------------- using it
     @property
@@ -287,9 +293,13 @@ class InputSpec:
                               allow_missing=self.allow_missing)
 
     def encode(self, rows: np.ndarray) -> np.ndarray:
-        """Scaled (and clipped) float64 rows."""
-        scaled = self.scaler.transform(rows)  # a new array: clipped in place
-        return scaled if self.clip is None else np.clip(scaled, -self.clip, self.clip, out=scaled)
+        """Scaled (and limited, see ``clip``) float64 rows."""
+        scaled = self.scaler.transform(rows)  # a new array: limited in place
+        if self.clip is None:
+            return scaled
+        if self.clip_mode == "hard":
+            return np.clip(scaled, -self.clip, self.clip, out=scaled)
+        return compress_beyond(scaled, self.clip)
 
     def encode_float32(self, rows: np.ndarray) -> np.ndarray:
         """:meth:`encode` rounded to float32, computed a block of rows at a time."""
@@ -603,6 +613,7 @@ class InputSpec:
                 "feature_names": None if self.feature_names is None else list(self.feature_names),
                 "image_shape": None if self.image_shape is None else list(self.image_shape),
                 "scaler": self.scaler.to_dict(), "clip": self.clip,
+                "clip_mode": self.clip_mode,
                 "columns": None if self.columns is None else [c.to_dict() for c in self.columns],
                 "allow_missing": bool(self.allow_missing), "labels": self.labels}
 
@@ -616,6 +627,7 @@ class InputSpec:
                    image_shape=None if shape is None else tuple(int(v) for v in shape),
                    scaler=AffineScaler.from_dict(state["scaler"]),
                    clip=None if state.get("clip") is None else float(state["clip"]),
+                   clip_mode=str(state.get("clip_mode", "hard")),
                    columns=None if state.get("columns") is None else tuple(
                        Column.from_dict(c) for c in state["columns"]),
                    allow_missing=bool(state.get("allow_missing", False)),
@@ -644,6 +656,16 @@ def in_kind_of(out: Any, X: Any) -> Any:
 
         return pl.from_pandas(out)
     return out
+
+
+def compress_beyond(scaled: np.ndarray, bound: float) -> np.ndarray:
+    """``scaled`` (changed in place) with each value beyond +/- ``bound`` at ``bound +
+    log(1 + excess)`` on its side: monotonic, so extremes keep their order."""
+    far = np.abs(scaled) > bound
+    if far.any():
+        values = scaled[far]
+        scaled[far] = np.sign(values) * (bound + np.log1p(np.abs(values) - bound))
+    return scaled
 
 
 def blank_rows(X: Any) -> np.ndarray:

@@ -140,7 +140,9 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         "auto": "none" for images, "robust" (median / IQR) for tables, so heavy-tailed
         columns and the anomalies themselves do not set the scale.
     clip : float or None, default=20.0
-        Scaled values are clipped to [-clip, clip] before the networks see them.
+        Scaled values beyond +/- ``clip`` are compressed before any view sees them: the
+        excess becomes ``log(1 + excess)``. So one wild value cannot swamp the networks,
+        and a farther value still scores higher (extremes do not tie at the bound).
     max_epochs : int, default=20
         Most epochs each member trains; early stopping usually ends it sooner. Members
         start at PCA and only refine it, so few epochs suffice (BENCHMARKS.md section 2).
