@@ -307,6 +307,12 @@ def test_an_unlabelled_row_is_named_and_minus_one_labels_get_the_mapping(tmp_pat
     code, _, err = run(["detect", tmp_path / "gap.csv", "--labels", "lab", "--epochs", 1,
                         "--out", tmp_path / "s.csv"], capsys)
     assert code == 2 and "1 empty cell(s), the first in row 4" in err
+    frame["lab"] = np.where(np.arange(60) % 10 == 0, "yes", "no").astype(object)
+    frame.loc[5, "lab"] = None  # yes/no labels with a gap: named too, not "found [nan]"
+    frame.to_csv(tmp_path / "yn.csv", index=False)
+    code, _, err = run(["detect", tmp_path / "yn.csv", "--labels", "lab", "--epochs", 1,
+                        "--out", tmp_path / "s.csv"], capsys)
+    assert code == 2 and "1 empty cell(s), the first in row 6" in err
     frame["lab"] = np.where(np.arange(60) % 10 == 0, -1, 1)
     frame.to_csv(tmp_path / "pm.csv", index=False)
     code, _, err = run(["detect", tmp_path / "pm.csv", "--labels", "lab", "--epochs", 1,

@@ -920,6 +920,18 @@ def test_distinct_integers_named_as_identifiers_name_rows_and_are_no_feature(nam
     assert InputSpec.from_training_data(with_gaps)[0].identifiers == [name]
 
 
+def test_a_sample_code_named_id_repeated_for_replicates_is_an_identifier_not_a_number():
+    rng = np.random.default_rng(0)
+    codes = rng.integers(1_000_000, 9_999_999, 640)
+    ids = np.concatenate([codes, codes[:60]])  # 60 samples measured twice
+    table = pd.DataFrame({"ID": ids, "a": rng.normal(size=700), "b": rng.normal(size=700)})
+    spec, _ = InputSpec.from_training_data(table)
+    assert spec.identifiers == ["ID"] and spec.feature_names == ("a", "b")
+    # a small set of repeated values under such a name is a measurement still (a key 0-11)
+    key = pd.DataFrame({"key": rng.integers(0, 12, 700), "a": rng.normal(size=700)})
+    assert InputSpec.from_training_data(key)[0].feature_names == ("key", "a")
+
+
 def test_distinct_integers_under_other_names_are_measurements_and_a_counter_is_not():
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"population": rng.permutation(90_000)[:300] + 10_000,
@@ -1016,6 +1028,30 @@ def test_fills_of_counts_written_3_0_are_whole_and_a_quoted_na_stays_text(tmp_pa
     assert visits.strip('"').endswith(".0")  # in the column's form, a whole number
     assert (filled["visits"] % 1 == 0).all()
     assert filled["continent"].tolist() == continent.tolist()  # "NA" read back as text
+
+
+def test_a_mostly_empty_note_is_not_filled_with_made_up_notes_but_numbers_are(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(size=200).round(2), "y": rng.normal(size=200)})
+    table["note"] = None
+    table.loc[:29, "note"] = rng.choice(["Sample lost.", "Re-measured next day."], 30)
+    table.loc[150:160, "x"] = np.nan
+    table["grade"] = rng.choice(["a", "b", "c"], 200).astype(object)
+    table.loc[::7, "grade"] = None  # a category with some gaps: filled
+    ae = Autoencoder(2, max_epochs=3, random_state=0).fit(table)
+    filled = ae.impute(table)
+    assert filled["note"].isna().sum() == 170 and filled["x"].notna().all()
+    assert filled["grade"].notna().all()
+    pd.testing.assert_series_equal(filled.loc[:29, "note"], table.loc[:29, "note"])
+    table.to_csv(tmp_path / "notes.csv", index=False)
+    assert main(["impute", str(tmp_path / "notes.csv"), "--out", str(tmp_path / "f.csv"),
+                 "--epochs", "2", "-q"]) == 0
+    assert read_data(tmp_path / "f.csv").X["note"].isna().sum() == 170
+
+
+def test_a_question_mark_kept_as_a_category_is_not_said_to_be_quoted():
+    column = infer_column("sex", pd.Series(["male", "female", "?"] * 40), None, "t.csv")
+    assert column.describe().endswith("'?' read as a value, not as a missing cell")
 
 
 def test_yes_and_no_in_two_spellings_each_are_one_boolean():

@@ -354,3 +354,35 @@ def test_reconstructions_land_on_the_data_whatever_its_offsets_and_units(scaling
     std = X_offset.std(axis=0)
     assert (np.abs(rec.mean(axis=0) - X_offset.mean(axis=0)) < 0.25 * std).all()
     assert (np.abs(rec - X_offset).mean(axis=0) < std).all()
+
+
+def test_a_bottleneck_as_wide_as_the_input_is_warned_of_where_it_can_copy(caplog, tmp_path):
+    from aekit import AnomalyDetector
+    from aekit.cli.main import main
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    table = pd.DataFrame({"a": x, "b": 2 * x + rng.normal(0, 0.1, 300),
+                          "c": rng.normal(size=300)})
+    with caplog.at_level("WARNING"):
+        Autoencoder(8, max_epochs=2, random_state=0).fit(table)
+    assert "latent_dim=8 is at least the 3 encoded input columns" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        Autoencoder(1, max_epochs=2, random_state=0).fit(table)
+        DenoisingAutoencoder(8, noise="masking", max_epochs=2, random_state=0).fit(table)
+        AnomalyDetector(n_estimators=2, max_epochs=2, random_state=0).fit(table)
+    assert "copy its input" not in caplog.text
+    # a copying model fills every gap of a column with one value, and impute says so
+    table.loc[:49, "b"] = np.nan
+    table.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["fit", str(tmp_path / "t.csv"), "--epochs", "20", "--seed", "0", "-q",
+                 "--out", str(tmp_path / "m")]) == 0
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["impute", str(tmp_path / "m"), str(tmp_path / "t.csv"),
+                     "--out", str(tmp_path / "f.csv")]) == 0
+    assert "column 'b': all 50 filled cells got the same value" in printed.getvalue()

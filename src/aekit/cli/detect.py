@@ -40,10 +40,16 @@ def add_parser(subparsers) -> None:
 
 def labels_as_binary(y: Any, source: str):
     import numpy as np
+    import pandas as pd
 
     from aekit.data.columns import FALSE_TEXT, TRUE_TEXT
 
     y = np.asarray(y)
+    empty = np.flatnonzero(pd.isna(y))
+    if len(empty):
+        raise DataError(f"{source}: the labels column has {len(empty)} empty cell(s), the "
+                        f"first in row {empty[0] + 1}. Label every row (0 or 1), or leave "
+                        "--labels out to score without metrics.")
     try:
         values = y.astype(np.float64)
     except (TypeError, ValueError):
@@ -54,11 +60,6 @@ def labels_as_binary(y: Any, source: str):
             raise DataError(f"{source}: the labels must be 0/1 or yes/no, true/false (1 or "
                             f"yes = anomaly); found {odd[:5]}.") from None
         values = np.isin(text, TRUE_TEXT).astype(np.float64)
-    if np.isnan(values).any():
-        rows = np.flatnonzero(np.isnan(values))
-        raise DataError(f"{source}: the labels column has {len(rows)} empty cell(s), the "
-                        f"first in row {rows[0] + 1}. Label every row (0 or 1), or leave "
-                        "--labels out to score without metrics.")
     if not np.isin(values, (0, 1)).all():
         found = sorted(set(np.unique(values).tolist()))
         hint = " For -1/1 labels (1 = normal, as scikit-learn's predict writes them), map " \

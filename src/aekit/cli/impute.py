@@ -90,7 +90,31 @@ def run(args: argparse.Namespace) -> int:
     for name, n_filled, n_seen in thinly_filled(changed, data.X):
         print(f"note: column {name!r}: {n_filled} cells filled from only {n_seen} observed; "
               "check that an empty cell there is missing, not 'none'")
+    for name, n_filled, value in one_fill(changed, filled):
+        print(f"note: column {name!r}: all {n_filled} filled cells got the same value "
+              f"({value}): the model fills it without reading the rest of the row (a "
+              "model that copies its input does so); 'aekit impute DATA' fits one that "
+              "reads it")
     return 0
+
+
+def one_fill(changed, filled) -> list[tuple[str, int, str]]:
+    """Numeric columns whose filled cells (at least 5) all hold one value (within a
+    ten-thousandth of the column's spread: a float32 network's copy of the centre)."""
+    import numpy as np
+    import pandas as pd
+
+    out = []
+    for j, name in enumerate(filled.columns):
+        mask = changed.iloc[:, j].to_numpy()
+        column = filled.iloc[:, j]
+        if mask.sum() >= 5 and pd.api.types.is_numeric_dtype(column.dtype) and \
+                not pd.api.types.is_bool_dtype(column.dtype):
+            values = column[mask].to_numpy(dtype="float64")
+            spread = float(np.nanstd(column[~mask].to_numpy(dtype="float64"))) or 1.0
+            if np.isfinite(values).all() and np.ptp(values) <= 1e-4 * spread:
+                out.append((str(name), int(mask.sum()), f"{values[0]:.6g}"))
+    return out
 
 
 def thinly_filled(changed, typed) -> list[tuple[str, int, int]]:

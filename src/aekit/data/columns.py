@@ -66,6 +66,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aekit.data.dialect import NULL_TEXT
 from aekit.data.validation import check_finite, shown
 from aekit.exceptions import DataError, ParameterError
 
@@ -117,6 +118,9 @@ MIN_COUNTER = 60  # rows a counter in order needs (fewer: months, weeks, floors,
 MIN_SHUFFLED_COUNTER = 500  # and in any order (fewer: a year or week in every row)
 MOSTLY_MISSING = 0.5  # a feature with this share of its cells missing says so in the schema
 UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
+# whole numbers under a name such as "ID", distinct in this share of the rows: a sample's
+# or a subject's code, repeated for its replicates or visits, never a measurement
+ID_NAMED_SHARE = 0.5
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
 _UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?(?P<gap_before>\s*)"
@@ -184,9 +188,11 @@ class Column:
             shown = ", ".join(self.levels[:6]) + (", ..." if len(self.levels) > 6 else "")
             rare = f"; {_count(self.rare, 'rare value')} as {OTHER_LEVEL}" if self.rare else ""
             words = [v for v in self.levels if v.lower() in MISSING_MARKERS - {""}]
-            if words:  # a quoted "NA" is text (North America); say so, it may be a gap
-                rare += (f"; {', '.join(map(repr, words[:3]))} read as a value (quoted in "
-                         "the file), not as a missing cell")
+            if words:  # a quoted "NA" is text (North America), a "?" a value: say so
+                quoted = all(v in NULL_TEXT for v in words[:3])  # unquoted, these are gaps
+                rare += (f"; {', '.join(map(repr, words[:3]))} read as a value"
+                         f"{' (quoted in the file)' if quoted else ''}, not as a missing "
+                         "cell")
             return f"categorical, one-hot over {_count(len(self.levels), 'value')} ({shown}){rare}"
         if self.role == "boolean":
             return f"boolean, {self.levels[0]} = 0 / {self.levels[1]} = 1"
@@ -394,7 +400,7 @@ def _is_counter(col: pd.Series) -> bool:
 
 def _names_rows(name: Any, col: pd.Series) -> bool:
     """Whether an integer column names rows rather than measures them: a row counter, or
-    distinct in (nearly) every row under a name such as "id", "customer_id", "OrderID"
+    distinct in at least half the rows under a name such as "id", "customer_id", "OrderID"
     (whole numbers in a float column too, as missing cells make an integer column)."""
     if pd.api.types.is_bool_dtype(col.dtype) or not pd.api.types.is_numeric_dtype(col.dtype):
         return False
@@ -406,7 +412,7 @@ def _names_rows(name: Any, col: pd.Series) -> bool:
         if not (len(floats) and np.isfinite(floats).all() and (np.mod(floats, 1) == 0).all()):
             return False
     return bool(_ID_NAME.search(str(name))) and len(values) >= 3 and \
-        values.nunique() >= UNIQUE_SHARE * len(values)
+        values.nunique() >= ID_NAMED_SHARE * len(values)
 
 
 def _written_as_yyyymmdd(name: Any, col: pd.Series) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import numpy as np
 import torch
 from sklearn.decomposition import PCA
@@ -16,6 +19,8 @@ from aekit.nn.autoencoder import MLPAutoencoder
 from aekit.nn.conv import ConvAutoencoder, channels_last
 from aekit.training import resolve_device
 from aekit.training.losses import BCELoss, ReconstructionLoss
+
+logger = logging.getLogger(__name__)
 
 
 class Autoencoder(BaseAutoencoder):
@@ -154,6 +159,20 @@ class Autoencoder(BaseAutoencoder):
     def _handles_missing(self) -> bool:
         return self.loss == "mse"
 
+    def _warn_if_it_can_copy(self, spec: Any) -> None:
+        # a bottleneck as wide as the input lets the network pass every cell straight
+        # through: it reconstructs anything, detects nothing and fills gaps with the centre
+        if not spec.is_images and int(self.latent_dim) >= spec.n_features > 1:
+            logger.warning(
+                "%s: latent_dim=%d is at least the %d encoded input columns, so the network "
+                "can learn to copy its input: errors say little, and impute fills each gap "
+                "with its column's centre. Use a narrower bottleneck (latent_dim=%d, half "
+                "the columns; --latent-dim in the CLI), or a masking denoising autoencoder "
+                "to fill gaps (DenoisingAutoencoder(noise='masking'), as aekit impute DATA "
+                "fits).",
+                type(self).__name__, int(self.latent_dim), spec.n_features,
+                max(1, spec.n_features // 2))
+
     def _has_heads(self) -> bool:
         return self.loss == "mse"
 
@@ -234,6 +253,9 @@ class DenoisingAutoencoder(Autoencoder):
             random_state=random_state, verbose=verbose, device=device, column_roles=column_roles)
         self.noise = noise
         self.noise_level = noise_level
+
+    def _warn_if_it_can_copy(self, spec: Any) -> None:
+        """Corrupted input cannot be copied: a wide bottleneck is fine (no warning)."""
 
     def _corruption(self, X_scaled: np.ndarray):
         super()._corruption(X_scaled)

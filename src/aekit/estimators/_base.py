@@ -21,6 +21,7 @@ from torch import nn
 from aekit import _threads
 from aekit.anomaly.attribution import error_shares
 from aekit.choices import SCALINGS
+from aekit.data.columns import MOSTLY_MISSING
 from aekit.data.schema import InputSpec, as_frame, in_kind_of
 from aekit.data.validation import check_features
 from aekit.estimators._fitting import HoldOutRule, draw_seeds, prepare_training
@@ -171,6 +172,9 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         """Whether this model can train on missing cells (a masked MSE loss)."""
         return False
 
+    def _warn_if_it_can_copy(self, spec: InputSpec) -> None:
+        """Warn where the network can learn to copy its input (see Autoencoder)."""
+
     def _has_heads(self) -> bool:
         """Whether this model reconstructs categorical columns with softmax heads (its
         likelihood is a squared error or Gaussian; a BCE model treats every slot as a pixel)."""
@@ -288,6 +292,7 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
             allow_missing=allow_missing,
             images="required" if getattr(self, "architecture", "mlp") == "conv" else "auto")
         self.input_spec_ = data.spec
+        self._warn_if_it_can_copy(data.spec)
         if cell_layout is None:
             blocks = data.spec.categorical_blocks()
             cell_layout = CellLayout(data.spec.n_features, blocks) if blocks else None
@@ -452,8 +457,10 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         A missing number gets its reconstruction, within the range its column holds in
         ``X``: the network sees the column's centre there first, then, ``refinements``
         times, its own previous fill (each pass reads the other filled cells of the row
-        too). A missing category or boolean gets the
-        most likely training value. A column of one value gets it where that value holds
+        too). A missing category or boolean gets the most likely training value, unless
+        most of its cells were empty in fit (a note, the answer to a follow-up question):
+        there an empty cell likely means "none" and stays empty. A column of one value
+        gets it where that value holds
         at least half the cells; where most are empty (a note such as "late delivery"),
         an empty cell says "none" and stays empty. Identifiers, text and dates are not
         filled. A DataFrame comes back as a DataFrame with its columns and dtypes; an
@@ -487,9 +494,13 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
                     if missing.any():
                         out.loc[missing, name] = recon[missing, j]
                 return in_kind_of(out, X)
+            notes = {c.name for c in spec.columns if c.role in ("categorical", "boolean")
+                     and c.missing >= MOSTLY_MISSING}
             for name, missing in spec.missing_cells(rows, frame).items():
+                # a category mostly empty in fit (a note, a follow-up answer): an empty
+                # cell there likely means "none" or "not asked", so it stays empty
                 out[name] = frame[name].where(~missing, out[name]) if missing.any() \
-                    else frame[name]
+                    and name not in notes else frame[name]
             for column in spec.columns:
                 # a constant column's one value fills its gaps where it holds most cells;
                 # where most are empty (a note, a flag), an empty cell means "none"
