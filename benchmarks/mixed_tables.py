@@ -76,6 +76,8 @@ def plant(train: pd.DataFrame, test: pd.DataFrame, spec: InputSpec,
             a, b = rng.choice(categorical, size=2, replace=False)
             seen = set(zip(train[a].astype(str), train[b].astype(str), strict=True))
             for other in rng.permutation(len(train)):
+                if pd.isna(train[b].iloc[other]):
+                    continue  # a gap is no value, and no anomaly
                 value = str(train[b].iloc[other])
                 if (str(test.loc[row, a]), value) not in seen:
                     test[b] = test[b].astype(object)

@@ -258,6 +258,23 @@ def with_holes(table: pd.DataFrame, share: float, seed: int, columns=("size", "p
     return holes
 
 
+def test_a_missing_category_is_no_level_and_does_not_make_its_row_an_anomaly():
+    from scipy.stats import spearmanr
+
+    train = with_holes(mixed_table(800, 0), 0.05, 0, columns=("colour",))
+    det = AnomalyDetector(random_state=0).fit(train)
+    colour = next(c for c in det.input_spec_.columns if c.name == "colour")
+    assert MISSING_LEVEL not in colour.levels
+    complete = mixed_table(400, 1)
+    holes = with_holes(complete, 0.1, 1, columns=("colour",))
+    gap = holes["colour"].isna().to_numpy()
+    full, partial = det.anomaly_score(complete), det.anomaly_score(holes)
+    assert spearmanr(full, partial).statistic > 0.9  # one scale with a gap or not
+    ranks = pd.Series(partial).rank(pct=True).to_numpy()
+    assert ranks[gap].mean() < 0.65  # not pushed to the top by the gap (0.5: like any row)
+    assert det.predict_labels(holes)[gap].mean() <= det.predict_labels(holes).mean() + 0.05
+
+
 def test_missing_numbers_are_left_out_of_the_loss_and_of_each_rows_error():
     table = with_holes(mixed_table(), 0.2, 0)
     ae = Autoencoder(3, max_epochs=20, random_state=0).fit(table)

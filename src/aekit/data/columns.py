@@ -24,8 +24,9 @@ Roles, inferred at fit from the values (and overridable by name):
   most ``MAX_CATEGORIES`` distinct values, repeated enough to be categories (at most half
   as many values as cells). One-hot encoded over the training values plus an "(other)"
   slot, not scaled, and reconstructed by a softmax head (:mod:`aekit.nn.heads`); a
-  missing cell is a level of its own when fit saw one (missingness can mean something),
-  and otherwise all zeros, which count in no error. A value fit never saw sets the
+  missing cell is all zeros, which count in no error, as a missing number counts in none
+  (models saved with a "(missing)" level, as earlier versions made one, keep it: there a
+  missing cell is a value of its own). A value fit never saw sets the
   "(other)" slot, which no head ever predicts: the most surprising value a column holds.
   So does a value fit saw too rarely to learn (fewer than :func:`rare_below` times).
 - ``datetime``: datetime dtypes, and text of ISO dates (``2024-05-01``, ``2024-05-01
@@ -67,7 +68,7 @@ import numpy as np
 import pandas as pd
 
 from aekit.data.dialect import NULL_TEXT
-from aekit.data.validation import check_finite, shown
+from aekit.data.validation import INDEX_NAMES, check_finite, shown
 from aekit.exceptions import DataError, ParameterError
 
 ROLES = ("numeric", "boolean", "categorical", "datetime", "identifier", "text", "constant",
@@ -83,7 +84,6 @@ MISSING_LEVEL = "(missing)"
 # text that stands for a missing number (compared stripped and lower-cased)
 MISSING_MARKERS = frozenset({"", "-", "--", "---", "?", ".", "n/a", "n.a.", "na", "nan",
                              "null", "none", "missing", "#n/a"})
-INDEX_NAMES = ("Unnamed: 0", "", "__index_level_0__")  # pandas' unnamed index, saved
 TRUE_TEXT = ("yes", "true", "y", "t", "1")
 FALSE_TEXT = ("no", "false", "n", "f", "0")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
@@ -547,8 +547,6 @@ def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) ->
         frequent = [v for v in levels if counts[v] >= rare_below(len(text))]
         rare = len(levels) - len(frequent) if frequent else 0
         levels = frequent or levels
-        if col.isna().any():
-            levels.append(MISSING_LEVEL)
         return Column(name, "categorical", levels=tuple(levels), typical=_most_frequent(text),
                       rare=rare)
     unique_share = len(levels) / max(len(text), 1)

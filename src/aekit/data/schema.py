@@ -39,7 +39,7 @@ from aekit.data.columns import (
 from aekit.data.images import looks_like_images as _images_by_ndim
 from aekit.data.images import to_image_array
 from aekit.data.preprocessing import AffineScaler, RunningMoments
-from aekit.data.validation import align_columns, check_features
+from aekit.data.validation import INDEX_NAMES, align_columns, check_features
 from aekit.exceptions import DataError
 
 
@@ -266,7 +266,7 @@ class InputSpec:
             known = {c.name for c in self.columns}
             required = [c.name for c in self.columns if c.is_feature]
             missing = [c for c in required if c not in available]
-            unexpected = [c for c in available if c not in known]
+            unexpected = [c for c in available if c not in known and c not in INDEX_NAMES]
             if missing or unexpected:
                 align_columns(pd.DataFrame(columns=[c for c in available if c in required]
                                            + unexpected), required, source)  # raises

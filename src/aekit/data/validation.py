@@ -17,6 +17,8 @@ from scipy.sparse import issparse
 
 from aekit.exceptions import DataError
 
+INDEX_NAMES = ("Unnamed: 0", "", "__index_level_0__")  # pandas' unnamed index, saved
+
 # float32 is what the networks compute in; larger magnitudes would become inf there.
 FLOAT32_LIMIT = float(np.finfo(np.float32).max) / 16
 
@@ -150,7 +152,8 @@ def align_columns(df: pd.DataFrame, expected: Sequence[str], source: str) -> pd.
     if names == list(expected):
         return df
     missing = [c for c in expected if c not in names]
-    unexpected = [c for c in names if c not in expected]
+    # a saved DataFrame's index (to_csv's "Unnamed: 0") is no feature, never one fit lacks
+    unexpected = [c for c in names if c not in expected and c not in INDEX_NAMES]
     if not missing and not unexpected:
         if len(names) != len(set(names)):
             raise DataError(f"{source}: duplicated column names. Give every column a unique name.")

@@ -177,6 +177,7 @@ class Scorer:
             # a missing cell sits at the centre of its column, as in the rows scored;
             # left NaN, it would take its whole row out of every distance
             scorer.reference = np.ascontiguousarray(np.nan_to_num(reference, nan=0.0))
+            scorer.reference = np.ascontiguousarray(scorer.at_centre(scorer.reference))
             scorer.n_bags = n_bags
             scorer.n_neighbors = min(int(n_neighbors), bag_rows)
         if "latent" in views:
@@ -250,10 +251,8 @@ class Scorer:
             # the density view needs nothing from the networks: it runs on another core
             # meanwhile (torch and NumPy release the GIL)
             density = None
-            if "density" in self.views:  # a missing cell sits at the centre of its column
-                missing = np.isnan(xs)
-                density = pool.submit(self._density,
-                                      np.where(missing, 0.0, xs) if missing.any() else xs)
+            if "density" in self.views:
+                density = pool.submit(self._density, self.at_centre(xs))
             network = self._network_parts(xs, single_thread=single_thread)
             parts = [network[view] for view in self.views if view != "density"]
             if density is not None:
@@ -318,7 +317,34 @@ class Scorer:
                 parts[v * n_members + k] = terms["latent" if view == "latent" else "error"]
         yield from parts
         if "density" in self.views:
-            yield self._density_terms(seen)
+            yield self._density_terms(self.at_centre(xs))
+
+    def at_centre(self, xs: np.ndarray) -> np.ndarray:
+        """``xs`` with each missing cell at the centre of its column, for the density view:
+        a number at 0 (the scaling's centre), a category (a block of zeros) at its slots'
+        mean over the reference rows that hold one. Left empty, a missing category would
+        be far from every reference row."""
+        missing = np.isnan(xs)
+        out = np.where(missing, 0.0, xs) if missing.any() else xs
+        for (start, stop), centre in self._block_centres().items():
+            empty = ~out[:, start:stop].any(axis=1)
+            if empty.any():
+                out = out.copy() if out is xs else out
+                out[empty, start:stop] = centre
+        return out
+
+    def _block_centres(self) -> dict[tuple[int, int], np.ndarray]:
+        """Each categorical block's mean one-hot over the reference rows holding a value."""
+        if getattr(self, "_centres", None) is None:
+            layout = getattr(self.members[0], "cell_layout_", None) if self.members else None
+            centres = {}
+            for start, stop in layout.blocks if layout is not None else ():
+                held = self.reference[:, start:stop]
+                held = held[held.any(axis=1)]
+                if len(held):
+                    centres[(start, stop)] = held.mean(axis=0)
+            self._centres = centres
+        return self._centres
 
     def _density_terms(self, xs: np.ndarray) -> np.ndarray:
         """(n, D): the density part split over the features: for each of the k nearest
