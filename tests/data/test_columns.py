@@ -1071,6 +1071,36 @@ def test_a_question_mark_kept_as_a_category_is_not_said_to_be_quoted():
     assert column.describe().endswith("'?' read as a value, not as a missing cell")
 
 
+def test_integer_categories_are_categories_and_come_back_as_those_categories():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"month": pd.Categorical(rng.choice([5, 6, 7, 8, 9], 300)),
+                          "ozone": rng.normal(40, 10, 300), "temp": rng.normal(70, 5, 300)})
+    table.loc[::17, "month"] = np.nan
+    ae = Autoencoder(1, max_epochs=3, random_state=0).fit(table)
+    month = ae.input_spec_.columns[0]
+    assert (month.role, month.levels) == ("categorical", ("5", "6", "7", "8", "9"))
+    rebuilt = ae.reconstruct(table)["month"]
+    assert rebuilt.dtype == table["month"].dtype and rebuilt.isin([5, 6, 7, 8, 9]).all()
+    filled = ae.impute(table)["month"]
+    assert filled.notna().all() and filled.dtype == table["month"].dtype
+    kept = table["month"].notna()
+    assert (filled[kept] == table["month"][kept]).all()
+
+
+def test_a_saved_index_column_fit_never_saw_is_ignored_when_scoring(tmp_path):
+    table = mixed_table()
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    expected = det.anomaly_score(table)
+    table.drop(columns="Unnamed: 0").to_csv(tmp_path / "t.csv")  # a new default index
+    again = read_data(tmp_path / "t.csv").X
+    np.testing.assert_array_equal(det.anomaly_score(again), expected)
+    numeric = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(
+        table[["size", "price"]])
+    with_index = table[["size", "price"]].reset_index().rename(columns={"index": "Unnamed: 0"})
+    np.testing.assert_array_equal(numeric.anomaly_score(with_index),
+                                  numeric.anomaly_score(table[["size", "price"]]))
+
+
 def test_yes_and_no_in_two_spellings_each_are_one_boolean():
     answers = pd.Series(["yes", "Yes", "no", "No", "no", "yes", "no"] * 10)
     column = infer_column("smoker", answers, None, "t")

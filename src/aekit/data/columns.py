@@ -274,7 +274,8 @@ def needs_roles(frame: pd.DataFrame, declared: Mapping[str, str]) -> bool:
         return True
     for j, name in enumerate(frame.columns):
         col = frame.iloc[:, j]
-        if str(name) in INDEX_NAMES or pd.api.types.is_datetime64_any_dtype(col.dtype):
+        if str(name) in INDEX_NAMES or pd.api.types.is_datetime64_any_dtype(col.dtype) or \
+                isinstance(col.dtype, pd.CategoricalDtype):  # declared categorical
             return True
         if len(col) and col.isna().all():
             return True  # an empty column: no feature
@@ -494,7 +495,8 @@ def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) ->
     signed = _negated(text)  # numbers as (1,699.00) read as -1,699.00
     # digits with a leading zero are codes (zip, FIPS): a number would drop the zero
     code = declared is None and (bool(text.str.match(LEADING_ZERO).any())
-                                 or _named_codes(name, col))
+                                 or _named_codes(name, col)
+                                 or isinstance(dtype, pd.CategoricalDtype))  # declared so
     unit = _unit_of(signed) if declared is None and not code else ""
     numbers = _written_numbers(signed, unit, "").notna() & (not code)
     thousands = ""
@@ -800,6 +802,9 @@ def decode_column(column: Column, encoded: np.ndarray, original: pd.Series) -> p
         real = [k for k, level in enumerate(column.levels) if level != MISSING_LEVEL]
         labels = np.asarray(column.levels, dtype=object)[real]
         picked = labels[np.argmax(encoded[:, real], axis=1)]
+        if isinstance(original.dtype, pd.CategoricalDtype):  # its labels as the categories
+            as_written = {str(c): c for c in original.dtype.categories}  # 5, not "5"
+            picked = np.array([as_written.get(v, v) for v in picked], dtype=object)
         out = pd.Series(picked, index=index, name=column.name, dtype=object)
         if original.dtype != object:  # category, pandas or pyarrow strings
             out = out.astype(original.dtype)
