@@ -1066,9 +1066,30 @@ def test_a_mostly_empty_note_is_not_filled_with_made_up_notes_but_numbers_are(tm
     assert read_data(tmp_path / "f.csv").X["note"].isna().sum() == 170
 
 
-def test_a_question_mark_kept_as_a_category_is_not_said_to_be_quoted():
-    column = infer_column("sex", pd.Series(["male", "female", "?"] * 40), None, "t.csv")
-    assert column.describe().endswith("'?' read as a value, not as a missing cell")
+def test_a_question_mark_in_a_text_column_is_a_gap_as_in_a_column_of_numbers(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"work": rng.choice(["Private", "Gov", "Self"], 300).astype(object),
+                          "smoker": rng.choice(["yes", "no"], 300).astype(object),
+                          "age": rng.normal(40, 10, 300).round(),
+                          "damage": rng.choice(["None", "Minor"], 300).astype(object)})
+    table.loc[1::15, "work"] = "?"  # as UCI's tables write a gap
+    table.loc[2::20, "smoker"] = "-"
+    table["age"] = table["age"].astype(object)
+    table.loc[3::25, "age"] = "?"
+    table.to_csv(tmp_path / "q.csv", index=False)
+    ae = Autoencoder(2, max_epochs=3, random_state=0).fit(read_data(tmp_path / "q.csv").X)
+    work, smoker, _, damage = ae.input_spec_.columns
+    assert work.levels == ("Gov", "Private", "Self") and smoker.role == "boolean"
+    assert work.describe().endswith("20 cell(s) of '?' as missing")
+    assert damage.levels == ("Minor", "None")  # a word that can be a value stays one
+    assert damage.describe().endswith("'None' read as a value, not as a missing cell")
+    loaded = aekit.load(aekit.save(ae, tmp_path / "m"))
+    assert loaded.input_spec_.columns == ae.input_spec_.columns  # placeholders saved too
+    assert main(["impute", str(tmp_path / "q.csv"), "--out", str(tmp_path / "f.csv"),
+                 "--epochs", "2", "-q"]) == 0
+    filled = read_data(tmp_path / "f.csv").X
+    assert not filled.isin(["?", "-"]).any().any() and filled.notna().all().all()
+    assert (filled["work"][table["work"] != "?"] == table["work"][table["work"] != "?"]).all()
 
 
 def test_integer_categories_are_categories_and_come_back_as_those_categories():

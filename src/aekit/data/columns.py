@@ -82,6 +82,10 @@ MAX_CATEGORIES = 100
 MOSTLY_NUMBERS = 0.5  # a text column with at least this share of numbers is a numeric one
 MISSING_LEVEL = "(missing)"
 # text that stands for a missing number (compared stripped and lower-cased)
+# text that stands for a missing value in a column of categories ("?" in UCI's tables, "-"
+# in a spreadsheet): read as missing there, as in a column of numbers; words such as
+# "None" or a quoted "NA" can be values ("no damage", North America) and stay values
+PLACEHOLDERS = ("?", "-", "--", "---", ".")
 MISSING_MARKERS = frozenset({"", "-", "--", "---", "?", ".", "n/a", "n.a.", "na", "nan",
                              "null", "none", "missing", "#n/a"})
 TRUE_TEXT = ("yes", "true", "y", "t", "1")
@@ -156,6 +160,8 @@ class Column:
     repeated: bool = False  # text: whether they repeat as categories do (too many of them)
     negative: str = ""  # numeric written as text with negatives in parentheses: "()"
     missing: float = 0.0  # a feature: the share of its cells missing in fit
+    # categorical, boolean: the PLACEHOLDERS read as missing (n_as_missing: cells in fit)
+    placeholders: tuple[str, ...] = ()
     integral: bool = False  # numeric: every value in fit a whole number (counts, 0/1, years)
 
     @property
@@ -179,6 +185,8 @@ class Column:
 
     def describe(self) -> str:
         text = self._describe_role()
+        if self.placeholders and self.n_as_missing:
+            text += f"; {self.n_as_missing} cell(s) of {_placeholders_shown(self)} as missing"
         if self.is_feature and self.missing >= MOSTLY_MISSING:
             text += f"; {self.missing:.1%} of its cells missing"
         return text
@@ -230,7 +238,7 @@ class Column:
                 "lenient": self.lenient, "date_format": self.date_format,
                 "thousands": self.thousands, "unit": self.unit, "distinct": self.distinct,
                 "repeated": self.repeated, "negative": self.negative, "missing": self.missing,
-                "integral": self.integral}
+                "integral": self.integral, "placeholders": list(self.placeholders)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -243,7 +251,13 @@ class Column:
                    str(d.get("date_format", "")), str(d.get("thousands", "")),
                    str(d.get("unit", "")), int(d.get("distinct", 0)),
                    bool(d.get("repeated", False)), str(d.get("negative", "")),
-                   float(d.get("missing", 0.0)), bool(d.get("integral", False)))
+                   float(d.get("missing", 0.0)),
+                   placeholders=tuple(str(v) for v in d.get("placeholders", ())),
+                   integral=bool(d.get("integral", False)))
+
+
+def _placeholders_shown(column: Column) -> str:
+    return "/".join(repr(v) for v in column.placeholders)
 
 
 def _count(n: int, noun: str) -> str:
@@ -446,7 +460,8 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     """The role of one column (see the module docstring) and what its encoding needs."""
     column = _infer_role(name, col, declared, source)
     if column.is_feature and len(col):
-        column = replace(column, missing=round(float(col.isna().mean()), 4))
+        gaps = int(col.isna().sum()) + (column.n_as_missing if column.placeholders else 0)
+        column = replace(column, missing=round(gaps / len(col), 4))
     if column.role == "numeric" and (holds_whole_numbers(col) or (
             pd.api.types.is_integer_dtype(col.dtype) and col.notna().any())):
         column = replace(column, integral=True)
@@ -528,6 +543,12 @@ def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) ->
         if "%y" in written:  # a two-digit year's century is a guess, and so its weekday
             parts = tuple(p for p in parts if p != "dayofweek") or ("month",)
         return Column(name, "datetime", parts=parts, date_format=written)
+    placeholder = text.isin(PLACEHOLDERS) if declared is None else pd.Series(False, text.index)
+    held = ()
+    if placeholder.any() and not placeholder.all():  # "?" for a gap, as numbers read it
+        held = tuple(v for v in PLACEHOLDERS if (text == v).any())
+        text = text[~placeholder]
+    n_held = int(placeholder.sum()) if held else 0
     levels = sorted(text.unique().tolist())
     lowered = {v.lower() for v in levels}
     if declared in (None, "boolean") and len(lowered) == 2 and (
@@ -536,7 +557,8 @@ def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) ->
         counts = text.value_counts()
         true = max((v for v in levels if v.lower() in TRUE_TEXT), key=lambda v: counts[v])
         false = max((v for v in levels if v.lower() not in TRUE_TEXT), key=lambda v: counts[v])
-        return Column(name, "boolean", levels=(false, true), typical=_most_frequent(text))
+        return Column(name, "boolean", levels=(false, true), typical=_most_frequent(text),
+                      placeholders=held, n_as_missing=n_held)
     if declared == "boolean":
         raise DataError(f"{source}: column {name!r} was declared boolean but holds "
                         f"{len(levels)} values {levels[:5]}; a boolean column holds two.")
@@ -550,7 +572,7 @@ def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) ->
         rare = len(levels) - len(frequent) if frequent else 0
         levels = frequent or levels
         return Column(name, "categorical", levels=tuple(levels), typical=_most_frequent(text),
-                      rare=rare)
+                      rare=rare, placeholders=held, n_as_missing=n_held)
     unique_share = len(levels) / max(len(text), 1)
     if unique_share >= UNIQUE_SHARE:
         return Column(name, "identifier")
@@ -677,17 +699,20 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
             return np.where(missing, 0.5, col.fillna(False).to_numpy(dtype=np.float64))[:, None]
         # compared without case: fit may have read TRUE/FALSE as bools, a CSV's chunks as text
         text = _as_text(col).str.lower()
-        known = (text.isin([v.lower() for v in column.levels]) | col.isna()).to_numpy()
+        gaps = col.isna() | _as_text(col).isin(column.placeholders)
+        known = (text.isin([v.lower() for v in column.levels]) | gaps).to_numpy()
         if not known.all():
             row = int(np.flatnonzero(~known)[0])
             raise DataError(f"{source}: column {column.name!r}, row {row_offset + row + 1}: "
                             f"{shown(col.iloc[row])} is neither {column.levels[0]!r} nor "
                             f"{column.levels[1]!r}, the column's two values in fit.")
         out = np.where((text == column.levels[1].lower()).to_numpy(), 1.0, 0.0)
-        return np.where(col.isna().to_numpy(), 0.5, out)[:, None]
+        return np.where(gaps.to_numpy(), 0.5, out)[:, None]
     if column.role == "categorical":
         text = _as_text(col).to_numpy(dtype=object)
         missing = col.isna().to_numpy()
+        if column.placeholders:
+            missing = missing | np.isin(text, column.placeholders)
         if MISSING_LEVEL in column.levels:
             text = np.where(missing, MISSING_LEVEL, text)
         other = len(column.levels)

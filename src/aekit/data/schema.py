@@ -347,12 +347,16 @@ class InputSpec:
 
     def missing_cells(self, rows: np.ndarray, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """Which cells of each of ``frame``'s columns are missing: empty, and for a numeric
-        column also text read as missing ("-", "n/a"; ``rows`` are the encoded rows)."""
+        column also text read as missing ("-", "n/a"; ``rows`` are the encoded rows), for a
+        category its placeholders ("?")."""
         missing = {name: frame[name].isna().to_numpy() for name in frame.columns}
         start = 0
         for column in (c for c in self.columns or () if c.is_feature):
             if column.role == "numeric" and column.name in missing:
                 missing[column.name] = missing[column.name] | np.isnan(rows[:, start])
+            elif column.placeholders and column.name in missing:  # "?" read as missing
+                missing[column.name] = missing[column.name] | frame[column.name].astype(
+                    str).str.strip().isin(column.placeholders).to_numpy()
             start += len(column.encoded_names)
         return missing
 
