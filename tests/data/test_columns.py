@@ -1083,6 +1083,8 @@ def test_a_question_mark_in_a_text_column_is_a_gap_as_in_a_column_of_numbers(tmp
     assert work.describe().endswith("20 cell(s) of '?' as missing")
     assert damage.levels == ("Minor", "None")  # a word that can be a value stays one
     assert damage.describe().endswith("'None' read as a value, not as a missing cell")
+    strand = infer_column("strand", pd.Series(["+", "-", "+", "?"] * 30), None, "t.csv")
+    assert strand.levels == ("+", "-") and strand.placeholders == ("?",)  # a sign stays
     loaded = aekit.load(aekit.save(ae, tmp_path / "m"))
     assert loaded.input_spec_.columns == ae.input_spec_.columns  # placeholders saved too
     assert main(["impute", str(tmp_path / "q.csv"), "--out", str(tmp_path / "f.csv"),

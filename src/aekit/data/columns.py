@@ -543,10 +543,13 @@ def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) ->
         if "%y" in written:  # a two-digit year's century is a guess, and so its weekday
             parts = tuple(p for p in parts if p != "dayofweek") or ("month",)
         return Column(name, "datetime", parts=parts, date_format=written)
-    placeholder = text.isin(PLACEHOLDERS) if declared is None else pd.Series(False, text.index)
+    # beside "+", a "-" is a sign (a strand, a test result), not a gap
+    signs = ("-", "--", "---") if (text == "+").any() else ()
+    marks = [v for v in PLACEHOLDERS if v not in signs]
+    placeholder = text.isin(marks) if declared is None else pd.Series(False, text.index)
     held = ()
     if placeholder.any() and not placeholder.all():  # "?" for a gap, as numbers read it
-        held = tuple(v for v in PLACEHOLDERS if (text == v).any())
+        held = tuple(v for v in marks if (text == v).any())
         text = text[~placeholder]
     n_held = int(placeholder.sum()) if held else 0
     levels = sorted(text.unique().tolist())
