@@ -457,13 +457,11 @@ class BaseAutoencoder(FittedInputMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         A missing number gets its reconstruction, within the range its column holds in
         ``X``: the network sees the column's centre there first, then, ``refinements``
         times, its own previous fill (each pass reads the other filled cells of the row
-        too). A missing category or boolean gets the most likely training value, unless
-        most of its cells were empty in fit (a note, the answer to a follow-up question):
-        there an empty cell likely means "none" and stays empty. A column of one value
-        gets it where that value holds
-        at least half the cells; where most are empty (a note such as "late delivery"),
-        an empty cell says "none" and stays empty. Identifiers, text and dates are not
-        filled. A DataFrame comes back as a DataFrame with its columns and dtypes; an
+        too). A missing category or boolean gets the most likely training value, and a
+        column of one value that value where it holds at least half the cells. Where most
+        cells are empty (a note such as "late delivery", the answer to a follow-up
+        question), an empty cell likely means "none" and stays empty. Identifiers, text
+        and dates are not filled. A DataFrame comes back as a DataFrame with its columns and dtypes; an
         array as an array.
         """
         self._check_is_fitted()

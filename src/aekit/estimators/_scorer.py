@@ -176,8 +176,8 @@ class Scorer:
             reference = np.asarray(reference_pool[rows], dtype=np.float64)
             # a missing cell sits at the centre of its column, as in the rows scored;
             # left NaN, it would take its whole row out of every distance
-            scorer.reference = np.ascontiguousarray(np.nan_to_num(reference, nan=0.0))
-            scorer.reference = np.ascontiguousarray(scorer.at_centre(scorer.reference))
+            scorer.reference = reference  # what the categories' centres are measured on
+            scorer.reference = np.ascontiguousarray(scorer.at_centre(reference))
             scorer.n_bags = n_bags
             scorer.n_neighbors = min(int(n_neighbors), bag_rows)
         if "latent" in views:
