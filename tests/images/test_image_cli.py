@@ -75,6 +75,22 @@ def test_an_image_folder_trains_a_conv_autoencoder(tmp_path):
     assert np.load(tmp_path / "r.npy").shape == (12, 3, 6, 6)
 
 
+def test_a_channels_last_array_file_is_read_as_its_images_and_said_so(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    images = (rng.random((12, 6, 6, 3)) * 255).astype(np.uint8)  # (N, H, W, C), as Keras
+    np.save(tmp_path / "hwc.npy", images)
+    np.save(tmp_path / "chw.npy", images.transpose(0, 3, 1, 2))
+    with caplog.at_level("WARNING"):
+        assert main(["fit", str(tmp_path / "hwc.npy"), "--latent-dim", "2", "--channels", "4",
+                     "--epochs", "1", "--seed", "0", "--out", str(tmp_path / "m"), "-q"]) == 0
+    assert "read as channels-last (N, H, W, C)" in caplog.text
+    for name in ("hwc", "chw"):  # the same images either way
+        assert main(["reconstruct", str(tmp_path / "m"), str(tmp_path / f"{name}.npy"),
+                     "--out", str(tmp_path / f"r_{name}.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "r_hwc.npy"), np.load(tmp_path / "r_chw.npy"))
+    assert np.load(tmp_path / "r_hwc.npy").shape == (12, 3, 6, 6)
+
+
 def test_bad_images_exit_2_with_a_clear_message(data, vae_dir, tmp_path, capsys):
     d, X = data
     np.save(tmp_path / "f.npy", X.astype(float))  # 0..255 floats

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import gzip
+import logging
 import os
 import re
 import warnings
@@ -36,6 +37,8 @@ from aekit.data.dialect import (
 )
 from aekit.data.paths import PathKind, parquet_files, path_kind
 from aekit.exceptions import DataError
+
+logger = logging.getLogger(__name__)
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".psv", ".dat", ".parquet", ".pq", ".npy", ".npz")
 
@@ -275,6 +278,11 @@ def _array_frame(arr: np.ndarray, path: Path) -> pd.DataFrame | np.ndarray:
             f"{path}: holds a 1-D array of shape {arr.shape}; expected (n_samples, n_features). "
             "Reshape it with X.reshape(-1, 1) for one feature."
         )
+    if arr.ndim == 4 and arr.shape[1] not in (1, 3) and arr.shape[3] in (1, 3):
+        # (N, H, W, C), as Keras, TensorFlow and PIL stack images: no other reading fits
+        logger.warning("%s: images of shape %s read as channels-last (N, H, W, C); models "
+                       "and image outputs are channels-first (N, C, H, W).", path, arr.shape)
+        return np.ascontiguousarray(arr.transpose(0, 3, 1, 2))
     if arr.ndim in (3, 4):
         return arr  # images (N, H, W) or (N, C, H, W)
     if arr.ndim != 2:
