@@ -256,6 +256,13 @@ class Column:
                    integral=bool(d.get("integral", False)))
 
 
+def placeholder_cells(column: Column, col: pd.Series) -> np.ndarray:
+    """Which cells of ``col`` hold one of ``column``'s placeholders ("?"), read as gaps."""
+    if not column.placeholders:
+        return np.zeros(len(col), dtype=bool)
+    return _as_text(col).isin(column.placeholders).to_numpy()
+
+
 def _placeholders_shown(column: Column) -> str:
     return "/".join(repr(v) for v in column.placeholders)
 
@@ -702,20 +709,18 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
             return np.where(missing, 0.5, col.fillna(False).to_numpy(dtype=np.float64))[:, None]
         # compared without case: fit may have read TRUE/FALSE as bools, a CSV's chunks as text
         text = _as_text(col).str.lower()
-        gaps = col.isna() | _as_text(col).isin(column.placeholders)
-        known = (text.isin([v.lower() for v in column.levels]) | gaps).to_numpy()
+        gaps = col.isna().to_numpy() | placeholder_cells(column, col)
+        known = text.isin([v.lower() for v in column.levels]).to_numpy() | gaps
         if not known.all():
             row = int(np.flatnonzero(~known)[0])
             raise DataError(f"{source}: column {column.name!r}, row {row_offset + row + 1}: "
                             f"{shown(col.iloc[row])} is neither {column.levels[0]!r} nor "
                             f"{column.levels[1]!r}, the column's two values in fit.")
         out = np.where((text == column.levels[1].lower()).to_numpy(), 1.0, 0.0)
-        return np.where(gaps.to_numpy(), 0.5, out)[:, None]
+        return np.where(gaps, 0.5, out)[:, None]
     if column.role == "categorical":
         text = _as_text(col).to_numpy(dtype=object)
-        missing = col.isna().to_numpy()
-        if column.placeholders:
-            missing = missing | np.isin(text, column.placeholders)
+        missing = col.isna().to_numpy() | placeholder_cells(column, col)
         if MISSING_LEVEL in column.levels:
             text = np.where(missing, MISSING_LEVEL, text)
         other = len(column.levels)

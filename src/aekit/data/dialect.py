@@ -202,8 +202,7 @@ def _quoted_null_is_missing(sample: _Sample, delimiter: str) -> bool:
     """Whether the writer wrote missing numbers as a quoted word (``"NA"``, as pandas'
     ``QUOTE_ALL`` with ``na_rep="NA"`` does): then it wrote missing text so too. Read with
     quotes kept; lines whose fields a quoted delimiter would shift are left out."""
-    rows = [row for row in csv.reader(sample.lines, delimiter=delimiter,
-                                      quoting=csv.QUOTE_NONE)]
+    rows = list(csv.reader(sample.lines, delimiter=delimiter, quoting=csv.QUOTE_NONE))
     if len(rows) < 2:
         return False
     width = len(rows[0])

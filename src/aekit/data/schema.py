@@ -35,6 +35,7 @@ from aekit.data.columns import (
     infer_column,
     mixed_columns_message,
     needs_roles,
+    placeholder_cells,
 )
 from aekit.data.images import looks_like_images as _images_by_ndim
 from aekit.data.images import to_image_array
@@ -355,8 +356,8 @@ class InputSpec:
             if column.role == "numeric" and column.name in missing:
                 missing[column.name] = missing[column.name] | np.isnan(rows[:, start])
             elif column.placeholders and column.name in missing:  # "?" read as missing
-                missing[column.name] = missing[column.name] | frame[column.name].astype(
-                    str).str.strip().isin(column.placeholders).to_numpy()
+                missing[column.name] = missing[column.name] | placeholder_cells(
+                    column, frame[column.name])
             start += len(column.encoded_names)
         return missing
 
