@@ -1,20 +1,22 @@
-"""Missing categories: do they make a row look anomalous? Real mixed tables, MCAR blanks.
+"""Missing cells: do they make a row look anomalous? Real mixed tables, MCAR blanks.
 
 The tables and planted anomalies of ``mixed_tables.py`` (a numeric extreme, an unseen
 category, an impossible pair; 5% of the test rows), seeds 0-2. Then 5% of the cells of
-every categorical column are blanked completely at random, in the training rows and in
-the test rows that hold no plant (missingness that says nothing). Reported:
+every categorical column (``--blank all``: of every feature column, numbers and booleans
+too) are blanked completely at random, in the training rows and in the test rows that
+hold no plant (missingness that says nothing). Reported:
 
 - ROC-AUC of aekit's default ``AnomalyDetector`` on the plants;
 - among normal test rows, the share the default rule flags, for rows with a blank cell
   and for rows without one (a row's score should not depend on a gap that says nothing);
 - the mean percentile rank of the normal rows with a blank (50 = like any other row).
 
-    .venv/bin/python benchmarks/missing_categories.py
+    .venv/bin/python benchmarks/missing_categories.py [--blank all]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import warnings
 from pathlib import Path
@@ -39,25 +41,31 @@ def blank(frame: pd.DataFrame, columns: list[str], rows: np.ndarray,
     out, hit = frame.copy(), np.zeros(len(frame), dtype=bool)
     for name in columns:
         chosen = rows[rng.random(len(rows)) < BLANKED]
-        out[name] = out[name].astype(object)
+        if not pd.api.types.is_float_dtype(out[name].dtype):  # ints and text hold None
+            out[name] = out[name].astype(object)
         out.iloc[chosen, out.columns.get_loc(name)] = None
         hit[chosen] = True
     return out, hit
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--blank", choices=("categorical", "all"), default="categorical",
+                        help="which feature columns get blanks (default: categorical)")
+    args = parser.parse_args()
     warnings.simplefilter("ignore")
     lines = []
     for name, frame in usable_tables().items():
         spec, _ = InputSpec.from_training_data(frame)
-        categorical = [c.name for c in spec.columns if c.role == "categorical"]
+        blanked = [c.name for c in spec.columns if c.is_feature and
+                       (args.blank == "all" or c.role == "categorical")]
         for seed in SEEDS:
             rng = np.random.default_rng(seed)
             train, test = train_test_split(frame, test_size=0.3, random_state=seed)
             test, y = plant(train, test, spec, rng)
-            train, _ = blank(train.reset_index(drop=True), categorical,
+            train, _ = blank(train.reset_index(drop=True), blanked,
                              np.arange(len(train)), rng)
-            test, gap = blank(test, categorical, np.flatnonzero(y == 0), rng)
+            test, gap = blank(test, blanked, np.flatnonzero(y == 0), rng)
             det = AnomalyDetector(random_state=seed).fit(train)
             scores = det.anomaly_score(test)
             flags = det.predict(test) == -1

@@ -1128,8 +1128,34 @@ def test_yes_and_no_in_two_spellings_each_are_one_boolean():
     answers = pd.Series(["yes", "Yes", "no", "No", "no", "yes", "no"] * 10)
     column = infer_column("smoker", answers, None, "t")
     assert (column.role, column.levels) == ("boolean", ("no", "yes"))
-    assert encode_column(column, pd.Series(["Yes", "NO", None]), "t")[:, 0].tolist() == [
-        1.0, 0.0, 0.5]
+    np.testing.assert_array_equal(
+        encode_column(column, pd.Series(["Yes", "NO", None]), "t")[:, 0], [1.0, 0.0, np.nan])
+
+
+def test_a_missing_boolean_adds_no_error_and_the_network_sees_its_midpoint():
+    table = mixed_table()
+    model = Autoencoder(latent_dim=2, max_epochs=3, random_state=0).fit(table)
+    gaps = table.iloc[:30].assign(express=None)
+    express = model.input_spec_.column_names().index("express")
+    assert np.isnan(model.input_spec_.rows(gaps)[:, express]).all()
+    assert model.scaler_.center[express] == 0.5  # no = -0.5, yes = 0.5; a gap the centre 0
+    cells = model.error_map(gaps)
+    assert (cells[:, express] == 0).all()
+    # 8 units of error (4 cyclic parts, the category once, three plain cells), one missing
+    np.testing.assert_allclose(model.reconstruction_error(gaps), cells.sum(axis=1) / 7,
+                               rtol=1e-6)
+    shares = model.feature_contributions(gaps)
+    column = list(model.input_spec_.feature_names).index("express")
+    assert (shares[:, column] == 0).all() and np.allclose(shares.sum(axis=1), 1.0)
+
+
+def test_a_model_saved_when_a_missing_boolean_was_a_half_keeps_that_encoding():
+    old = Column.from_dict({"name": "smoker", "role": "boolean", "levels": ["no", "yes"]})
+    assert old.gap_at_half and old.fixed_centre == 0.0
+    assert encode_column(old, pd.Series(["yes", None]), "t")[:, 0].tolist() == [1.0, 0.5]
+    new = Column.from_dict(infer_column("smoker", pd.Series(["yes", "no"] * 10), None,
+                                        "t").to_dict())
+    assert not new.gap_at_half and new.fixed_centre == 0.5
 
 
 def test_dates_written_as_yyyymmdd_numbers_are_dates_and_never_filled_as_numbers(tmp_path):

@@ -19,7 +19,8 @@ Roles, inferred at fit from the values (and overridable by name):
   unless declared numeric: then its other cells are read as missing, and the schema
   says how many.
 - ``boolean``: bool dtype, and text columns with two values such as yes/no, true/false,
-  y/n, t/f. Encoded 0/1 (a missing cell 0.5), not scaled.
+  y/n, t/f. Encoded 0/1, centred at 0.5 and not scaled; a missing cell is NaN (no error),
+  which the network sees at the centre, halfway.
 - ``categorical``: text (object, string, category, pyarrow string, polars Utf8) with at
   most ``MAX_CATEGORIES`` distinct values, repeated enough to be categories (at most half
   as many values as cells). One-hot encoded over the training values plus an "(other)"
@@ -163,6 +164,8 @@ class Column:
     # categorical, boolean: the PLACEHOLDERS read as missing (n_as_missing: cells in fit)
     placeholders: tuple[str, ...] = ()
     integral: bool = False  # numeric: every value in fit a whole number (counts, 0/1, years)
+    # boolean of a model saved by an older version: a missing cell encoded 0.5, an error term
+    gap_at_half: bool = False
 
     @property
     def is_feature(self) -> bool:
@@ -182,6 +185,12 @@ class Column:
     def scaled(self) -> bool:
         """Whether the column is scaled (only numeric ones: the others are 0/1 or in [-1, 1])."""
         return self.role == "numeric" or (self.role == "datetime" and self.parts == ("year",))
+
+    @property
+    def fixed_centre(self) -> float:
+        """The data value an unscaled encoded column sits at when missing (the network
+        sees it as 0): a boolean's midpoint, 0 for one-hot slots and cyclic parts."""
+        return 0.5 if self.role == "boolean" and not self.gap_at_half else 0.0
 
     def describe(self) -> str:
         text = self._describe_role()
@@ -238,7 +247,8 @@ class Column:
                 "lenient": self.lenient, "date_format": self.date_format,
                 "thousands": self.thousands, "unit": self.unit, "distinct": self.distinct,
                 "repeated": self.repeated, "negative": self.negative, "missing": self.missing,
-                "integral": self.integral, "placeholders": list(self.placeholders)}
+                "integral": self.integral, "placeholders": list(self.placeholders),
+                "gap_at_half": self.gap_at_half}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -253,7 +263,14 @@ class Column:
                    bool(d.get("repeated", False)), str(d.get("negative", "")),
                    float(d.get("missing", 0.0)),
                    placeholders=tuple(str(v) for v in d.get("placeholders", ())),
-                   integral=bool(d.get("integral", False)))
+                   integral=bool(d.get("integral", False)),
+                   gap_at_half=bool(d.get("gap_at_half", d["role"] == "boolean")))
+
+
+def _boolean_gap(column: Column) -> float:
+    """A missing boolean's encoded value: NaN, which counts in no error (0.5 for models
+    saved when it was a value of its own)."""
+    return 0.5 if column.gap_at_half else np.nan
 
 
 def placeholder_cells(column: Column, col: pd.Series) -> np.ndarray:
@@ -706,7 +723,8 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
     if column.role == "boolean":
         if pd.api.types.is_bool_dtype(col.dtype):  # numpy, nullable or pyarrow booleans
             missing = col.isna().to_numpy(dtype=bool)
-            return np.where(missing, 0.5, col.fillna(False).to_numpy(dtype=np.float64))[:, None]
+            return np.where(missing, _boolean_gap(column),
+                            col.fillna(False).to_numpy(dtype=np.float64))[:, None]
         # compared without case: fit may have read TRUE/FALSE as bools, a CSV's chunks as text
         text = _as_text(col).str.lower()
         gaps = col.isna().to_numpy() | placeholder_cells(column, col)
@@ -717,7 +735,7 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
                             f"{shown(col.iloc[row])} is neither {column.levels[0]!r} nor "
                             f"{column.levels[1]!r}, the column's two values in fit.")
         out = np.where((text == column.levels[1].lower()).to_numpy(), 1.0, 0.0)
-        return np.where(gaps, 0.5, out)[:, None]
+        return np.where(gaps, _boolean_gap(column), out)[:, None]
     if column.role == "categorical":
         text = _as_text(col).to_numpy(dtype=object)
         missing = col.isna().to_numpy() | placeholder_cells(column, col)

@@ -196,7 +196,9 @@ class InputSpec:
                   else AffineScaler.from_moments(moments, kind, sample))
         if self.columns is not None:  # 0/1 and cyclic encodings keep their own units
             keep = self.scaled_mask
-            scaler = AffineScaler(scaler.kind, np.where(keep, scaler.center, 0.0),
+            centres = np.concatenate([np.full(len(c.encoded_names), c.fixed_centre)
+                                      for c in self.columns if c.is_feature])
+            scaler = AffineScaler(scaler.kind, np.where(keep, scaler.center, centres),
                                   np.where(keep, scaler.scale, 1.0))
         return replace(self, scaler=scaler, clip=clip, clip_mode=clip_mode)
 
@@ -535,7 +537,7 @@ class InputSpec:
                     gap |= block[:, column.levels.index(MISSING_LEVEL)] == 1
                 new = block[:, -1] == 1
             elif column.role == "boolean":
-                gap = block[:, 0] == 0.5
+                gap = np.isnan(block[:, 0]) | (column.gap_at_half & (block[:, 0] == 0.5))
             elif column.role == "datetime" and column.parts != ("year",):
                 gap = ~block.any(axis=1)
             else:

@@ -467,6 +467,7 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
             width = len(column.encoded_names)
             if column.role in ("categorical", "boolean") and len(encoded):
                 masked = encoded.copy()
+                # a boolean at its midpoint: the network's input for a missing one
                 masked[:, start:start + width] = 0.0 if column.role == "categorical" else 0.5
                 rebuilt = spec.decode(np.mean([m.reconstruct(masked) for m in self.estimators_],
                                               axis=0))
