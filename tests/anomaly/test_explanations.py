@@ -181,3 +181,32 @@ def test_a_category_that_contradicts_the_rest_of_its_row_is_shown_with_the_expec
     assert feature_text("size", "small", "small", 0.62, "large") == \
         "size = small (typical small, expected large, 62%)"
     assert feature_text("age", "63", "28", 0.35, "") == "age = 63 (typical 28, 35%)"
+
+
+def test_a_boolean_that_contradicts_its_row_is_shown_with_the_expected_one():
+    rng = np.random.default_rng(0)
+    large = rng.random(600) < 0.5
+    table = pd.DataFrame({"large": np.where(large, "yes", "no"),
+                          "weight": np.where(large, 80.0, 20.0) + rng.normal(0, 2, 600),
+                          "height": np.where(large, 190.0, 150.0) + rng.normal(0, 3, 600)})
+    table.loc[0, ["large", "weight", "height"]] = ["no", 80.0, 190.0]
+    table.loc[1, ["large", "weight", "height"]] = ["yes", 20.0, 150.0]
+    det = AnomalyDetector(random_state=0).fit(table)
+    lines = det.explain(table.iloc[:2], n=2, n_features=3)
+    shown = lines[lines["feature"] == "large"].set_index("row")
+    assert shown.loc[0, ["value", "expected"]].tolist() == ["no", "yes"]
+    assert shown.loc[1, ["value", "expected"]].tolist() == ["yes", "no"]
+
+
+def test_rows_with_missing_cells_are_explained_by_a_model_fitted_on_complete_rows():
+    rng = np.random.default_rng(0)
+    size = rng.choice(["small", "large"], 600)
+    table = pd.DataFrame({"size": size, "when": pd.date_range("2024-01-01", periods=600),
+                          "weight": np.where(size == "large", 80.0, 20.0) + rng.normal(0, 2, 600)})
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    gaps = table.iloc[:20].copy()
+    gaps.loc[:9, "weight"] = np.nan
+    gaps.loc[10:, "when"] = pd.NaT
+    lines = det.explain(gaps, n=20, n_features=3)
+    assert len(lines) == 60 and set(lines["row"]) == set(range(20))
+    assert (lines.loc[lines["feature"] == "size", "expected"] != "").all()

@@ -1149,6 +1149,24 @@ def test_a_missing_boolean_adds_no_error_and_the_network_sees_its_midpoint():
     assert (shares[:, column] == 0).all() and np.allclose(shares.sum(axis=1), 1.0)
 
 
+def test_a_missing_date_adds_no_error_and_is_explained_as_missing():
+    table = mixed_table()
+    model = Autoencoder(latent_dim=2, max_epochs=3, random_state=0).fit(table)
+    gaps = table.iloc[:30].assign(when=None)
+    parts = [j for j, name in enumerate(model.input_spec_.column_names())
+             if name.startswith("when:")]
+    assert np.isnan(model.input_spec_.rows(gaps)[:, parts]).all()
+    cells = model.error_map(gaps)
+    assert (cells[:, parts] == 0).all()
+    # 8 units of error (4 cyclic parts, the category once, three plain cells), 4 missing
+    np.testing.assert_allclose(model.reconstruction_error(gaps), cells.sum(axis=1) / 4,
+                               rtol=1e-6)
+    assert model.input_spec_.cell_counts(model.input_spec_.rows(gaps))[0].tolist() == [0, 30]
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    assert np.isfinite(det.anomaly_score(gaps)).all()
+    assert len(det.explain(gaps, n=3)) > 0
+
+
 def test_a_model_saved_when_a_missing_boolean_was_a_half_keeps_that_encoding():
     old = Column.from_dict({"name": "smoker", "role": "boolean", "levels": ["no", "yes"]})
     assert old.gap_at_half and old.fixed_centre == 0.0

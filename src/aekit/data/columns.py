@@ -760,9 +760,9 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
             if part == "month":
                 raw = raw - 1
             angle = 2 * np.pi * raw / _CYCLES[part]
-            out[:, 2 * k] = np.where(missing, 0.0, np.sin(angle))
-            out[:, 2 * k + 1] = np.where(missing, 0.0, np.cos(angle))
-        return out
+            out[:, 2 * k] = np.where(missing, np.nan, np.sin(angle))
+            out[:, 2 * k + 1] = np.where(missing, np.nan, np.cos(angle))
+        return out  # a missing date: NaN parts, no error; the network sees the centre 0
     raise ValueError(f"column {column.name!r} ({column.role}) is not a feature")
 
 
@@ -772,12 +772,12 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def calendar_text(column: Column, block: np.ndarray) -> list[str]:
     """A datetime column's encoded block (its sine, cosine pairs) read back as the calendar
-    parts it holds, e.g. "Wed Sep 13h"; "missing" where the pairs are all 0."""
+    parts it holds, e.g. "Wed Sep 13h"; "missing" where the pairs are NaN (or all 0)."""
     if column.parts == ("year",):
         return ["missing" if np.isnan(v) else f"{v:.0f}" for v in block[:, 0].tolist()]
     out = []
     for row in block.tolist():
-        if not any(row):
+        if not any(row) or math.isnan(row[0]):  # all 0: as models saved before wrote it
             out.append("missing")
             continue
         words = []

@@ -539,7 +539,7 @@ class InputSpec:
             elif column.role == "boolean":
                 gap = np.isnan(block[:, 0]) | (column.gap_at_half & (block[:, 0] == 0.5))
             elif column.role == "datetime" and column.parts != ("year",):
-                gap = ~block.any(axis=1)
+                gap = np.isnan(block[:, 0]) | ~block.any(axis=1)
             else:
                 gap = np.isnan(block[:, 0])
             unseen.append(new)

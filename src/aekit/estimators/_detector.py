@@ -466,9 +466,10 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         for j, column in enumerate(features):
             width = len(column.encoded_names)
             if column.role in ("categorical", "boolean") and len(encoded):
-                masked = encoded.copy()
-                # a boolean at its midpoint: the network's input for a missing one
-                masked[:, start:start + width] = 0.0 if column.role == "categorical" else 0.5
+                # the network's input for missing cells (members see the scaled rows as
+                # they are): 0, the centre; a boolean of an older model sat at 0.5
+                masked = np.nan_to_num(encoded, nan=0.0)
+                masked[:, start:start + width] = 0.5 if column.gap_at_half else 0.0
                 rebuilt = spec.decode(np.mean([m.reconstruct(masked) for m in self.estimators_],
                                               axis=0))
                 out[:, j] = spec.expected_values(rebuilt)[:, j]
