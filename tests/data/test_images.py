@@ -210,7 +210,7 @@ def test_mixed_grayscale_and_colour_become_rgb(tmp_path):
         np.testing.assert_allclose(images[0, channel], GRAY[0] / 255.0, rtol=1e-6)
 
 
-def test_hidden_files_and_subfolders_are_ignored(tmp_path):
+def test_hidden_files_are_ignored_and_subfolders_beside_images_are_not_read(tmp_path, caplog):
     Image.fromarray(GRAY[0]).save(tmp_path / "a.png")
     (tmp_path / ".DS_Store").write_bytes(b"junk")
     (tmp_path / "sub").mkdir()
@@ -218,6 +218,19 @@ def test_hidden_files_and_subfolders_are_ignored(tmp_path):
     images, names = read_image_folder(tmp_path)
     assert names == ["a.png"]
     assert images.shape == (1, 1, 2, 3)
+    assert "subfolders (sub) are not read" in caplog.text
+
+
+def test_a_folder_of_class_subfolders_is_read_class_by_class(tmp_path):
+    for folder, k in (("good", 0), ("crack", 1), ("good", 1)):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        Image.fromarray(GRAY[k]).save(tmp_path / folder / f"{k}.png")
+    (tmp_path / ".cache").mkdir()
+    Image.fromarray(GRAY[0]).save(tmp_path / ".cache" / "x.png")
+    (tmp_path / "empty").mkdir()
+    images, names = read_image_folder(tmp_path)
+    assert names == ["crack/1.png", "good/0.png", "good/1.png"]
+    np.testing.assert_allclose(images[:, 0], GRAY[[1, 0, 1]] / 255.0, rtol=1e-6)
 
 
 def test_mixed_sizes_name_the_first_two_differing_files(tmp_path):

@@ -124,3 +124,27 @@ def test_grid_on_a_table_model_exits_2(tmp_path, capsys):
     assert main(["sample", str(tmp_path / "m"), "-n", "4", "--out", str(tmp_path / "s.csv"),
                  "--grid", str(tmp_path / "s.png")]) == 2
     assert "needs a model fitted on images" in capsys.readouterr().err
+
+
+def test_scores_of_an_image_folder_name_each_file_first(tmp_path, capsys):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    for folder, n, bright in (("good", 40, 60), ("bad", 4, 255)):
+        (tmp_path / "test" / folder).mkdir(parents=True)
+        for i in range(n):
+            pixels = (rng.random((8, 8)) * bright).astype(np.uint8)
+            pixels[2:6, 3:5] = 200
+            Image.fromarray(pixels).save(tmp_path / "test" / folder / f"{i:02d}.png")
+    assert main(["fit", str(tmp_path / "test" / "good"), "--detector", "--epochs", "3",
+                 "--seed", "0", "--out", str(tmp_path / "det"), "-q"]) == 0
+    assert main(["score", str(tmp_path / "det"), str(tmp_path / "test"), "--out",
+                 str(tmp_path / "s.csv")]) == 0
+    scores = pd.read_csv(tmp_path / "s.csv")
+    assert scores.columns[0] == "file" and len(scores) == 44
+    assert scores["file"].head(2).tolist() == ["bad/00.png", "bad/01.png"]
+    assert scores.nlargest(4, "score")["file"].str.startswith("bad/").all()
+    assert "row 1 (bad/00.png), score" in capsys.readouterr().out
+    assert main(["detect", str(tmp_path / "test"), "--epochs", "1", "--out",
+                 str(tmp_path / "d.parquet"), "-q"]) == 0
+    assert pd.read_parquet(tmp_path / "d.parquet")["file"].iloc[-1] == "good/39.png"

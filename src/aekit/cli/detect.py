@@ -100,9 +100,20 @@ def rule_text(threshold: Any) -> str:
     return f"{rule} = {threshold.threshold_:.4g}"
 
 
-def explanation_lines(explained: Any) -> list[str]:
-    """``detector.explain`` as lines: each top row, its score, and for each top feature
-    the row's value beside the typical one and the feature's share of the score."""
+def with_files(frame: Any, files: list[str] | None) -> Any:
+    """A scores table with each image's file first (a folder of images), as a table's
+    identifiers are."""
+    if files is not None:
+        from aekit.data.schema import carried_name
+
+        frame.insert(0, carried_name("file", list(frame.columns)), files)
+    return frame
+
+
+def explanation_lines(explained: Any, files: list[str] | None = None) -> list[str]:
+    """``detector.explain`` as lines: each top row (and its file, for a folder of images),
+    its score, and for each top feature the row's value beside the typical one and the
+    feature's share of the score."""
     from aekit.anomaly.attribution import feature_text
 
     if explained.empty:
@@ -115,7 +126,8 @@ def explanation_lines(explained: Any) -> list[str]:
         for f in part.itertuples():
             cells.append(feature_text(f.feature, f.value, f.typical, f.share, f.expected))
         # counted from 1, as the data rows in error messages are
-        lines.append(f"  row {row + 1}, score {score:.3g}: " + "; ".join(cells))
+        named = f" ({files[row]})" if files is not None else ""
+        lines.append(f"  row {row + 1}{named}, score {score:.3g}: " + "; ".join(cells))
     return lines
 
 
@@ -171,10 +183,11 @@ def run(args: argparse.Namespace) -> int:
     detector.fit(data.X)
     if not detector.input_spec_.is_images:  # a table: what each column was read as
         print_schema(detector)
-    frame = score_table(detector, data.X)
+    frame = with_files(score_table(detector, data.X), data.files)
     write_scores(args.out, frame)
     print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),
                   data.y if args.labels or data.y is not None else None, args.data))
     print("\n".join(explanation_lines(detector.explain(data.X, n=TOP_ROWS,
-                                                        scores=frame["score"].to_numpy()))))
+                                                        scores=frame["score"].to_numpy()),
+                                       data.files)))
     return 0

@@ -13,7 +13,7 @@ from aekit.cli._common import (
     load_model,
     names_list,
 )
-from aekit.cli.detect import TOP_ROWS, explanation_lines, summary, write_scores
+from aekit.cli.detect import TOP_ROWS, explanation_lines, summary, with_files, write_scores
 from aekit.exceptions import DataError
 
 
@@ -69,11 +69,12 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise DataError(f"{args.data}: no column(s) {unknown} to ignore.")
         data.X = data.X.drop(columns=list(args.ignore))
-    frame = score_table(detector, data.X)
+    frame = with_files(score_table(detector, data.X), data.files)
     write_scores(args.out, frame)
     print(summary(detector, frame["flag"].to_numpy(), frame["score"].to_numpy(),
                   data.y if args.labels else None, args.data))
     print_notes(detector, frame.attrs.get("cell_counts"), len(frame))
     print("\n".join(explanation_lines(detector.explain(data.X, n=TOP_ROWS,
-                                                        scores=frame["score"].to_numpy()))))
+                                                        scores=frame["score"].to_numpy()),
+                                       data.files)))
     return 0

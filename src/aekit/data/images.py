@@ -187,9 +187,12 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray) -> None:
 def read_image_folder(path: str | os.PathLike[str]) -> tuple[np.ndarray, list[str]]:
     """Read every image in a folder into one array.
 
-    Files are taken in name order; subfolders and hidden files (names starting with ``.``)
-    are ignored. Every other file must be a PNG, JPEG or BMP image, and all must have the
-    same height and width.
+    Files are taken in name order; hidden files (names starting with ``.``) are ignored.
+    A folder that holds images directly is read alone (its subfolders are not). A folder
+    that holds only subfolders of images (one per class, as torchvision's ``ImageFolder``
+    and most image datasets lay them out) is read subfolder by subfolder, in name order,
+    each image named ``subfolder/file``. Every file read must be a PNG, JPEG or BMP image,
+    and all must have the same height and width.
 
     Channels are converted consistently:
 
@@ -211,7 +214,8 @@ def read_image_folder(path: str | os.PathLike[str]) -> tuple[np.ndarray, list[st
         Pixel values in [0, 1] (8-bit pixels divided by 255, 16-bit by 65535);
         ``channels`` is 1 or 3.
     names : list of str
-        The file names (without the folder), in the same order as ``images``.
+        The file names (without the folder; ``subfolder/file`` for class subfolders), in
+        the same order as ``images``.
 
     Raises
     ------
@@ -226,11 +230,22 @@ def read_image_folder(path: str | os.PathLike[str]) -> tuple[np.ndarray, list[st
         raise DataError(
             f"{folder}: no such folder. Pass a folder that contains PNG, JPEG or BMP images."
         )
-    files = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.is_file())
+    files = _visible(folder, files=True)
+    unread = [sub.name for sub in _visible(folder, files=False) if _visible(sub, files=True)]
+    if files and unread:
+        logger.warning("%s: its subfolders (%s) are not read: the folder holds images of its "
+                       "own. Pass a subfolder, or move the images into subfolders.", folder,
+                       ", ".join(unread[:5]))
+    if not files:
+        classes = [sub for sub in _visible(folder, files=False) if _visible(sub, files=True)]
+        files = [f for sub in classes for f in _visible(sub, files=True)]
+        if classes:
+            logger.info("%s: %d images read from %d subfolders (%s)", folder, len(files),
+                        len(classes), ", ".join(sub.name for sub in classes[:10]))
     if not files:
         raise DataError(
-            f"{folder}: the folder contains no images. Put PNG, JPEG or BMP files directly "
-            "in it (subfolders and hidden files are not read)."
+            f"{folder}: the folder contains no images. Put PNG, JPEG or BMP files in it, "
+            "or in subfolders of it, one level down (hidden files are not read)."
         )
 
     pixels: list[np.ndarray] = []  # each (H, W) or (H, W, 3), float32 in [0, 1]
@@ -274,7 +289,14 @@ def read_image_folder(path: str | os.PathLike[str]) -> tuple[np.ndarray, list[st
         images = images.transpose(0, 3, 1, 2)  # (N, H, W, 3) -> (N, 3, H, W)
     else:
         images = np.stack(pixels)[:, None]  # (N, H, W) -> (N, 1, H, W)
-    return np.ascontiguousarray(images, dtype=np.float32), [f.name for f in files]
+    return np.ascontiguousarray(images, dtype=np.float32), \
+        [f.relative_to(folder).as_posix() for f in files]
+
+
+def _visible(folder: Path, *, files: bool) -> list[Path]:
+    """A folder's files (or subfolders) in name order, without hidden ones."""
+    return sorted(p for p in folder.iterdir() if not p.name.startswith(".")
+                  and (p.is_file() if files else p.is_dir()))
 
 
 def _pil_to_float(img) -> np.ndarray:

@@ -50,6 +50,9 @@ class Dataset:
     X: pd.DataFrame | np.ndarray
     y: np.ndarray | None
     source: str
+    # a folder of images: each image's file (``class/file`` in class subfolders), which
+    # names its row in the outputs
+    files: list[str] | None = None
 
 
 def _check_gzip(path: Path) -> None:
@@ -313,8 +316,8 @@ def read_data(path: str | os.PathLike, *, labels: str | None = None,
     if kind is PathKind.IMAGE_FOLDER:
         from aekit.data.images import read_image_folder
 
-        images, _ = read_image_folder(path)
-        return Dataset(images, None, source)
+        images, files = read_image_folder(path)
+        return Dataset(images, None, source, files)
     if kind is PathKind.IDX:
         from aekit.data.images import read_idx
 
