@@ -757,6 +757,43 @@ def test_a_count_with_gaps_in_a_csv_is_filled_with_whole_numbers_written_as_inte
         table)["count"][4]).is_integer()
 
 
+@pytest.mark.parametrize("gap", [".", "?", "-"])
+def test_whole_numbers_with_gaps_written_as_a_dot_are_filled_whole_and_stay_numbers(
+        tmp_path, gap):
+    rng = np.random.default_rng(0)
+    age = rng.normal(50, 10, 200).round()
+    table = pd.DataFrame({"age": age, "score": (2 * age + rng.normal(0, 3, 200)).round()})
+    table.loc[::10, "age"] = np.nan
+    path = tmp_path / "dot.csv"
+    table.to_csv(path, index=False, na_rep=gap, float_format="%.1f")  # 71.0 and "."
+    assert main(["impute", str(path), "--out", str(tmp_path / "f.csv"), "--epochs", "3",
+                 "-q"]) == 0
+    lines = (tmp_path / "f.csv").read_text().splitlines()[1::10]
+    assert all(line.split(",")[0].endswith(".0") for line in lines)  # 64.0, as the column
+    assert main(["impute", str(path), "--out", str(tmp_path / "f.parquet"), "--epochs", "3",
+                 "-q"]) == 0
+    filled = pd.read_parquet(tmp_path / "f.parquet")
+    assert filled["age"].dtype == np.float64 and (filled["age"] % 1 == 0).all()
+    np.testing.assert_array_equal(filled["age"][table["age"].notna()],
+                                  table["age"].dropna())
+
+
+def test_impute_fills_alike_whatever_columns_beside_the_features(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=300)
+    table = pd.DataFrame({"a": x.round(3), "b": (2 * x + rng.normal(0, .1, 300)).round(3),
+                          "c": rng.normal(size=300).round(3), "d": (x - 1).round(3)})
+    table.loc[:29, "b"] = np.nan
+    table.to_csv(tmp_path / "plain.csv", index=False)
+    table.assign(note=None, code=[f"r{i}" for i in range(300)]).to_csv(tmp_path / "more.csv")
+    for name in ("plain", "more"):  # "more": an index column, an empty one, row codes
+        assert main(["impute", str(tmp_path / f"{name}.csv"), "--out",
+                     str(tmp_path / f"{name}_f.csv"), "--epochs", "3", "--seed", "0",
+                     "-q"]) == 0
+    more = pd.read_csv(tmp_path / "more_f.csv")[["a", "b", "c", "d"]]
+    pd.testing.assert_frame_equal(more, pd.read_csv(tmp_path / "plain_f.csv"))
+
+
 def test_an_identifier_named_like_a_score_column_is_carried_under_its_own_label(tmp_path):
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"name": [f"c{i}" for i in range(60)],
@@ -1092,6 +1129,28 @@ def test_a_question_mark_in_a_text_column_is_a_gap_as_in_a_column_of_numbers(tmp
     filled = read_data(tmp_path / "f.csv").X
     assert not filled.isin(["?", "-"]).any().any() and filled.notna().all().all()
     assert (filled["work"][table["work"] != "?"] == table["work"][table["work"] != "?"]).all()
+
+
+def test_placeholders_fit_never_saw_are_gaps_at_score_time_too(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"grade": rng.choice(["I", "II", "III"], 300).astype(object),
+                          "smoker": rng.choice(["yes", "no"], 300).astype(object),
+                          "x": rng.normal(size=300).round(3)})
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    blank = table.iloc[:6].copy()
+    blank.loc[[1, 4], "grade"] = None
+    blank.loc[[2, 4], "smoker"] = None
+    dotted = blank.fillna({"grade": ".", "smoker": "?"})  # another file's way to write gaps
+    np.testing.assert_array_equal(det.anomaly_score(dotted), det.anomaly_score(blank))
+    assert det.input_spec_.cell_counts(det.input_spec_.rows(dotted)).tolist() == [
+        [0, 2], [0, 2], [0, 0]]
+    ae = Autoencoder(2, max_epochs=2, random_state=0).fit(table)
+    filled = ae.impute(dotted)
+    assert filled["grade"].isin(["I", "II", "III"]).all()
+    assert filled["smoker"].isin(["yes", "no"]).all()
+    kept = infer_column("strand", pd.Series(["+", "-"] * 30), None, "t.csv")
+    sign, gap = encode_column(kept, pd.Series(["-", "?"]), "t")  # one-hot rows
+    assert kept.levels == ("+", "-") and sign.tolist() == [0, 1, 0] and gap.sum() == 0
 
 
 def test_integer_categories_are_categories_and_come_back_as_those_categories():

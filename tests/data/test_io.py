@@ -225,3 +225,24 @@ def test_a_fill_is_written_in_its_columns_decimals_and_marks_never_as_minus_zero
     assert _as_text(12345.678, 2, {}, comma, grouped=True) == "12.345,68"
     assert _as_text(12345.678, 2, {}, comma) == "12345,68"
     assert _as_text(-1234.0, 0, {}, point, grouped=True) == "-1,234"
+
+
+def test_fills_of_a_column_in_scientific_notation_keep_their_digits(tmp_path):
+    from aekit.cli.main import main
+
+    rng = np.random.default_rng(0)
+    small = rng.lognormal(-12, 1, 200)
+    table = pd.DataFrame({"conc": small, "twice": 2 * small, "temp": rng.normal(50, 10, 200)})
+    table.loc[::10, "conc"] = np.nan
+    table.to_csv(tmp_path / "sci.csv", index=False)  # pandas writes 6.967390601937536e-06
+    assert main(["impute", str(tmp_path / "sci.csv"), "--out", str(tmp_path / "f.csv"),
+                 "--epochs", "2", "-q"]) == 0
+    filled = pd.read_csv(tmp_path / "f.csv")["conc"]
+    assert filled.dtype == np.float64 and (filled[::10] > 0).all()
+    assert filled[::10].between(small.min() / 10, small.max()).all()
+    from aekit.data.written_fills import _decimals, _significant
+
+    assert _significant(["6.96e-06", "1.2E-05"]) == (3, True)
+    assert _significant(["1.5", "2"]) == (None, False)
+    assert _significant(["1.5", "2.25", "3e-04"]) == (3, False)  # tiny fills only
+    assert _decimals(["3.2260000000000004", "1.25", "3.1"], ".") == 2  # float noise

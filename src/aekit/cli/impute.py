@@ -45,7 +45,12 @@ def run(args: argparse.Namespace) -> int:
 
     from aekit.data.io import read_data, write_table
     from aekit.data.paths import PathKind, path_kind
-    from aekit.data.written_fills import filled_cells, rounded_like_column, write_filled_text
+    from aekit.data.written_fills import (
+        filled_cells,
+        numbers_as_numbers,
+        rounded_like_column,
+        write_filled_text,
+    )
     from aekit.estimators import DenoisingAutoencoder
 
     if len(args.paths) > 2:
@@ -60,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         # (BENCHMARKS.md section 8); a bottleneck of half the columns
         params = given(args, {"latent_dim": "latent_dim", "epochs": "max_epochs",
                               "seed": "random_state"})
-        width = data.X.shape[1] if not hasattr(data.X, "columns") else len(data.X.columns)
-        params.setdefault("latent_dim", max(1, width // 2))
+        if "latent_dim" not in params:
+            params["latent_dim"] = max(1, feature_count(data.X, column_roles(args)) // 2)
         model = DenoisingAutoencoder(**params, noise="masking", noise_level=0.2,
                                      column_roles=column_roles(args),
                                      verbose=0 if args.quiet else 1)
@@ -78,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     # a CSV back into its own text: only the filled cells are new
     if not (as_text and write_filled_text(args.out, args.data, data.X, filled, changed,
                                           encoding=args.encoding)):
-        write_table(args.out, rounded_like_column(filled, changed, data.X))
+        write_table(args.out, numbers_as_numbers(rounded_like_column(filled, changed, data.X),
+                                                 model.input_spec_.columns))
     left = filled.isna().sum()
     left = left[left > 0]
     note = "" if left.empty else (
@@ -91,11 +97,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: column {name!r}: {n_filled} cells filled from only {n_seen} observed; "
               "check that an empty cell there is missing, not 'none'")
     for name, n_filled, value in one_fill(changed, filled):
+        why = ("the model fills it without reading the rest of the row (a model that "
+               "copies its input does so); 'aekit impute DATA' fits one that reads it"
+               if len(args.paths) == 2 else "the other feature columns tell the model "
+               "nothing about it, so each gap gets about its typical value")
         print(f"note: column {name!r}: all {n_filled} filled cells got the same value "
-              f"({value}): the model fills it without reading the rest of the row (a "
-              "model that copies its input does so); 'aekit impute DATA' fits one that "
-              "reads it")
+              f"({value}): {why}")
     return 0
+
+
+def feature_count(X, roles) -> int:
+    """How many of ``X``'s columns are features (not identifiers, text, dates kept out,
+    empty or constant columns): what the bottleneck is half of."""
+    if not hasattr(X, "columns"):
+        return X.shape[1]
+    from aekit.data.columns import check_roles, needs_roles
+    from aekit.data.schema import InputSpec
+
+    declared = check_roles(roles, "DenoisingAutoencoder")
+    if not needs_roles(X, declared):
+        return len(X.columns)
+    spec, _ = InputSpec.from_training_data(X, column_roles=roles)
+    return sum(c.is_feature for c in spec.columns)
 
 
 def one_fill(changed, filled) -> list[tuple[str, int, str]]:

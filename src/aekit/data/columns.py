@@ -273,11 +273,15 @@ def _boolean_gap(column: Column) -> float:
     return 0.5 if column.gap_at_half else np.nan
 
 
-def placeholder_cells(column: Column, col: pd.Series) -> np.ndarray:
-    """Which cells of ``col`` hold one of ``column``'s placeholders ("?"), read as gaps."""
-    if not column.placeholders:
+def placeholder_cells(column: Column, col: pd.Series, text: pd.Series | None = None
+                      ) -> np.ndarray:
+    """Which cells of a categorical or boolean ``col`` hold a placeholder ("?", "-", ...)
+    that is none of the column's values in fit, read as gaps: those fit read so, and
+    those fit never saw (a file that writes its gaps "." where fit's had none)."""
+    gaps = [v for v in PLACEHOLDERS if v not in column.levels]
+    if column.role not in ("categorical", "boolean") or not gaps:
         return np.zeros(len(col), dtype=bool)
-    return _as_text(col).isin(column.placeholders).to_numpy()
+    return (_as_text(col) if text is None else text).isin(gaps).to_numpy()
 
 
 def _placeholders_shown(column: Column) -> str:
@@ -439,8 +443,9 @@ def _is_counter(col: pd.Series) -> bool:
 
 def _names_rows(name: Any, col: pd.Series) -> bool:
     """Whether an integer column names rows rather than measures them: a row counter, or
-    distinct in at least half the rows under a name such as "id", "customer_id", "OrderID"
-    (whole numbers in a float column too, as missing cells make an integer column)."""
+    distinct in at least half the rows (or in more values than a category may have) under
+    a name such as "id", "customer_id", "OrderID" (whole numbers in a float column too, as
+    missing cells make an integer column)."""
     if pd.api.types.is_bool_dtype(col.dtype) or not pd.api.types.is_numeric_dtype(col.dtype):
         return False
     if _is_counter(col):
@@ -450,8 +455,9 @@ def _names_rows(name: Any, col: pd.Series) -> bool:
         floats = values.to_numpy(dtype=np.float64)
         if not (len(floats) and np.isfinite(floats).all() and (np.mod(floats, 1) == 0).all()):
             return False
-    return bool(_ID_NAME.search(str(name))) and len(values) >= 3 and \
-        values.nunique() >= ID_NAMED_SHARE * len(values)
+    # a key repeated per visit or event with more values than categories names rows too
+    return bool(_ID_NAME.search(str(name))) and len(values) >= 3 and (
+        values.nunique() >= ID_NAMED_SHARE * len(values) or values.nunique() > MAX_CATEGORIES)
 
 
 def _written_as_yyyymmdd(name: Any, col: pd.Series) -> bool:
@@ -471,8 +477,11 @@ def _written_as_yyyymmdd(name: Any, col: pd.Series) -> bool:
 
 
 def _named_codes(name: Any, col: pd.Series) -> bool:
-    """Whole numbers under a name that says they are codes (a postal code, a FIPS code)."""
-    if not _CODE_NAME.search(str(name)) or pd.api.types.is_bool_dtype(col.dtype) or \
+    """Whole numbers under a name that says they are codes (a postal code, a FIPS code),
+    or keys that repeat (a subject "ID" on each of its visits): read as text, categories
+    or too many of them, never an amount."""
+    if not (_CODE_NAME.search(str(name)) or _ID_NAME.search(str(name))) or \
+            pd.api.types.is_bool_dtype(col.dtype) or \
             not pd.api.types.is_numeric_dtype(col.dtype):
         return False
     values = col.dropna().to_numpy(dtype=np.float64)
@@ -489,6 +498,10 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     if column.role == "numeric" and (holds_whole_numbers(col) or (
             pd.api.types.is_integer_dtype(col.dtype) and col.notna().any())):
         column = replace(column, integral=True)
+    elif column.role == "numeric" and not pd.api.types.is_numeric_dtype(col.dtype):
+        # numbers written as text ("70.0" beside "." for a gap): whole as their numbers are
+        numbers = pd.Series(encode_column(column, col, source)[:, 0])
+        column = replace(column, integral=holds_whole_numbers(numbers))
     return column
 
 
@@ -516,10 +529,10 @@ def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) ->
                       negative="()" if (written != text).any() else "")
     if pd.api.types.is_timedelta64_dtype(dtype) and declared in (None, "numeric"):
         return Column(name, "numeric")  # a duration: its length in seconds
+    if declared is None and numeric_dtype and _names_rows(name, col):
+        return Column(name, "identifier")
     if declared == "numeric" or (declared is None and numeric_dtype
                                  and not _named_codes(name, col)):
-        if declared is None and _names_rows(name, col):
-            return Column(name, "identifier")
         if declared is None and _written_as_yyyymmdd(name, col):
             return Column(name, "datetime", date_format="%Y%m%d",
                           parts=_calendar_parts(_as_datetime(col, name, source, "%Y%m%d")))
@@ -726,8 +739,9 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
             return np.where(missing, _boolean_gap(column),
                             col.fillna(False).to_numpy(dtype=np.float64))[:, None]
         # compared without case: fit may have read TRUE/FALSE as bools, a CSV's chunks as text
-        text = _as_text(col).str.lower()
-        gaps = col.isna().to_numpy() | placeholder_cells(column, col)
+        written = _as_text(col)
+        text = written.str.lower()
+        gaps = col.isna().to_numpy() | placeholder_cells(column, col, written)
         known = text.isin([v.lower() for v in column.levels]).to_numpy() | gaps
         if not known.all():
             row = int(np.flatnonzero(~known)[0])
@@ -737,8 +751,9 @@ def encode_column(column: Column, col: pd.Series, source: str, row_offset: int =
         out = np.where((text == column.levels[1].lower()).to_numpy(), 1.0, 0.0)
         return np.where(gaps, _boolean_gap(column), out)[:, None]
     if column.role == "categorical":
-        text = _as_text(col).to_numpy(dtype=object)
-        missing = col.isna().to_numpy() | placeholder_cells(column, col)
+        written = _as_text(col)
+        text = written.to_numpy(dtype=object)
+        missing = col.isna().to_numpy() | placeholder_cells(column, col, written)
         if MISSING_LEVEL in column.levels:
             text = np.where(missing, MISSING_LEVEL, text)
         other = len(column.levels)
@@ -805,6 +820,8 @@ def _as_written(values: np.ndarray, column: Column, original: pd.Series) -> list
         separator = text.str.extract("\\d([ \u00a0\u202f])\\d")[0].dropna().iloc[0] \
             if text.str.contains("\\d[ \u00a0\u202f]\\d").any() else " "
     unit = column.unit or "{}"
+    if column.integral:  # whole numbers written 70.0: whole fills
+        values = np.round(values)
     out = []
     for v in values.tolist():
         number = format(abs(v), f"{',' if separator else ''}.{decimals}f")

@@ -95,7 +95,8 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
             df = pd.read_csv(path, sep=dialect.delimiter, decimal=dialect.decimal,
                              thousands=dialect.thousands, encoding=dialect.encoding,
                              skipinitialspace=True, keep_default_na=False,
-                             na_values=list(NULL_TEXT), **_layout(fields, dialect))
+                             na_values=list(NULL_TEXT), low_memory=False,
+                             **_layout(fields, dialect))
     except pd.errors.ParserWarning:
         raise DataError(
             f"{path}: malformed {kind} (a row has more fields than the header's "

@@ -357,7 +357,7 @@ class InputSpec:
         for column in (c for c in self.columns or () if c.is_feature):
             if column.role == "numeric" and column.name in missing:
                 missing[column.name] = missing[column.name] | np.isnan(rows[:, start])
-            elif column.placeholders and column.name in missing:  # "?" read as missing
+            elif column.role in ("categorical", "boolean") and column.name in missing:
                 missing[column.name] = missing[column.name] | placeholder_cells(
                     column, frame[column.name])
             start += len(column.encoded_names)

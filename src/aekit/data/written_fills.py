@@ -14,6 +14,7 @@ import csv
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from aekit.data.columns import holds_whole_numbers
 from aekit.data.dialect import NULL_TEXT, CsvDialect, sniff_csv
 
 MAX_DECIMALS = 10  # a fill in a column of long decimals is written with at most this many
+FLOAT_NOISE_DIGITS = 15  # decimals from a float written in full, not from the data
 
 
 def read_cells(path: str | os.PathLike, encoding: str | None = None
@@ -61,13 +63,28 @@ def rounded_like_column(filled: pd.DataFrame, changed: pd.DataFrame,
 
 
 def _decimals(cells: list[str], decimal: str) -> int:
-    """The most digits after the decimal mark among a column's numbers."""
-    most = 0
-    for cell in cells:
-        text = cell.strip()
-        if decimal in text and "e" not in text.lower():
-            most = max(most, len(text.rsplit(decimal, 1)[1]))
-    return min(most, MAX_DECIMALS)
+    """The most digits after the decimal mark among a column's numbers, but for float
+    noise (``3.2260000000000004``, a float written in full) where other cells are short."""
+    found = [len(text.rsplit(decimal, 1)[1]) for text in (cell.strip() for cell in cells)
+             if decimal in text and "e" not in text.lower()]
+    short = [d for d in found if d < FLOAT_NOISE_DIGITS] or found
+    return min(max(short, default=0), MAX_DECIMALS)
+
+
+_SCIENTIFIC = re.compile(r"^[+-]?(\d+)?[.,]?(\d*)[eE][+-]?\d+$")
+
+
+def _significant(cells: list[str]) -> tuple[int | None, bool]:
+    """For a column with numbers in scientific notation (``6.96e-06``, as pandas writes
+    small floats), the most significant digits its numbers show (None otherwise), and
+    whether most of its numbers are written so."""
+    scientific = sum(bool(_SCIENTIFIC.match(cell.strip())) for cell in cells)
+    if not scientific:
+        return None, False
+    digits = [len(re.sub(r"\D", "", cell.strip().lower().split("e")[0]).lstrip("0"))
+              for cell in cells]
+    short = [d for d in digits if d < FLOAT_NOISE_DIGITS] or digits
+    return min(max(max(short, default=1), 1), MAX_DECIMALS), 2 * scientific > len(cells)
 
 
 def _spellings(cells: list[str], typed: pd.Series) -> dict[bool, str]:
@@ -89,11 +106,14 @@ def _grouped(cells: list[str], dialect: CsvDialect) -> bool:
 
 
 def _as_text(value: object, digits: int, spellings: dict[bool, str], dialect: CsvDialect,
-             grouped: bool = False) -> str:
+             grouped: bool = False, significant: int | None = None) -> str:
     """A filled value in the form of its column's other cells: their spelling of booleans,
-    their decimals, decimal mark and thousands separator."""
+    their decimals (or, written in scientific notation, their significant digits),
+    decimal mark and thousands separator."""
     if isinstance(value, (bool, np.bool_)):
         return spellings.get(bool(value), str(bool(value)))
+    if isinstance(value, (float, np.floating)) and significant is not None:
+        return f"{value:.{significant}g}".replace(".", dialect.decimal)
     if isinstance(value, (float, np.floating, int, np.integer)):
         whole = isinstance(value, (int, np.integer))
         text = f"{value:{',' if grouped else ''}.{0 if whole else digits}f}"
@@ -155,10 +175,15 @@ def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: 
         # whole numbers written 3.0 get whole fills: 10.0 where a count was missing
         whole = holds_whole_numbers(observed)
         grouped = _grouped(cells, dialect)
+        significant, mostly = (None, False) if whole else _significant(cells)
         for i in np.flatnonzero(changed[:, j]):
             value = filled.iat[i, j]
+            # in scientific notation where most cells are, or where the column's decimals
+            # would write the fill as 0 (a column of 3.125 and 3e-04)
+            tiny = isinstance(value, (float, np.floating)) and 0 < abs(value) < 10.0 ** -digits
             out_rows[i][j] = _as_text(np.round(value) if whole else value, digits, spellings,
-                                      dialect, grouped)
+                                      dialect, grouped,
+                                      significant if mostly or tiny else None)
     present = typed.notna().to_numpy() | changed
     quoting = _quoting(out_rows, present)
     if quoting == csv.QUOTE_ALL:
@@ -176,4 +201,22 @@ def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: 
     return True
 
 
-__all__ = ["filled_cells", "read_cells", "rounded_like_column", "write_filled_text"]
+def numbers_as_numbers(filled: pd.DataFrame, columns: Any) -> pd.DataFrame:
+    """``filled`` with each numeric column that was text only for its placeholders (``.``,
+    ``?`` or ``-`` for a gap, no unit or thousands separator) as float numbers: a typed
+    file (Parquet) holds numbers, as it does where the gaps were empty."""
+    out = filled
+    for column in columns or ():
+        name = column.name
+        if column.role != "numeric" or name not in out or column.unit or column.thousands \
+                or column.negative or pd.api.types.is_numeric_dtype(out[name].dtype):
+            continue
+        numbers = pd.to_numeric(out[name].astype("string").str.strip(), errors="coerce")
+        if out is filled:
+            out = filled.copy()
+        out[name] = numbers.astype(np.float64)
+    return out
+
+
+__all__ = ["filled_cells", "numbers_as_numbers", "read_cells", "rounded_like_column",
+           "write_filled_text"]
