@@ -210,3 +210,5 @@ def test_rows_with_missing_cells_are_explained_by_a_model_fitted_on_complete_row
     lines = det.explain(gaps, n=20, n_features=3)
     assert len(lines) == 60 and set(lines["row"]) == set(range(20))
     assert (lines.loc[lines["feature"] == "size", "expected"] != "").all()
+    dates = lines[lines["feature"] == "when"].set_index("row")["value"]
+    assert (dates[dates.index >= 10] == "missing").all() and dates[0] == "2024-01-01"

@@ -981,9 +981,19 @@ def test_a_sample_code_named_id_repeated_for_replicates_is_an_identifier_not_a_n
     table = pd.DataFrame({"ID": ids, "a": rng.normal(size=700), "b": rng.normal(size=700)})
     spec, _ = InputSpec.from_training_data(table)
     assert spec.identifiers == ["ID"] and spec.feature_names == ("a", "b")
-    # a small set of repeated values under such a name is a measurement still (a key 0-11)
+    # a small set of repeated values under such a name is a feature still, as categories
+    # (a musical key 0-11, a site_id): never an amount
     key = pd.DataFrame({"key": rng.integers(0, 12, 700), "a": rng.normal(size=700)})
-    assert InputSpec.from_training_data(key)[0].feature_names == ("key", "a")
+    spec = InputSpec.from_training_data(key)[0]
+    assert spec.feature_names == ("key", "a") and spec.columns[0].role == "categorical"
+
+
+def test_a_subject_id_repeated_on_each_visit_names_rows():
+    rng = np.random.default_rng(0)
+    visits = pd.DataFrame({"ID": np.repeat(np.arange(1, 401), 3),  # a third distinct
+                           "visit": np.tile([1, 2, 3], 400), "a": rng.normal(size=1200)})
+    spec, _ = InputSpec.from_training_data(visits)
+    assert spec.identifiers == ["ID"] and spec.feature_names == ("visit", "a")
 
 
 def test_distinct_integers_under_other_names_are_measurements_and_a_counter_is_not():

@@ -171,3 +171,17 @@ def test_a_mixed_tables_schema_shows_input_columns_and_ranges_of_observed_cells(
     assert "read as" in text and "categorical, one-hot over 2 values" in text
     shown = re.sub("<[^>]+>", " ", re.sub(r"data:image/png;base64,[^\"]+", "", text))
     assert "colour=" not in shown and " nan " not in shown.lower(), shown[shown.find("colour="):][:200]
+
+
+def test_the_top_anomalies_are_numbered_as_the_command_line_numbers_rows():
+    from aekit.report.sections import top_rows_section
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    X.loc[0, "a"] = 40.0  # the data's first row, "row 1" on the command line
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(X)
+    report = Report("t")
+    top_rows_section(report, det, X, det.anomaly_score(X), n=1)
+    html = report.sections[-1].html()
+    first = re.search(r"<tr><td[^>]*>1</td><td[^>]*>(\d+)</td>", html)
+    assert first and first[1] == "1" and "numbered from 1" in html

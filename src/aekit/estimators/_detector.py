@@ -426,8 +426,8 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         values = spec.display_values(rows)
         if frame is not None:  # dates and unseen categories as the input wrote them
             names = spec.feature_groups()[0]
-            given = frame.set_axis([str(c) for c in frame.columns], axis=1)[names] \
-                .iloc[order].astype(str).to_numpy(dtype=object)
+            cells = frame.set_axis([str(c) for c in frame.columns], axis=1)[names].iloc[order]
+            given = cells.astype(str).where(cells.notna(), "missing").to_numpy(dtype=object)
             dates = np.array([c.role == "datetime" for c in spec.columns or ()
                               if c.is_feature] or [False] * values.shape[1])
             values = np.where(np.isin(values, ["", UNSEEN_TEXT]) | dates[None, :], given, values)

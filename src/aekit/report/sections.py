@@ -202,7 +202,7 @@ def top_rows_section(report: Report, model: Any, X: Any, scores: np.ndarray, *, 
         explained = model.explain(X, n=n, n_features=n_features, scores=np.asarray(scores))
         rows = []
         for (rank, i, score), part in explained.groupby(["rank", "row", "score"], sort=True):
-            row = [rank, index[i] if index is not None else int(i), float(score)]
+            row = [rank, index[i] if index is not None else int(i) + 1, float(score)]
             if labels is not None:
                 row.append(np.asarray(labels)[i])
             row.append("; ".join(feature_text(f.feature, f.value, f.typical, f.share,
@@ -212,7 +212,7 @@ def top_rows_section(report: Report, model: Any, X: Any, scores: np.ndarray, *, 
             [f"top {n_features} features: value (typical value, expected value where it "
              "differs, share of the score)"]
         report.add(title, table_html(rows, headers), text_html(
-            "Rows are numbered from 0 in the order of the data. A feature's share is its part "
+            "Rows are numbered from 1 in the order of the data, as the command line counts them. A feature's share is its part "
             "of the row's whole score: the reconstruction error, the latent distance and the "
             "density distance, each split over the columns and added as the score adds them. "
             "The typical value is the training median (the most frequent value of a "
@@ -226,7 +226,7 @@ def top_rows_section(report: Report, model: Any, X: Any, scores: np.ndarray, *, 
     rows = []
     for rank, (i, share) in enumerate(zip(order, shares), start=1):
         top = np.argsort(-share, kind="stable")[:n_features]
-        row = [rank, index[i] if index is not None else int(i), float(scores[i])]
+        row = [rank, index[i] if index is not None else int(i) + 1, float(scores[i])]
         if labels is not None:
             row.append(np.asarray(labels)[i])
         row.append("; ".join(f"{names[j]} ({share[j]:.0%})" for j in top))
@@ -234,7 +234,7 @@ def top_rows_section(report: Report, model: Any, X: Any, scores: np.ndarray, *, 
     headers = ["rank", "row", "score"] + (["label"] if labels is not None else []) + \
         [f"top {n_features} features (share of the squared error)"]
     report.add(title, table_html(rows, headers), text_html(
-        "Rows are numbered from 0 in the order of the data. A feature's share is its part of "
+        "Rows are numbered from 1 in the order of the data, as the command line counts them. A feature's share is its part of "
         "the row's squared reconstruction error in standardised units.", cls="note"))
 
 
