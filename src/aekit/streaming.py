@@ -254,7 +254,8 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
                         f"got {out_path.suffix or '(no extension)'!r}.")
     if not can_stream(in_path):
         raise DataError(f"{in_path}: streaming reads Parquet (a file or a directory) and "
-                        ".csv/.tsv files. Convert the data or score it in memory.")
+                        ".csv/.tsv files (plain, .gz or .bz2). Convert the data or score it "
+                        "in memory.")
     if chunk_rows < 1:
         raise DataError(f"chunk_rows must be >= 1. Got {chunk_rows!r} instead.")
     # a wide encoding (one-hot categories) gets chunks of fewer rows: memory follows

@@ -794,6 +794,25 @@ def test_impute_fills_alike_whatever_columns_beside_the_features(tmp_path):
     pd.testing.assert_frame_equal(more, pd.read_csv(tmp_path / "plain_f.csv"))
 
 
+def test_times_of_day_are_their_hour_on_the_clock_in_memory_and_streamed(tmp_path):
+    rng = np.random.default_rng(0)
+    hours = rng.integers(8, 18, 300)
+    table = pd.DataFrame({"time": [f"{h:02d}:{m:02d}" for h, m in
+                                   zip(hours, rng.integers(0, 60, 300))],
+                          "sales": hours * 10 + rng.normal(0, 3, 300)})
+    table.loc[0, "time"] = "03:10"  # a sale at night
+    spec, _ = InputSpec.from_training_data(table)
+    assert spec.columns[0].describe() == "datetime (written %H:%M), cyclic hour"
+    table.to_csv(tmp_path / "t.csv", index=False)
+    det = AnomalyDetector(n_estimators=1, max_epochs=3, random_state=0).fit(
+        read_data(tmp_path / "t.csv").X)
+    score_file(det, tmp_path / "t.csv", tmp_path / "s.csv", progress=False)
+    streamed = pd.read_csv(tmp_path / "s.csv")["score"].to_numpy()
+    np.testing.assert_allclose(streamed, det.anomaly_score(table), rtol=1e-9)
+    assert np.argmax(streamed) == 0
+    assert infer_column("ratio", pd.Series(["1:5", "2:7"] * 10), None, "t").role != "datetime"
+
+
 def test_an_identifier_named_like_a_score_column_is_carried_under_its_own_label(tmp_path):
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"name": [f"c{i}" for i in range(60)],

@@ -33,7 +33,8 @@ Roles, inferred at fit from the values (and overridable by name):
 - ``datetime``: datetime dtypes, and text of ISO dates (``2024-05-01``, ``2024-05-01
   13:45``, with ``T`` and offsets), so CSV, Parquet and DataFrames agree; also text in one
   of ``DATE_FORMATS`` (``31.01.2024``, ``01/31/2024``, ``Jan 31 2024``, ``25/11/63``, ...),
-  whose format is saved, and whole numbers that are all valid dates written 20240131
+  whose format is saved, times of day written ``13:35`` or ``13:35:08`` (their hour),
+  and whole numbers that are all valid dates written 20240131
   (YYYYMMDD; enough of them, or a name with "date", "day", "dt" or "time", that it is no
   coincidence); a day/month order no cell decides is not guessed, and a
   two-digit year, whose century is a guess, gives no weekday. Never a raw
@@ -101,6 +102,7 @@ DATE_FORMATS = ("%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y", "
                 "%B %d %Y", "%d %B %Y", "%B %d, %Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%y")
 _DATE_LIKE = re.compile(r"^(\d{1,4}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2} [A-Za-z]{3,9} \d{4}|"
                         r"[A-Za-z]{3,9} \d{1,2},? \d{4})")
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")  # a time of day, 24-hour
 _UTC_OFFSET = r"(?<=\d)\s*(Z|[+-]\d{2}:?\d{2})$"  # after an ISO time: 13:45+02:00, 13:45Z
 # numbers written in groups of three digits, by their separator: 32,526,562 (a decimal
 # point after), 32 526 562 with a space or a (narrow) no-break space (a decimal comma or
@@ -580,6 +582,9 @@ def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) ->
         if "%y" in written:  # a two-digit year's century is a guess, and so its weekday
             parts = tuple(p for p in parts if p != "dayofweek") or ("month",)
         return Column(name, "datetime", parts=parts, date_format=written)
+    clock = _clock_format(text) if declared is None else ""
+    if clock:  # times of day: their hour on the clock, as a date's time is
+        return Column(name, "datetime", parts=("hour",), date_format=clock)
     # beside "+", a "-" is a sign (a strand, a test result), not a gap
     signs = ("-", "--", "---") if (text == "+").any() else ()
     marks = [v for v in PLACEHOLDERS if v not in signs]
@@ -654,6 +659,15 @@ def _most_frequent(text: pd.Series) -> str:
     """The most frequent value (the first in sorted order among ties)."""
     counts = text.value_counts()
     return str(min(counts.index[counts == counts.max()])) if len(counts) else ""
+
+
+def _clock_format(text: pd.Series) -> str:
+    """``%H:%M`` or ``%H:%M:%S`` when every cell of ``text`` is a time of day written so
+    (13:35, 08:05:59), or ""."""
+    if not len(text) or not text.str.match(_CLOCK).all():
+        return ""
+    seconds = text.str.count(":") == 2
+    return "%H:%M:%S" if seconds.all() else "%H:%M" if not seconds.any() else ""
 
 
 def _date_format(text: pd.Series) -> str:

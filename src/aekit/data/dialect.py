@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from aekit.data.paths import table_suffix
+from aekit.data.paths import READ_ERRORS, open_file, table_suffix
 from aekit.exceptions import DataError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -87,11 +86,10 @@ class CsvDialect:
 
 
 def _raw_sample(path: Path) -> bytes:
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        with opener(path, "rb") as fh:
+        with open_file(path, "rb") as fh:
             return fh.read(SAMPLE_BYTES)
-    except (OSError, EOFError) as err:
+    except READ_ERRORS as err:
         raise DataError(f"{path}: cannot read the file ({err}).") from None
 
 
@@ -244,8 +242,7 @@ def _short_header(path: Path, sample: _Sample, delimiter: str) -> str:
 
 def read_header(path: Path, dialect: CsvDialect) -> list[str]:
     """A delimited file's first record: its header's fields as written."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding=dialect.encoding, newline="") as fh:
+    with open_file(path, "rt", encoding=dialect.encoding, newline="") as fh:
         for row in csv.reader(fh, delimiter=dialect.delimiter):
             return row
     return []

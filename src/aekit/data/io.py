@@ -1,6 +1,6 @@
 """Read feature tables from files and write results, choosing the format by extension.
 
-Supported inputs: CSV/TSV (optionally gzipped), Parquet (a file or a directory of files),
+Supported inputs: CSV/TSV (optionally compressed: .gz, .bz2, .xz), Parquet (a file or a directory of files),
 ``.npy`` and ``.npz`` (key ``X``, optional ``y``). Pickled NumPy objects are never loaded.
 Outputs: ``.csv``, ``.tsv``, ``.parquet``, ``.npy``, always written atomically.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import gzip
 import logging
 import os
 import re
@@ -35,7 +34,14 @@ from aekit.data.dialect import (
     sniff_csv,
     trailing_value_error,
 )
-from aekit.data.paths import PathKind, parquet_files, path_kind
+from aekit.data.paths import (
+    READ_ERRORS,
+    PathKind,
+    check_compressed,
+    open_file,
+    parquet_files,
+    path_kind,
+)
 from aekit.exceptions import DataError
 
 logger = logging.getLogger(__name__)
@@ -55,20 +61,9 @@ class Dataset:
     files: list[str] | None = None
 
 
-def _check_gzip(path: Path) -> None:
-    if path.suffix.lower() == ".gz":
-        with open(path, "rb") as fh:
-            magic = fh.read(2)
-        if magic != b"\x1f\x8b":
-            raise DataError(
-                f"{path}: the name ends in .gz but the file is not gzip-compressed. "
-                "Rename it without .gz or compress it with gzip."
-            )
-
-
 def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
     """A CSV/TSV file in its own dialect (:func:`aekit.data.dialect.sniff_csv`)."""
-    _check_gzip(path)
+    check_compressed(path)
     dialect = sniff_csv(path, encoding=encoding)
     kind = "TSV" if dialect.delimiter == "\t" else "CSV"
     try:
@@ -76,7 +71,7 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
     except UnicodeDecodeError as err:
         raise DataError(not_utf8_message(path, err.object[err.start:err.start + 1], err.start,
                                          " of the first line")) from None
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
+    except READ_ERRORS as err:
         raise DataError(f"{path}: cannot read the file ({err}).") from None
     if not header:
         raise DataError(f"{path}: the file is empty (no header, no rows). Pass a file with data.")
@@ -120,7 +115,7 @@ def _read_delimited(path: Path, encoding: str | None = None) -> pd.DataFrame:
             "Every row needs the same number of fields as the header; quote fields that "
             "contain the delimiter."
         ) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
+    except (*READ_ERRORS, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read the file ({err}). Is it truncated?") from None
     df = _codes_as_written(df, path, dialect, fields)
     df = _quoted_text_kept(df, path, dialect, fields)
@@ -197,9 +192,8 @@ def _holds_quoted_null(path: Path, dialect: CsvDialect) -> bool:
     (read as text in the file's encoding: a byte-order mark or UTF-16 change its bytes)."""
     words = "|".join(re.escape(w) for w in NULL_TEXT[1:])
     pattern = re.compile(f'"({words})"')
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
     tail = ""
-    with opener(path, "rt", encoding=dialect.encoding, errors="replace", newline="") as fh:
+    with open_file(path, "rt", encoding=dialect.encoding, errors="replace", newline="") as fh:
         while block := fh.read(1 << 24):
             if pattern.search(tail + block):
                 return True

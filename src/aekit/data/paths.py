@@ -7,6 +7,7 @@ by extension (``.gz`` looked through for text tables), and IDX files by their na
 
 from __future__ import annotations
 
+import lzma
 import os
 from enum import Enum
 from pathlib import Path
@@ -26,12 +27,43 @@ class PathKind(str, Enum):
     IMAGE_FOLDER = "image folder"
 
 
+# what reading a damaged compressed file raises (gzip and bz2: OSError)
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError)
+# compressed text tables, read through: the module that opens each, its magic bytes
+COMPRESSIONS = {".gz": ("gzip", b"\x1f\x8b"), ".bz2": ("bz2", b"BZh"),
+                ".xz": ("lzma", b"\xfd7zXZ\x00")}
+
+
 def table_suffix(path: Path) -> str:
-    """The extension that names the format, looking through a trailing ``.gz``."""
+    """The extension that names the format, looking through a trailing ``.gz``, ``.bz2``
+    or ``.xz``."""
     suffixes = [s.lower() for s in Path(path).suffixes]
-    if len(suffixes) >= 2 and suffixes[-1] == ".gz":
+    if len(suffixes) >= 2 and suffixes[-1] in COMPRESSIONS:
         return suffixes[-2]
     return suffixes[-1] if suffixes else ""
+
+
+def open_file(path: str | os.PathLike, mode: str = "rb", **kwargs):
+    """``open``, or the opener of the file's compression (``COMPRESSIONS``)."""
+    import importlib
+
+    compression = COMPRESSIONS.get(Path(path).suffix.lower())
+    opener = importlib.import_module(compression[0]).open if compression else open
+    return opener(path, mode, **kwargs)
+
+
+def check_compressed(path: Path) -> None:
+    """A file named ``.gz``, ``.bz2`` or ``.xz`` holds data so compressed."""
+    compression = COMPRESSIONS.get(path.suffix.lower())
+    if compression is None:
+        return
+    with open(path, "rb") as fh:
+        magic = fh.read(len(compression[1]))
+    if magic != compression[1]:
+        raise DataError(
+            f"{path}: the name ends in {path.suffix} but the file is not "
+            f"{compression[0].replace('lzma', 'xz')}-compressed. Rename it without "
+            f"{path.suffix}, or compress it so.")
 
 
 def parquet_files(path: str | os.PathLike) -> list[Path]:
@@ -75,7 +107,8 @@ def path_kind(path: str | os.PathLike) -> PathKind:
         return PathKind.IDX
     raise DataError(
         f"{path}: unknown file type {suffix or '(no extension)'!r}. "
-        "Use .csv (also .txt, .psv, .dat), .tsv, .parquet, .npy, .npz, an IDX file or a folder of images.")
+        "Use .csv (also .txt, .psv, .dat), .tsv (either perhaps compressed: .csv.gz, "
+        ".csv.bz2, .csv.xz), .parquet, .npy, .npz, an IDX file or a folder of images.")
 
 
 def is_parquet(path: str | os.PathLike) -> bool:
@@ -92,9 +125,12 @@ def can_stream(path: str | os.PathLike) -> bool:
     if not path.exists():
         return False
     try:
-        return path_kind(path) in (PathKind.PARQUET, PathKind.CSV, PathKind.TSV)
+        # pyarrow's reader opens .gz and .bz2 itself, not .xz
+        return path_kind(path) in (PathKind.PARQUET, PathKind.CSV, PathKind.TSV) and \
+            path.suffix.lower() != ".xz"
     except DataError:
         return False
 
 
-__all__ = ["PathKind", "can_stream", "is_parquet", "parquet_files", "path_kind", "table_suffix"]
+__all__ = ["COMPRESSIONS", "READ_ERRORS", "PathKind", "can_stream", "check_compressed", "is_parquet",
+           "open_file", "parquet_files", "path_kind", "table_suffix"]

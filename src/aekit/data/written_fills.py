@@ -22,6 +22,7 @@ import pandas as pd
 from aekit._atomic import atomic_file
 from aekit.data.columns import holds_whole_numbers
 from aekit.data.dialect import NULL_TEXT, CsvDialect, sniff_csv
+from aekit.data.paths import open_file
 
 MAX_DECIMALS = 10  # a fill in a column of long decimals is written with at most this many
 FLOAT_NOISE_DIGITS = 15  # decimals from a float written in full, not from the data
@@ -30,12 +31,9 @@ FLOAT_NOISE_DIGITS = 15  # decimals from a float written in full, not from the d
 def read_cells(path: str | os.PathLike, encoding: str | None = None
                ) -> tuple[list[str], list[list[str]], CsvDialect]:
     """A delimited file's header and rows, every cell the text it holds."""
-    import gzip
-
     path = Path(path)
     dialect = sniff_csv(path, encoding=encoding)
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding=dialect.encoding, newline="") as fh:
+    with open_file(path, "rt", encoding=dialect.encoding, newline="") as fh:
         rows = list(csv.reader(fh, delimiter=dialect.delimiter))
     rows = [row for row in rows if row]  # blank lines, which pandas skips too
     return rows[0], rows[1:], dialect
@@ -145,10 +143,7 @@ def _blank_missing(rows: list[list[str]], present: np.ndarray) -> None:
 
 def _line_end(path: str | os.PathLike) -> str:
     """The line ending of a file's first line: "\r\n" (Windows) or "\n"."""
-    import gzip
-
-    opener = gzip.open if Path(path).suffix.lower() == ".gz" else open
-    with opener(path, "rb") as fh:
+    with open_file(path, "rb") as fh:
         first = fh.readline(1 << 20)
     return "\r\n" if first.endswith(b"\r\n") else "\n"
 
