@@ -275,8 +275,8 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
     chosen = spec.select_columns([c for c in reader.columns if c not in extra
                                   and c not in ignore],
                                  source=str(in_path), estimator_name=type(detector).__name__)
-    ids = [c for c in spec.identifiers if c in chosen and c not in extra]
-    features = [c for c in chosen if c not in ids]
+    ids = [c for c in spec.carried if c in chosen and c not in extra]
+    features = [c for c in chosen if c not in spec.identifiers]
     extra = ids + extra
     n_rows = n_flagged = n_empty = 0
     first_empty: list[int] = []

@@ -813,6 +813,27 @@ def test_times_of_day_are_their_hour_on_the_clock_in_memory_and_streamed(tmp_pat
     assert infer_column("ratio", pd.Series(["1:5", "2:7"] * 10), None, "t").role != "datetime"
 
 
+def test_a_time_series_dates_are_a_feature_and_carried_first_into_the_scores(tmp_path):
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=300).strftime("%Y-%m-%d"),
+                          "close": np.cumsum(rng.normal(size=300)) + 100,
+                          "volume": rng.lognormal(10, 1, 300)})
+    spec, _ = InputSpec.from_training_data(table)
+    assert spec.feature_names == ("date", "close", "volume") and spec.carried == ["date"]
+    det = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(table)
+    in_memory = score_table(det, table)
+    assert list(in_memory.columns) == ["date", "score", "flag", "top_features"]
+    for name in ("t.csv", "t.parquet"):
+        write = table.to_csv if name.endswith(".csv") else table.to_parquet
+        write(tmp_path / name, index=False)
+        score_file(det, tmp_path / name, tmp_path / f"s_{name}", progress=False)
+        out = read_data(tmp_path / f"s_{name}").X
+        assert out["date"].astype(str).tolist() == table["date"].tolist()
+        np.testing.assert_allclose(out["score"], in_memory["score"], rtol=1e-9)
+    repeated = table.assign(date=np.repeat(table["date"][:150].to_numpy(), 2))
+    assert InputSpec.from_training_data(repeated)[0].carried == []  # dates of many rows
+
+
 def test_an_identifier_named_like_a_score_column_is_carried_under_its_own_label(tmp_path):
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"name": [f"c{i}" for i in range(60)],

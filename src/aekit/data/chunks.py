@@ -254,15 +254,16 @@ def read_chunks(reader: TableReader, columns: list[str], extra: list[str], sourc
                 to_rows: BatchToRows | None = None) -> Iterator[tuple[int, np.ndarray, dict]]:
     """``(first_row, X, extras)`` per chunk of ``reader``: ``columns`` converted by
     ``to_rows(batch, columns, source, first_row)`` (default :func:`batch_to_float`; a
-    model's :meth:`InputSpec.batch_rows`), ``extra`` columns as they are."""
+    model's :meth:`InputSpec.batch_rows`), ``extra`` columns as they are (one may be
+    among ``columns`` too: a date that is a feature and names its row)."""
     to_rows = batch_to_float if to_rows is None else to_rows
     row = 0
-    for batch in reader.batches(columns + extra):
+    wanted = columns + [name for name in extra if name not in columns]
+    for batch in reader.batches(wanted):
         if batch.num_rows == 0:
             continue
         X = to_rows(batch.select(list(range(len(columns)))), columns, source, row)
-        extras = {name: _as_array(batch.column(len(columns) + k))
-                  for k, name in enumerate(extra)}
+        extras = {name: _as_array(batch.column(wanted.index(name))) for name in extra}
         yield row, X, extras
         row += batch.num_rows
 

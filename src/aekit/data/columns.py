@@ -128,6 +128,7 @@ UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
 # whole numbers under a name such as "ID", distinct in this share of the rows: a sample's
 # or a subject's code, repeated for its replicates or visits, never a measurement
 ID_NAMED_SHARE = 0.5
+MIN_KEY_ROWS = 10  # a datetime distinct in at least this many rows (all of fit's) names them
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
 _UNIT_CELL = re.compile(r"^(?P<sign>[+-]?)\s*(?P<before>[$€£¥])?(?P<gap_before>\s*)"
@@ -168,6 +169,9 @@ class Column:
     integral: bool = False  # numeric: every value in fit a whole number (counts, 0/1, years)
     # boolean of a model saved by an older version: a missing cell encoded 0.5, an error term
     gap_at_half: bool = False
+    # datetime: every date distinct in fit (a time series), so it names its row as well:
+    # carried into the outputs beside the identifiers, and still a feature
+    key: bool = False
 
     @property
     def is_feature(self) -> bool:
@@ -250,7 +254,7 @@ class Column:
                 "thousands": self.thousands, "unit": self.unit, "distinct": self.distinct,
                 "repeated": self.repeated, "negative": self.negative, "missing": self.missing,
                 "integral": self.integral, "placeholders": list(self.placeholders),
-                "gap_at_half": self.gap_at_half}
+                "gap_at_half": self.gap_at_half, "key": self.key}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Column:
@@ -266,7 +270,8 @@ class Column:
                    float(d.get("missing", 0.0)),
                    placeholders=tuple(str(v) for v in d.get("placeholders", ())),
                    integral=bool(d.get("integral", False)),
-                   gap_at_half=bool(d.get("gap_at_half", d["role"] == "boolean")))
+                   gap_at_half=bool(d.get("gap_at_half", d["role"] == "boolean")),
+                   key=bool(d.get("key", False)))
 
 
 def _boolean_gap(column: Column) -> float:
@@ -500,6 +505,9 @@ def infer_column(name: str, col: pd.Series, declared: str | None, source: str) -
     if column.role == "numeric" and (holds_whole_numbers(col) or (
             pd.api.types.is_integer_dtype(col.dtype) and col.notna().any())):
         column = replace(column, integral=True)
+    elif column.role == "datetime" and col.notna().all() and len(col) >= MIN_KEY_ROWS \
+            and col.nunique() == len(col):
+        column = replace(column, key=True)
     elif column.role == "numeric" and not pd.api.types.is_numeric_dtype(col.dtype):
         # numbers written as text ("70.0" beside "." for a gap): whole as their numbers are
         numbers = pd.Series(encode_column(column, col, source)[:, 0])

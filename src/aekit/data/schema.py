@@ -574,14 +574,14 @@ class InputSpec:
         return notes
 
     def carry_identifiers(self, out: pd.DataFrame, X: Any) -> pd.DataFrame:
-        """``out`` (one row per row of ``X``) with ``X``'s identifier columns first, in row
-        order; one named like a column of ``out`` is carried as ``carried_name`` says."""
+        """``out`` (one row per row of ``X``) with ``X``'s :attr:`carried` columns first, in
+        row order; one named like a column of ``out`` is carried as ``carried_name`` says."""
         frame = as_frame(X)
         if frame is None:
             return out
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         taken = [str(c) for c in out.columns]
-        for k, name in enumerate(c for c in self.identifiers if c in frame):
+        for k, name in enumerate(c for c in self.carried if c in frame):
             values = frame[name]
             # an integer id with gaps (floats in pandas) as integers, as Parquet holds it
             if holds_whole_numbers(values):
@@ -591,6 +591,12 @@ class InputSpec:
                     values.dtype) else values.to_numpy()
             out.insert(k, carried_name(name, taken), values)
         return out
+
+    @property
+    def carried(self) -> list[str]:
+        """Input columns carried into the outputs, first, in fit's order: the identifiers,
+        and a datetime feature distinct in every row of fit (a time series' dates)."""
+        return [c.name for c in self.columns or () if c.role == "identifier" or c.key]
 
     @property
     def identifiers(self) -> list[str]:
