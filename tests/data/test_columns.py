@@ -924,8 +924,11 @@ def test_a_parquet_files_integers_and_booleans_with_gaps_keep_their_kind(tmp_pat
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"count": pd.array(rng.integers(0, 10, 100), dtype="Int64"),
                           "size": rng.normal(size=100),
-                          "ok": pd.array(rng.choice([True, False], 100), dtype="boolean")})
+                          "ok": pd.array(rng.choice([True, False], 100), dtype="boolean"),
+                          "weight": pd.array(rng.normal(size=100), dtype="Float64"),
+                          "site": pd.array(rng.choice(["a", "b"], 100), dtype="string")})
     table.loc[3, "count"], table.loc[5, "ok"] = pd.NA, pd.NA
+    table.loc[6, "weight"], table.loc[7, "site"] = pd.NA, pd.NA
     table.to_parquet(tmp_path / "t.parquet")
     frame = read_data(tmp_path / "t.parquet").X
     assert frame.dtypes.to_dict() == table.dtypes.to_dict()

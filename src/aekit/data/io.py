@@ -238,7 +238,17 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         column = table.column(name)
         if column.null_count and column.type in nullable:
             frame[name] = column.to_pandas(types_mapper=nullable.get)
+    # pandas' own nullable dtypes the writer used (Float64, string), as it wrote them
+    for meta in (table.schema.pandas_metadata or {}).get("columns", []):
+        dtype = meta.get("numpy_type")
+        if dtype in PANDAS_NULLABLE and meta.get("name") in frame.columns:
+            frame[meta["name"]] = frame[meta["name"]].astype(dtype)
     return frame
+
+
+# pandas dtypes with pd.NA for a gap, kept from a Parquet file's pandas metadata
+PANDAS_NULLABLE = ("Float32", "Float64", "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16",
+                   "UInt32", "UInt64", "boolean", "string")
 
 
 @contextlib.contextmanager
