@@ -119,17 +119,37 @@ def test_the_cli_reads_a_named_encoding_in_fit_and_streamed_score(tmp_path, fram
     assert f"rows: {len(frame)}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("first, what", [("Weather export, 2024", "a title or note"),
-                                         ("sep=;", "Excel's delimiter hint")])
-def test_a_line_above_the_header_is_refused_not_read_as_the_header(tmp_path, frame, first,
-                                                                   what, capsys):
+def test_a_line_above_the_header_is_refused_not_read_as_the_header(tmp_path, frame, capsys):
     path = tmp_path / "preamble.csv"
-    sep = ";" if first.startswith("sep") else ","
-    path.write_text(first + "\n" + frame.to_csv(index=False, sep=sep))
-    with pytest.raises(DataError, match=f"line 1 .* it looks like {what}"):
+    path.write_text("Weather export, 2024\n" + frame.to_csv(index=False))
+    with pytest.raises(DataError, match="line 1 .* it looks like a title or note"):
         read_data(path)
     assert main(["detect", str(path), "--out", str(tmp_path / "s.csv"), "-q"]) == 2
     assert not (tmp_path / "s.csv").exists()
+
+
+@pytest.mark.parametrize("sep", [";", ",", "\t"])
+def test_excels_sep_line_names_the_delimiter_and_is_skipped_everywhere(tmp_path, frame, sep):
+    body = frame.to_csv(index=False, sep=sep, decimal="," if sep == ";" else ".")
+    path = tmp_path / "excel.csv"
+    path.write_text(f"sep={sep}\n" + body)
+    pd.testing.assert_frame_equal(read_data(path).X, frame)
+    det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(frame)
+    score_file(det, path, tmp_path / "s.csv", progress=False)
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "s.csv")["score"],
+                               det.anomaly_score(frame), rtol=1e-9)
+    gaps = frame.astype({frame.columns[0]: float})
+    gaps.iloc[2, 0] = np.nan
+    path.write_text(f"sep={sep}\n" + gaps.to_csv(index=False, sep=sep,
+                                                 decimal="," if sep == ";" else "."))
+    assert main(["impute", str(path), "--out", str(tmp_path / "f.csv"), "--epochs", "2",
+                 "-q"]) == 0
+    written = (tmp_path / "f.csv").read_text().splitlines()
+    if sep == "\t":  # a .csv out of a tab file is comma-separated: no hint to keep
+        assert written[0] == ",".join(frame.columns)
+    else:  # the file's own text, its hint line first
+        assert written[0] == f"sep={sep}" and written[1] == body.splitlines()[0]
+    assert read_data(tmp_path / "f.csv").X.notna().all().all()
 
 
 def test_rs_header_over_row_names_still_reads(tmp_path, frame):

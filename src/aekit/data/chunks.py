@@ -78,12 +78,13 @@ class TableReader:
         self.dialect = sniff_csv(self.path, encoding=self.encoding)
         # Every column as text first: the cast to float64 below is as fast, and a cell that
         # is not a number is then reported by row instead of pyarrow's row-less message.
-        read = pcsv.ReadOptions(block_size=1 << 24, encoding=self.dialect.arrow_encoding)
+        read = pcsv.ReadOptions(block_size=1 << 24, encoding=self.dialect.arrow_encoding,
+                                skip_rows=self.dialect.skip_lines)  # Excel's sep= line
         parse = pcsv.ParseOptions(delimiter=self.dialect.delimiter)
         if self.dialect.short_header:  # R's row names, or a trailing delimiter
             raw = column_names(read_header(self.path, self.dialect), self.dialect)
             read = pcsv.ReadOptions(block_size=read.block_size, encoding=read.encoding,
-                                    column_names=raw, skip_rows=1)
+                                    column_names=raw, skip_rows=self.dialect.skip_lines + 1)
         else:
             header = pcsv.open_csv(str(self.path), read_options=read, parse_options=parse)
             raw = header.schema.names

@@ -6,7 +6,8 @@ table it is, never as one column of text. The rules:
 
 - delimiter: the one of ``,`` ``;`` tab ``|`` that splits the most sampled lines (quotes
   respected) into the same number of fields, more than one; then the most fields, then
-  that order. A ``.tsv`` file is tab-separated. A file whose lines split on none of them
+  that order. A ``.tsv`` file is tab-separated; Excel's ``sep=;`` first line names the
+  delimiter and is skipped (and written back by impute). A file whose lines split on none of them
   is one column, unless its header holds a delimiter: that file is refused, never read as
   one column of text.
 - decimal mark: a comma when the delimiter is not one and the numbers in the sample are
@@ -41,6 +42,7 @@ _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 _GROUPED_INTEGER = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")  # 1.925 or 32.526.562
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _NAMES = {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}
+_EXCEL_HINT = re.compile(r"^(?i:sep)=([,;\t|])$")  # Excel's first line naming the delimiter
 
 
 # the cells read as missing, the same in memory (pandas) and streamed (pyarrow): pyarrow's
@@ -70,6 +72,13 @@ class CsvDialect:
     short_header: str = ""
     # missing numbers written as a quoted word ("NA"): then a quoted "NA" is missing text
     quoted_null_is_missing: bool = False
+    # Excel's ``sep=;`` line above the header, which names the delimiter: skipped
+    hint_line: str = ""
+
+    @property
+    def skip_lines(self) -> int:
+        """Lines above the header that are no part of the table."""
+        return 1 if self.hint_line else 0
 
     @property
     def arrow_encoding(self) -> str:
@@ -182,7 +191,12 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
     raw = _raw_sample(path)
     text, encoding = _decode(path, raw, encoding)
     sample = _sample(text, truncated=len(raw) >= SAMPLE_BYTES)
-    if table_suffix(path) == ".tsv":
+    hint = _EXCEL_HINT.match(sample.lines[0].strip(" \r\n")) if sample.lines else None
+    hint = hint if hint and sample.numbers[0] == 1 else None
+    if hint:  # Excel's sep=; first line: it names the delimiter
+        sample = _Sample(sample.lines[1:], sample.numbers[1:], sample.cut)
+        delimiter = hint[1]
+    elif table_suffix(path) == ".tsv":
         delimiter = "\t"
     else:
         delimiter = _delimiter(path, sample)
@@ -193,7 +207,8 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
         [row for _, row in sample.records(delimiter)[1:]])
     return CsvDialect(delimiter, decimal, thousands, encoding,
                       _short_header(path, sample, delimiter),
-                      _quoted_null_is_missing(sample, delimiter))
+                      _quoted_null_is_missing(sample, delimiter),
+                      hint[0] if hint else "")
 
 
 def _quoted_null_is_missing(sample: _Sample, delimiter: str) -> bool:
@@ -243,6 +258,8 @@ def _short_header(path: Path, sample: _Sample, delimiter: str) -> str:
 def read_header(path: Path, dialect: CsvDialect) -> list[str]:
     """A delimited file's first record: its header's fields as written."""
     with open_file(path, "rt", encoding=dialect.encoding, newline="") as fh:
+        for _ in range(dialect.skip_lines):
+            fh.readline()
         for row in csv.reader(fh, delimiter=dialect.delimiter):
             return row
     return []

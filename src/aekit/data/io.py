@@ -132,7 +132,9 @@ def _layout(fields: list[str], dialect: CsvDialect) -> dict:
     """pandas' arguments for the file's layout: a header one field short of the rows
     (``CsvDialect``) named in full; otherwise never a first column taken for the index
     (pandas does that silently when the first row has one field more)."""
-    return {"header": 0, "names": fields} if dialect.short_header else {"index_col": False}
+    skip = {"skiprows": dialect.skip_lines} if dialect.skip_lines else {}  # Excel's sep= line
+    return {"header": 0, "names": fields, **skip} if dialect.short_header else \
+        {"index_col": False, **skip}
 
 
 def _codes_as_written(df: pd.DataFrame, path: Path, dialect: CsvDialect,
@@ -168,8 +170,9 @@ def _quoted_text_kept(df: pd.DataFrame, path: Path, dialect: CsvDialect,
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    read = pcsv.ReadOptions(encoding=dialect.arrow_encoding, **(
-        {"column_names": fields, "skip_rows": 1} if dialect.short_header else {}))
+    read = pcsv.ReadOptions(encoding=dialect.arrow_encoding, skip_rows=dialect.skip_lines, **(
+        {"column_names": fields, "skip_rows": dialect.skip_lines + 1}
+        if dialect.short_header else {}))
     raw = pcsv.read_csv(
         str(path), read_options=read,
         parse_options=pcsv.ParseOptions(delimiter=dialect.delimiter),

@@ -34,6 +34,8 @@ def read_cells(path: str | os.PathLike, encoding: str | None = None
     path = Path(path)
     dialect = sniff_csv(path, encoding=encoding)
     with open_file(path, "rt", encoding=dialect.encoding, newline="") as fh:
+        for _ in range(dialect.skip_lines):  # Excel's sep= line, written back as it was
+            fh.readline()
         rows = list(csv.reader(fh, delimiter=dialect.delimiter))
     rows = [row for row in rows if row]  # blank lines, which pandas skips too
     return rows[0], rows[1:], dialect
@@ -191,6 +193,8 @@ def write_filled_text(out: str | os.PathLike, source: str | os.PathLike, typed: 
         with open(tmp, "w", encoding=dialect.encoding, newline="") as fh:
             writer = csv.writer(fh, delimiter=delimiter, lineterminator=_line_end(source),
                                 quoting=quoting)
+            if dialect.hint_line and delimiter == dialect.delimiter:
+                fh.write(dialect.hint_line + _line_end(source))
             writer.writerow(header)
             writer.writerows(out_rows)
     return True
