@@ -834,6 +834,12 @@ def test_a_time_series_dates_are_a_feature_and_carried_first_into_the_scores(tmp
     assert InputSpec.from_training_data(repeated)[0].carried == []  # dates of many rows
 
 
+def test_a_schema_line_quotes_the_values_that_hold_a_comma():
+    names = pd.Series(["Abbott, John", "Bennett, Richard", "Smith"] * 10)
+    assert infer_column("senator", names, None, "t").describe() == (
+        "categorical, one-hot over 3 values ('Abbott, John', 'Bennett, Richard', Smith)")
+
+
 def test_an_identifier_named_like_a_score_column_is_carried_under_its_own_label(tmp_path):
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"name": [f"c{i}" for i in range(60)],

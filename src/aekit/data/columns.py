@@ -208,7 +208,9 @@ class Column:
 
     def _describe_role(self) -> str:
         if self.role == "categorical":
-            shown = ", ".join(self.levels[:6]) + (", ..." if len(self.levels) > 6 else "")
+            # a value holding ", " (a name "Abbott, John") quoted, so the list reads right
+            shown = ", ".join(repr(v) if ", " in v else v for v in self.levels[:6]) + \
+                (", ..." if len(self.levels) > 6 else "")
             rare = f"; {_count(self.rare, 'rare value')} as {OTHER_LEVEL}" if self.rare else ""
             words = [v for v in self.levels if v.lower() in MISSING_MARKERS - {""}]
             if words:  # a quoted "NA" is text (North America), a "?" a value: say so
