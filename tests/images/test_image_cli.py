@@ -144,7 +144,9 @@ def test_scores_of_an_image_folder_name_each_file_first(tmp_path, capsys):
     assert scores.columns[0] == "file" and len(scores) == 44
     assert scores["file"].head(2).tolist() == ["bad/00.png", "bad/01.png"]
     assert scores.nlargest(4, "score")["file"].str.startswith("bad/").all()
-    assert "row 1 (bad/00.png), score" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "row 1 (bad/00.png), score" in out and "pixel (" in out  # where in the image
+    assert scores["top_features"].dropna().str.startswith("pixel (").all()
     assert main(["detect", str(tmp_path / "test"), "--epochs", "1", "--out",
                  str(tmp_path / "d.parquet"), "-q"]) == 0
     assert pd.read_parquet(tmp_path / "d.parquet")["file"].iloc[-1] == "good/39.png"

@@ -502,8 +502,14 @@ class InputSpec:
         return tuple(blocks)
 
     def feature_groups(self) -> tuple[list[str], np.ndarray | None]:
-        """The input feature columns, and for each encoded column the index of the input
-        column it belongs to (None: one encoded column per input column)."""
+        """The input feature columns (an image's pixels by where they are), and for each
+        encoded column the index of the input column it belongs to (None: one encoded
+        column per input column)."""
+        if self.is_images:  # where in the image: "pixel (9, 11)", row and column
+            channels, height, width = self.image_chw
+            where = [f"pixel ({r}, {c})" for r in range(height) for c in range(width)]
+            return (where if channels == 1 else
+                    [f"ch {k} {w}" for k in range(channels) for w in where]), None
         if self.columns is None:
             return self.column_names(), None
         features = [c for c in self.columns if c.is_feature]
