@@ -179,6 +179,11 @@ class _Writer:
               ids: dict[str, np.ndarray] | None = None) -> None:
         import pyarrow as pa
 
+        if self.suffix not in (".parquet", ".pq") and ids:
+            # dates in CSV as pandas writes them (2024-01-01 00:00:00-05:00), as in memory
+            ids = {name: pd.Series(v).astype(str).where(pd.Series(v).notna(), None).to_numpy()
+                   if pd.api.types.is_datetime64_any_dtype(getattr(v, "dtype", None)) else v
+                   for name, v in ids.items()}
         if self.schema is None:
             self._open([pa.array(ids[name]) for name in self.ids])
         id_arrays = [pa.array(ids[name], type=self.schema.field(k).type)

@@ -832,6 +832,23 @@ def test_a_time_series_dates_are_a_feature_and_carried_first_into_the_scores(tmp
         np.testing.assert_allclose(out["score"], in_memory["score"], rtol=1e-9)
     repeated = table.assign(date=np.repeat(table["date"][:150].to_numpy(), 2))
     assert InputSpec.from_training_data(repeated)[0].carried == []  # dates of many rows
+    zoned = table.assign(date=pd.date_range("2024-01-01", periods=300, tz="Europe/Paris"))
+    zoned.to_parquet(tmp_path / "z.parquet")
+    det = AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(zoned)
+    score_table(det, zoned).to_csv(tmp_path / "in_memory.csv", index=False)
+    for out in ("z_s.parquet", "z_s.csv"):  # the zone kept, as in memory: no shifted day
+        score_file(det, tmp_path / "z.parquet", tmp_path / out, progress=False)
+    assert pd.read_parquet(tmp_path / "z_s.parquet")["date"].equals(zoned["date"])
+    assert (tmp_path / "z_s.csv").read_text() == (tmp_path / "in_memory.csv").read_text()
+
+
+def test_unique_sentences_or_mostly_empty_unique_text_are_text_not_row_names():
+    notes = pd.Series([f"called back about order {i} on Monday" for i in range(300)])
+    assert infer_column("note", notes, None, "t").role == "text"
+    sparse = pd.Series([f"ord-{i}" if i % 3 else None for i in range(300)])
+    assert infer_column("ref", sparse, None, "t").role == "text"
+    assert infer_column("order", pd.Series([f"ord-{i}" for i in range(300)]), None,
+                        "t").role == "identifier"
 
 
 def test_a_schema_line_quotes_the_values_that_hold_a_comma():
@@ -1043,6 +1060,8 @@ def test_a_subject_id_repeated_on_each_visit_names_rows():
                            "visit": np.tile([1, 2, 3], 400), "a": rng.normal(size=1200)})
     spec, _ = InputSpec.from_training_data(visits)
     assert spec.identifiers == ["ID"] and spec.feature_names == ("visit", "a")
+    few = pd.DataFrame({"Subject": np.repeat(np.arange(1, 11), 5), "pH": rng.normal(size=50)})
+    assert InputSpec.from_training_data(few)[0].columns[0].role == "categorical"
 
 
 def test_distinct_integers_under_other_names_are_measurements_and_a_counter_is_not():

@@ -147,6 +147,12 @@ def test_scores_of_an_image_folder_name_each_file_first(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "row 1 (bad/00.png), score" in out and "pixel (" in out  # where in the image
     assert scores["top_features"].dropna().str.startswith("pixel (").all()
+    assert main(["score", str(tmp_path / "det"), str(tmp_path / "test"), "--labels", "bad",
+                 "--out", str(tmp_path / "l.csv")]) == 0  # the subfolder of anomalies
+    assert "metrics: ROC-AUC=1.000" in capsys.readouterr().out
+    assert main(["score", str(tmp_path / "det"), str(tmp_path / "test"), "--labels", "broken",
+                 "--out", str(tmp_path / "l2.csv")]) == 2
+    assert "subfolders are ['bad', 'good']" in capsys.readouterr().err
     assert main(["detect", str(tmp_path / "test"), "--epochs", "1", "--out",
                  str(tmp_path / "d.parquet"), "-q"]) == 0
     assert pd.read_parquet(tmp_path / "d.parquet")["file"].iloc[-1] == "good/39.png"

@@ -240,11 +240,13 @@ def iter_chunks(path: str | os.PathLike, columns: list[str] | None = None,
 
 def _as_array(column: Any) -> Any:
     """An Arrow column as NumPy; integers with gaps as pandas' nullable integers (NumPy
-    would make them floats: an id 17 written 17.0)."""
+    would make them floats: an id 17 written 17.0), dates as pandas' (with their zone)."""
     import pyarrow as pa
 
     if column.null_count and pa.types.is_integer(column.type):
         return column.to_pandas(types_mapper=lambda t: pd.Int64Dtype()).array
+    if pa.types.is_timestamp(column.type):  # its time zone kept (NumPy's is UTC, naive)
+        return column.to_pandas().array
     return column.to_numpy(zero_copy_only=False)
 
 

@@ -114,7 +114,8 @@ _GROUPS = {",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
            ".": re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d+)$")}
 # a name that says a column identifies rows: id, ID, customer_id, OrderID, userId, key
 _ID_NAME = re.compile(r"(^|[^A-Za-z])(id|ID|Id|key|KEY|Key|uuid|UUID)$|^(id|ID|Id)[^A-Za-z]|"
-                      r"[a-z0-9](ID|Id|Key|KEY)$")
+                      r"[a-z0-9](ID|Id|Key|KEY)$|"
+                      r"^(?i:subject|subj|participant|respondent|patient)$")  # long tables
 # a name that says whole numbers are codes, not amounts: "Postal Code", zip, FIPS,
 # ZipCode, area_code (not "zip_distance_km", "lines_of_code" or "cost_per_zip")
 _CODE_NAME = re.compile(r"(?i)^(zip|postal|post|area|fips|country|state|county|region|"
@@ -128,6 +129,8 @@ UNIQUE_SHARE = 0.95  # distinct in this share of the rows: a value names its row
 # whole numbers under a name such as "ID", distinct in this share of the rows: a sample's
 # or a subject's code, repeated for its replicates or visits, never a measurement
 ID_NAMED_SHARE = 0.5
+PROSE_WORDS = 4  # unique text of at least this many words a cell (median) is prose, no name
+MOSTLY_EMPTY_NAMES = 0.1  # unique text missing in this share of rows names none of them
 MIN_KEY_ROWS = 10  # a datetime distinct in at least this many rows (all of fit's) names them
 LEADING_ZERO = r"^0\d+$"  # digits with a leading zero: a code (02134), not a number
 # a number with a currency sign or a percent sign (its unit): "$1,200.50", "12.5%", "-€3"
@@ -629,7 +632,11 @@ def _infer_role(name: str, col: pd.Series, declared: str | None, source: str) ->
         return Column(name, "categorical", levels=tuple(levels), typical=_most_frequent(text),
                       rare=rare, placeholders=held, n_as_missing=n_held)
     unique_share = len(levels) / max(len(text), 1)
-    if unique_share >= UNIQUE_SHARE:
+    # sentences (a comment, a note) are text even when each is unique; so are cells left
+    # empty in many rows, which a row's name is not
+    prose = text.str.split().str.len().median() >= PROSE_WORDS or \
+        col.isna().mean() >= MOSTLY_EMPTY_NAMES
+    if unique_share >= UNIQUE_SHARE and not prose:
         return Column(name, "identifier")
     return Column(name, "text", distinct=len(levels), repeated=repeated)
 

@@ -302,6 +302,19 @@ def _array_frame(arr: np.ndarray, path: Path) -> pd.DataFrame | np.ndarray:
     return arr  # no column names: matched to the model by position and width
 
 
+def _folder_labels(path: Path, files: list[str], labels: str | None) -> np.ndarray | None:
+    """For a folder of class subfolders, ``labels`` names the subfolder of anomalies
+    (``bad``): 1 for its images, 0 for the others."""
+    if labels is None:
+        return None
+    classes = sorted({f.split("/")[0] for f in files if "/" in f})
+    if labels not in classes:
+        found = f"its subfolders are {classes}" if classes else "it has no class subfolders"
+        raise DataError(f"{path}: a folder of images has no labels column; --labels names "
+                        f"the subfolder of anomalies, and {found}.")
+    return np.array([f.startswith(labels + "/") for f in files], dtype=np.int64)
+
+
 def read_data(path: str | os.PathLike, *, labels: str | None = None,
               encoding: str | None = None) -> Dataset:
     """Read features (and labels, if any) from ``path``.
@@ -311,7 +324,8 @@ def read_data(path: str | os.PathLike, *, labels: str | None = None,
     path : path to a CSV/TSV, Parquet file or directory, .npy or .npz file
     labels : str, optional
         Name of a column holding labels (y=1 anomaly). It is removed from the features.
-        For ``.npz`` files, the ``y`` array is used when present.
+        For ``.npz`` files, the ``y`` array is used when present; for a folder of class
+        subfolders, it names the subfolder of anomalies.
     encoding : str, optional
         Of a CSV/TSV file, when not UTF-8 (e.g. "cp1252"). The delimiter (``,`` ``;`` tab
         ``|``) and the decimal mark are detected (:mod:`aekit.data.dialect`).
@@ -325,7 +339,7 @@ def read_data(path: str | os.PathLike, *, labels: str | None = None,
         from aekit.data.images import read_image_folder
 
         images, files = read_image_folder(path)
-        return Dataset(images, None, source, files)
+        return Dataset(images, _folder_labels(path, files, labels), source, files)
     if kind is PathKind.IDX:
         from aekit.data.images import read_idx
 
