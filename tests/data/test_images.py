@@ -228,6 +228,7 @@ def test_a_folder_of_class_subfolders_is_read_class_by_class(tmp_path):
     (tmp_path / ".cache").mkdir()
     Image.fromarray(GRAY[0]).save(tmp_path / ".cache" / "x.png")
     (tmp_path / "empty").mkdir()
+    (tmp_path / "README.txt").write_text("a dataset's notes beside its class folders")
     images, names = read_image_folder(tmp_path)
     assert names == ["crack/1.png", "good/0.png", "good/1.png"]
     np.testing.assert_allclose(images[:, 0], GRAY[[1, 0, 1]] / 255.0, rtol=1e-6)

@@ -232,10 +232,16 @@ def read_image_folder(path: str | os.PathLike[str]) -> tuple[np.ndarray, list[st
         )
     files = _visible(folder, files=True)
     unread = [sub.name for sub in _visible(folder, files=False) if _visible(sub, files=True)]
-    if files and unread:
+    own = [f for f in files if f.suffix.lower() in IMAGE_SUFFIXES]
+    if own and unread:
         logger.warning("%s: its subfolders (%s) are not read: the folder holds images of its "
                        "own. Pass a subfolder, or move the images into subfolders.", folder,
                        ", ".join(unread[:5]))
+    if not own and unread:  # class subfolders; a README or LICENSE beside them is no image
+        if files:
+            logger.info("%s: %s beside the class subfolders not read", folder,
+                        ", ".join(f.name for f in files[:5]))
+        files = []
     if not files:
         classes = [sub for sub in _visible(folder, files=False) if _visible(sub, files=True)]
         files = [f for sub in classes for f in _visible(sub, files=True)]
