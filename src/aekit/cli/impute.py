@@ -107,8 +107,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def feature_count(X, roles) -> int:
-    """How many of ``X``'s columns are features (not identifiers, text, dates kept out,
-    empty or constant columns): what the bottleneck is half of."""
+    """How many of ``X``'s columns are features (not identifiers, text, empty or constant
+    columns): what the bottleneck is half of."""
     if not hasattr(X, "columns"):
         return X.shape[1]
     from aekit.data.columns import check_roles, needs_roles
