@@ -102,7 +102,8 @@ class ScoreSummary:
 
     ``flags`` is kept for every row as int8 (1 byte a row); ``scores`` and ``labels`` only
     when a labels column was named, for metrics. ``top`` holds the highest-scored rows
-    (validated rows, their scores and positions), for ``AnomalyDetector.explain_rows``.
+    (validated rows, their scores and positions), for ``AnomalyDetector.explain_rows``,
+    and ``top_cells`` the same rows as the file holds them (its ``cells``).
     """
 
     n_rows: int
@@ -111,6 +112,7 @@ class ScoreSummary:
     scores: np.ndarray | None = None
     labels: np.ndarray | None = None
     top: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    top_cells: pd.DataFrame | None = None  # the ``top`` rows as the file holds them
     cell_counts: np.ndarray | None = None  # InputSpec.cell_counts over every row
     empty: tuple[int, list[int]] = (0, [])  # rows with nothing to score: how many, the first
 
@@ -120,8 +122,10 @@ class _TopRows:
 
     def __init__(self, n: int) -> None:
         self.n, self.rows, self.scores, self.positions = n, None, np.empty(0), np.empty(0, int)
+        self.cells: pd.DataFrame | None = None  # the same rows as the file holds them
 
-    def add(self, rows: np.ndarray, scores: np.ndarray, first: int) -> None:
+    def add(self, rows: np.ndarray, scores: np.ndarray, first: int, batch: Any = None) -> None:
+        """Rows of a chunk (``batch``: the record batch they were read from)."""
         scores = np.where(np.isnan(scores), -np.inf, scores)  # a row with nothing to score
         if len(scores) > self.n:  # only the rows at or above the n-th highest score compete
             nth = np.partition(scores, len(scores) - self.n)[len(scores) - self.n]
@@ -131,16 +135,25 @@ class _TopRows:
         best = candidates[np.argsort(-scores[candidates], kind="stable")[:self.n]]
         rows, scores = rows[best], scores[best]
         positions = first + best
+        cells = batch.take(best).to_pandas() if batch is not None else None
         if self.rows is not None:
             rows = np.concatenate([self.rows, rows])
             scores = np.concatenate([self.scores, scores])
             positions = np.concatenate([self.positions, positions])
+            if cells is not None and self.cells is not None:
+                cells = pd.concat([self.cells, cells], ignore_index=True)
         keep = np.lexsort((positions, -scores))[:self.n]
         self.rows, self.scores, self.positions = rows[keep], scores[keep], positions[keep]
+        self.cells = cells.iloc[keep].reset_index(drop=True) if cells is not None else None
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         scored = np.isfinite(self.scores)
         return self.rows[scored], self.scores[scored], self.positions[scored]
+
+    def result_cells(self) -> pd.DataFrame | None:
+        """The rows of :meth:`result` as the file holds them."""
+        return None if self.cells is None else \
+            self.cells[np.isfinite(self.scores)].reset_index(drop=True)
 
 
 class _Writer:
@@ -223,6 +236,13 @@ class _Writer:
             self._sink.close()
 
 
+def _rows_and_batch(spec: Any):
+    """``spec.batch_rows`` that also returns the batch read, to show the top rows' cells."""
+    def to_rows(batch: Any, columns: list[str], source: str, row_offset: int):
+        return spec.batch_rows(batch, columns, source, row_offset), batch
+    return to_rows
+
+
 def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.PathLike, *,
                chunk_rows: int = CHUNK_ROWS, labels: str | None = None,
                progress: bool = True, encoding: str | None = None,
@@ -296,11 +316,11 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
                               enabled=progress) as bar:
                 # reading and validating run one chunk ahead on another core
                 chunks = read_chunks(reader, features, extra, str(in_path),
-                                     to_rows=detector.input_spec_.batch_rows)
-                for _, X, extras in read_ahead(chunks, depth=2):
+                                     to_rows=_rows_and_batch(spec))
+                for _, (X, batch), extras in read_ahead(chunks, depth=2):
                     scores, flags, top = score_chunk(detector, X)
                     writer.write(scores, flags, top, extras)
-                    top_rows.add(X, scores, n_rows)
+                    top_rows.add(X, scores, n_rows, batch)
                     counts = spec.cell_counts(X) if counts is None else counts + \
                         spec.cell_counts(X)
                     n_rows += len(scores)
@@ -318,7 +338,8 @@ def score_file(detector: Any, in_path: str | os.PathLike, out_path: str | os.Pat
         if n_rows == 0:
             raise DataError(f"{in_path}: empty input (0 rows). Pass at least 1 row.")
     summary = ScoreSummary(n_rows, n_flagged, np.concatenate(kept["flags"]),
-                           top=top_rows.result(), cell_counts=counts,
+                           top=top_rows.result(), top_cells=top_rows.result_cells(),
+                           cell_counts=counts,
                            empty=(n_empty, first_empty[:EMPTY_SHOWN]))
     if labels is not None:
         summary.scores = np.concatenate(kept["scores"])

@@ -47,6 +47,26 @@ def test_fit_embed_reconstruct_info_end_to_end(model, table, tmp_path, capsys):
     assert code == 0 and "input: 5 features: a, b, c, d, e" in out
 
 
+def test_every_command_that_writes_a_file_takes_q_and_then_prints_nothing(table, tmp_path,
+                                                                          capsys):
+    model_dir = tmp_path / "vae"
+    assert run(["fit", table, "--model", "vae", "--latent-dim", 2, "--epochs", 2,
+                "--labels", "label", "--out", model_dir, "-q"], capsys)[0] == 0
+    for argv in (["embed", model_dir, table, "--labels", "label", "--out", tmp_path / "z.csv"],
+                 ["reconstruct", model_dir, table, "--labels", "label",
+                  "--out", tmp_path / "r.csv"],
+                 ["sample", model_dir, "-n", 4, "--out", tmp_path / "s.csv"],
+                 ["interpolate", model_dir, table, "--labels", "label", "--from", 0, "--to", 5,
+                  "--out", tmp_path / "i.csv"],
+                 ["export", model_dir, "--out", tmp_path / "m.onnx"],
+                 ["report", model_dir, table, "--labels", "label",
+                  "--out", tmp_path / "r.html"]):
+        loud = run(argv, capsys)
+        assert loud[0] == 0 and loud[1].startswith("wrote"), argv[0]
+        code, out, _ = run([*argv, "-q"], capsys)
+        assert (code, out) == (0, ""), argv[0]
+
+
 @pytest.mark.parametrize("lr, start", [("auto", "0.003"), ("0.01", "0.01")])
 def test_fit_takes_a_learning_rate_or_auto_and_info_shows_the_one_used(lr, start, table,
                                                                       tmp_path, capsys):
@@ -284,6 +304,11 @@ def test_impute_leaves_a_mostly_empty_note_empty_and_says_which_fills_stand_on_l
     assert filled.loc[5, "country"] == "FR"  # a column of one value fills a rare gap
     assert (filled["visits"] % 1 == 0).all()  # as a CSV writes the fills of counts
     assert "'rare': 298 cells filled from only 2 observed" in out
+    small = table.iloc[:12].assign(rare=[np.nan] + [1.0, 2.0] * 5 + [3.0])  # one gap in 12
+    small.to_csv(path, index=False)
+    code, out, _ = run(["impute", path, "--out", tmp_path / "f.csv", "--epochs", 3, "-q"],
+                       capsys)
+    assert code == 0 and "'rare'" not in out
 
 
 def test_a_model_fitted_with_labels_scores_and_embeds_its_own_file_and_reads_its_labels(

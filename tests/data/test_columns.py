@@ -33,6 +33,18 @@ def mixed_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
     })
 
 
+def test_fit_counts_the_feature_columns_and_their_encoded_width(tmp_path, capsys):
+    mixed_table().to_csv(tmp_path / "t.csv", index=False)
+    for kind, said in (("--model=ae", "rows x 5 features ("), ("--detector", "on 5 features (")):
+        assert main(["fit", str(tmp_path / "t.csv"), kind, "--epochs", "1",
+                     "--out", str(tmp_path / kind.strip("-=")), "-q"]) == 0
+        out = capsys.readouterr().out
+        # 7 columns, of which an index and an order number name rows; colour is 3 wide
+        assert said in out, out
+        encoded = int(out.split(said)[1].split(" ")[0])
+        assert encoded > 5
+
+
 def test_roles_are_inferred_from_the_values():
     spec, _ = InputSpec.from_training_data(mixed_table())
     roles = {c.name: c.role for c in spec.columns}
@@ -509,6 +521,29 @@ def test_a_parquet_files_saved_index_is_a_column_in_memory_as_streamed(tmp_path)
     assert roles.get("__index_level_0__") == "identifier"
 
 
+@pytest.mark.parametrize("index", ["named", "every other row"])
+def test_impute_and_reconstruct_give_a_parquet_frame_its_saved_index_back(tmp_path, index):
+    table = mixed_table().drop(columns=["Unnamed: 0", "order"])
+    if index == "named":
+        table.index = pd.Index([f"row-{i}" for i in range(len(table))], name="name")
+    else:
+        table = table.iloc[::2]  # a range index 0, 2, 4, ... that pandas saves as metadata
+    table.to_parquet(tmp_path / "in.parquet")
+    assert main(["impute", str(tmp_path / "in.parquet"), "--out", str(tmp_path / "f.parquet"),
+                 "--epochs", "2", "-q"]) == 0
+    assert main(["fit", str(tmp_path / "in.parquet"), "--out", str(tmp_path / "m"),
+                 "--latent-dim", "2", "--epochs", "2", "-q"]) == 0
+    assert main(["reconstruct", str(tmp_path / "m"), str(tmp_path / "in.parquet"),
+                 "--out", str(tmp_path / "r.parquet"), "-q"]) == 0
+    for out in ("f.parquet", "r.parquet"):
+        back = pd.read_parquet(tmp_path / out)
+        pd.testing.assert_index_equal(back.index, table.index, exact=False)
+        assert list(back.columns) == list(table.columns)
+    filled = pd.read_parquet(tmp_path / "f.parquet")
+    held = table.notna()  # observed cells come back as they were
+    pd.testing.assert_frame_equal(filled.where(held), table.where(held), check_dtype=False)
+
+
 def test_years_written_as_dates_are_their_year_and_constant_calendar_parts_are_dropped():
     rng = np.random.default_rng(0)
     years = rng.integers(1970, 1983, 300)
@@ -811,6 +846,27 @@ def test_times_of_day_are_their_hour_on_the_clock_in_memory_and_streamed(tmp_pat
     np.testing.assert_allclose(streamed, det.anomaly_score(table), rtol=1e-9)
     assert np.argmax(streamed) == 0
     assert infer_column("ratio", pd.Series(["1:5", "2:7"] * 10), None, "t").role != "datetime"
+
+
+def test_a_streamed_score_shows_an_unseen_category_and_a_time_as_written_as_in_memory(tmp_path):
+    rng = np.random.default_rng(1)
+    hours = rng.integers(8, 18, 300)
+    table = pd.DataFrame({"time": [f"{h:02d}:{m:02d}" for h, m in
+                                   zip(hours, rng.integers(0, 60, 300))],
+                          "shop": rng.choice(["north", "south", "east"], 300),
+                          "sales": hours * 10 + rng.normal(0, 3, 300)})
+    det = AnomalyDetector(n_estimators=1, max_epochs=3, random_state=0).fit(table)
+    new = table.copy()
+    new.loc[7, ["time", "shop", "sales"]] = ["03:10", "harbour", 900.0]
+    new.to_csv(tmp_path / "new.csv", index=False)
+    summary = score_file(det, tmp_path / "new.csv", tmp_path / "s.csv", chunk_rows=64,
+                         progress=False)
+    streamed = det.explain_rows(*summary.top, cells=summary.top_cells)
+    in_memory = det.explain(new, n=len(summary.top[0]))
+    pd.testing.assert_frame_equal(streamed, in_memory, rtol=1e-9)
+    row = streamed[streamed["row"] == 7].set_index("feature")["value"]
+    assert row.get("shop", "harbour") == "harbour" and row.get("time", "03:10") == "03:10"
+    assert set(streamed["value"]) & {"harbour", "03:10"}
 
 
 def test_a_time_series_dates_are_a_feature_and_carried_first_into_the_scores(tmp_path):

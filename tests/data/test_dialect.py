@@ -269,6 +269,41 @@ def test_a_space_separated_table_is_refused_with_how_to_convert_it(tmp_path, nam
         read_data(path)
 
 
+def test_a_long_space_separated_header_is_quoted_cut_with_an_ellipsis(tmp_path):
+    path = tmp_path / "wide.dat"
+    names = " ".join(f"measure_{j}" for j in range(12))
+    path.write_text(names + "\n" + "\n".join(" ".join(["1.5"] * 12) for _ in range(4)) + "\n")
+    with pytest.raises(DataError, match=r"line 1: 'measure_0 measure_1 .{30,}\.\.\.'\)"):
+        read_data(path)
+
+
+def test_a_file_without_a_header_is_refused_not_read_one_row_short(tmp_path):
+    rows = np.random.default_rng(0).normal(size=(20, 3))
+    np.savetxt(tmp_path / "saved.csv", rows, delimiter=",")
+    with pytest.raises(DataError, match=r"saved.csv: the first line holds only numbers.*no "
+                                        r"header"):
+        read_data(tmp_path / "saved.csv")
+    assert main(["detect", str(tmp_path / "saved.csv"), "--out", str(tmp_path / "s.csv"),
+                 "-q"]) == 2 and not (tmp_path / "s.csv").exists()
+    # numbered columns (pandas' names for unnamed ones) and years name their columns
+    for names in ([0, 1, 2], [2019, 2020, 2021]):
+        pd.DataFrame(rows, columns=names).to_csv(tmp_path / "named.csv", index=False)
+        assert read_data(tmp_path / "named.csv").X.shape == (20, 3)
+
+
+@pytest.mark.parametrize("first", ["6,4,setosa,versicolor,virginica", "6,4,setosa,versicolor"])
+def test_scikit_learns_line_of_counts_and_class_names_is_no_header(tmp_path, first):
+    path = tmp_path / "iris.csv"
+    rows = ["5.1,3.5,1.4,0.2,0", "4.9,3.0,1.4,0.2,0", "7.0,3.2,4.7,1.4,1",
+            "6.4,3.2,4.5,1.5,1", "6.3,3.3,6.0,2.5,2", "5.8,2.7,5.1,1.9,2"]
+    path.write_text("\n".join([first, *rows]) + "\n")
+    with pytest.raises(DataError, match=r"number of rows \(6\) and of features \(4\).*no "
+                                        r"header"):
+        read_data(path)
+    path.write_text("\n".join(["2019,2020,a,b,c", *rows]) + "\n")  # years name columns
+    assert read_data(path).X.shape == (6, 5)
+
+
 def test_a_single_column_of_two_word_names_is_still_a_table(tmp_path):
     path = tmp_path / "names.csv"
     path.write_text("full name\nAnn Lee\nBo Park\nCy Diaz\n")

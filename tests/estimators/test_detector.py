@@ -252,6 +252,17 @@ def test_a_fit_on_a_handful_of_rows_warns_that_scores_and_flags_are_rough(caplog
     assert "fit on 3 rows: too few" in caplog.text
 
 
+def test_a_fit_on_fewer_rows_than_features_warns_that_new_rows_errors_are_rough(caplog):
+    wide = np.random.default_rng(0).normal(size=(40, 60))
+    with caplog.at_level("WARNING", logger="aekit"):
+        AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(wide)
+    assert "fit on 40 rows of 60 features each: fewer rows than features" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="aekit"):
+        AnomalyDetector(n_estimators=1, max_epochs=1, random_state=0).fit(wide[:, :30])
+    assert "fewer rows than features" not in caplog.text
+
+
 def test_a_streamed_fit_on_one_row_is_refused_before_training(tmp_path):
     pd.DataFrame({"a": [1.0], "b": [2.0]}).to_parquet(tmp_path / "one.parquet")
     with pytest.raises(DataError, match="got 1 row"):

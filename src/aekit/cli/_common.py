@@ -139,8 +139,17 @@ def add_encoding(parser: argparse.ArgumentParser) -> None:
                              "or latin-1 (the delimiter and decimal mark are detected)")
 
 
-def add_quiet(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+def add_quiet(parser: argparse.ArgumentParser, help: str = "no progress bars") -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help=help)
+
+
+QUIET_WRITES = "print nothing when it succeeds (warnings and errors still go to stderr)"
+
+
+def say(args: argparse.Namespace, line: str) -> None:
+    """A line saying what a command wrote, unless it was asked to be quiet."""
+    if not getattr(args, "quiet", False):
+        print(line)
 
 
 TABLE_OUTPUTS = (".csv", ".tsv", ".parquet", ".pq", ".npy")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_out, add_subparser, load_model, write_output
+from aekit.cli._common import (
+    QUIET_WRITES,
+    add_encoding,
+    add_out,
+    add_quiet,
+    add_subparser,
+    load_model,
+    say,
+    write_output,
+)
 
 
 def add_parser(subparsers) -> None:
@@ -18,6 +27,7 @@ def add_parser(subparsers) -> None:
     add_encoding(p)
     p.add_argument("--labels", default=None, help="a labels column to drop before encoding")
     add_out(p, "the codes")
+    add_quiet(p, QUIET_WRITES)
     p.set_defaults(run=run)
 
 
@@ -39,5 +49,5 @@ def run(args: argparse.Namespace) -> int:
             pd.DataFrame(Z, columns=names), data.X))
     else:
         write_output(args.out, Z, names)
-    print(f"wrote {Z.shape[0]} codes of size {Z.shape[1]} to {args.out}")
+    say(args, f"wrote {Z.shape[0]} codes of size {Z.shape[1]} to {args.out}")
     return 0

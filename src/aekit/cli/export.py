@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from aekit.cli._common import add_subparser
+from aekit.cli._common import (
+    QUIET_WRITES,
+    add_quiet,
+    add_subparser,
+    say,
+)
 from aekit.exceptions import AekitError
 
 PART_CHOICES = ("all", "score", "encoder", "decoder")
@@ -24,6 +29,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--part", choices=PART_CHOICES, default="all",
                    help="which graph to write; 'all': score, plus encoder and decoder "
                         "for autoencoders")
+    add_quiet(p, QUIET_WRITES)
     p.set_defaults(run=run)
 
 
@@ -51,5 +57,5 @@ def run(args: argparse.Namespace) -> int:
     estimator = load(args.model)
     for part, path in part_paths(args.out, args.part, hasattr(estimator, "estimators_")).items():
         to_onnx(estimator, path, part=part)
-        print(f"wrote {part} graph to {path}")
+        say(args, f"wrote {part} graph to {path}")
     return 0

@@ -200,14 +200,19 @@ def _fit(args: argparse.Namespace) -> int:
     h = estimator.history_
     if not estimator.input_spec_.is_images:  # a table: what each column was read as
         print_schema(estimator)
+    spec = estimator.input_spec_
+    n_inputs = len(spec.feature_groups()[0])  # identifiers and text are no features
+    features = f"{n_inputs} features"
+    if spec.n_features != n_inputs:
+        features += f" ({spec.n_features} encoded)"  # one-hot categories, calendar pairs
     if is_detector:
         print(f"fitted AnomalyDetector ({len(estimator.estimators_)} x {estimator.model}) on "
-              f"{estimator.n_features_in_} features in {estimator.fit_seconds_:.1f}s; threshold "
+              f"{features} in {estimator.fit_seconds_:.1f}s; threshold "
               f"{estimator.threshold} = {estimator.threshold_:.4g}; saved to {args.out}")
         return 0
     shape = getattr(estimator, "image_shape_", None)
     what = (f"{estimator.n_train_samples_} images of shape {tuple(shape)}" if shape is not None
-            else f"{estimator.n_train_samples_} rows x {estimator.n_features_in_} features")
+            else f"{estimator.n_train_samples_} rows x {features}")
     print(f"fitted {type(estimator).__name__} on {what} in {estimator.fit_seconds_:.1f}s "
           f"({h.n_epochs} epochs, best loss {h.best_loss:.4g}); saved to {args.out}")
     return 0

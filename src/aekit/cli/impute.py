@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if not (as_text and write_filled_text(args.out, args.data, data.X, filled, changed,
                                           encoding=args.encoding)):
         write_table(args.out, numbers_as_numbers(rounded_like_column(filled, changed, data.X),
-                                                 model.input_spec_.columns))
+                                                 model.input_spec_.columns), like=data.X)
     left = filled.isna().sum()
     left = left[left > 0]
     note = "" if left.empty else (
@@ -141,12 +141,14 @@ def one_fill(changed, filled) -> list[tuple[str, int, str]]:
 
 
 def thinly_filled(changed, typed) -> list[tuple[str, int, int]]:
-    """Columns mostly filled from a handful of observed values: (name, filled, observed)."""
+    """Columns mostly filled from a handful of observed values: (name, filled, observed);
+    fewer than ``THIN_OBSERVED`` observed for at least as many filled, or under a tenth."""
     out = []
     for j, name in enumerate(typed.columns):
         n_filled = int(changed.iloc[:, j].sum())
         n_seen = int(typed.iloc[:, j].notna().sum())
-        if n_filled and (n_seen < THIN_OBSERVED or n_seen < n_filled / 9):
+        # few values to go on, for as many gaps or more (a small table's odd gap is not)
+        if n_filled and (n_seen < min(THIN_OBSERVED, n_filled) or n_seen < n_filled / 9):
             out.append((str(name), n_filled, n_seen))
     return out
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import TABLE_OUTPUTS, add_encoding, add_grid, add_subparser, load_model
+from aekit.cli._common import (
+    QUIET_WRITES,
+    TABLE_OUTPUTS,
+    add_encoding,
+    add_grid,
+    add_quiet,
+    add_subparser,
+    load_model,
+    say,
+)
 from aekit.exceptions import DataError
 
 
@@ -28,6 +37,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--labels", default=None, help="a labels column to drop")
     p.add_argument("--out", required=True, metavar="FILE", help="output .csv/.parquet/.npy")
     add_grid(p, "image FROM, the decoded steps and image TO in one strip")
+    add_quiet(p, QUIET_WRITES)
     p.set_defaults(run=run, out_suffixes=TABLE_OUTPUTS)
 
 
@@ -58,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     elif decoded.ndim > 2:  # images
         if str(args.out).lower().endswith(".npy"):
             write_table(args.out, decoded)
-            print(f"wrote {args.steps} decoded images to {args.out}")
+            say(args, f"wrote {args.steps} decoded images to {args.out}")
             return 0
         decoded = decoded.reshape(decoded.shape[0], -1)
     if not isinstance(decoded, pd.DataFrame):
@@ -70,5 +80,5 @@ def run(args: argparse.Namespace) -> int:
         pd.DataFrame({"step": np.arange(args.steps), "t": np.linspace(0, 1, args.steps)}),
         pd.DataFrame(path, columns=[f"z{i}" for i in range(path.shape[1])]), decoded], axis=1)
     write_table(args.out, frame)
-    print(f"wrote {args.steps} {args.method} steps from row {args.start} to row {args.end} to {args.out}")
+    say(args, f"wrote {args.steps} {args.method} steps from row {args.start} to row {args.end} to {args.out}")
     return 0

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 
 from aekit.cli._common import (
+    QUIET_WRITES,
     add_encoding,
     add_grid,
     add_out,
+    add_quiet,
     add_subparser,
     load_model,
+    say,
     write_output,
 )
 
@@ -27,6 +30,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--labels", default=None, help="a labels column to drop first")
     add_out(p, "the reconstructions")
     add_grid(p, "the first 8 inputs over their reconstructions")
+    add_quiet(p, QUIET_WRITES)
     p.set_defaults(run=run)
 
 
@@ -39,13 +43,13 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(X_hat, "columns"):  # a table in its own columns and kinds
         from aekit.data.io import write_table
 
-        write_table(args.out, X_hat)
+        write_table(args.out, X_hat, like=data.X)
     else:
         write_output(args.out, X_hat, estimator.input_spec_.column_names())
-    print(f"wrote {X_hat.shape[0]} reconstructed rows to {args.out}")
+    say(args, f"wrote {X_hat.shape[0]} reconstructed rows to {args.out}")
     if args.grid:
         from aekit.grids import reconstruction_grid
 
         reconstruction_grid(estimator, data.X, path=args.grid)
-        print(f"wrote the reconstruction grid to {args.grid}")
+        say(args, f"wrote the reconstruction grid to {args.grid}")
     return 0

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import add_encoding, add_subparser, labels_of_fit
+from aekit.cli._common import (
+    QUIET_WRITES,
+    add_encoding,
+    add_quiet,
+    add_subparser,
+    labels_of_fit,
+    say,
+)
 
 
 def image_shape(text: str) -> tuple[int, ...]:
@@ -40,6 +47,7 @@ def add_parser(subparsers) -> None:
                    help="rows are images of this shape (e.g. 8x8): adds image strips")
     p.add_argument("--seed", type=int, default=0, help="seed for the rows and samples shown")
     p.add_argument("--out", required=True, metavar="HTML", help="where to write the report")
+    add_quiet(p, QUIET_WRITES)
     p.set_defaults(run=run)
 
 
@@ -57,5 +65,5 @@ def run(args: argparse.Namespace) -> int:
                           labels_name=args.labels or "label", sweep=sweep,
                           image_shape=args.image_shape, random_state=args.seed)
     path = write_report(report, args.out)
-    print(f"wrote {path} ({len(report.sections)} sections)")
+    say(args, f"wrote {path} ({len(report.sections)} sections)")
     return 0

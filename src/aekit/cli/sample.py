@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from aekit.cli._common import TABLE_OUTPUTS, add_grid, add_subparser, load_model, write_output
+from aekit.cli._common import (
+    QUIET_WRITES,
+    TABLE_OUTPUTS,
+    add_grid,
+    add_quiet,
+    add_subparser,
+    load_model,
+    say,
+    write_output,
+)
 from aekit.exceptions import ParameterError
 
 
@@ -19,6 +28,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="FILE",
                    help="output .csv/.parquet/.npy (.npy keeps image shapes)")
     add_grid(p, "the samples (8 per row)")
+    add_quiet(p, QUIET_WRITES)
     p.set_defaults(run=run, out_suffixes=TABLE_OUTPUTS)
 
 
@@ -28,12 +38,12 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model, "sample", "sample")
     X = model.sample(args.n, random_state=args.seed)
     write_output(args.out, X, model.input_spec_.column_names())
-    print(f"wrote {args.n} samples to {args.out}")
+    say(args, f"wrote {args.n} samples to {args.out}")
     if args.grid:
         from aekit.data.images import save_image_grid
         from aekit.grids import check_image_model
 
         check_image_model(model, "--grid")
         save_image_grid(args.grid, X, nrow=8)
-        print(f"wrote the sample grid to {args.grid}")
+        say(args, f"wrote the sample grid to {args.grid}")
     return 0

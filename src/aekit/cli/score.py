@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         print(summary(detector, result.flags, result.scores, result.labels, args.data,
                       empty=result.empty))
         print_notes(detector, result.cell_counts, result.n_rows)
-        print("\n".join(explanation_lines(detector.explain_rows(*result.top))))
+        top = detector.explain_rows(*result.top, cells=result.top_cells)
+        print("\n".join(explanation_lines(top)))
         return 0
     data = read_data(args.data, labels=args.labels, encoding=args.encoding)
     if args.ignore:

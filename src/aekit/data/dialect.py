@@ -201,8 +201,10 @@ def sniff_csv(path: str | Path, *, encoding: str | None = None) -> CsvDialect:
     else:
         delimiter = _delimiter(path, sample)
     _check_spaces(path, sample, delimiter)
+    _check_counts_line(path, sample, delimiter)
     _check_preamble(path, sample, delimiter)
     _check_short_rows(path, sample, delimiter)
+    _check_header_of_numbers(path, sample, delimiter)
     decimal, thousands = (".", None) if delimiter == "," else _decimal_mark(
         [row for _, row in sample.records(delimiter)[1:]])
     return CsvDialect(delimiter, decimal, thousands, encoding,
@@ -299,10 +301,57 @@ def _check_spaces(path: Path, sample: _Sample, delimiter: str) -> None:
     # number in groups "12 345"); three or more fields of numbers in every line are not
     if len(counts) == 1 and counts.pop() > 2 and 5 * numbers >= 4 * len(cells) > 0:
         expected = "tab" if delimiter == "\t" else "',', ';', tab or '|'"
+        first = sample.lines[0].strip()
+        first = first if len(first) <= 60 else first[:57] + "..."  # cut, and says so
         raise DataError(
             f"{path}: the fields are separated by spaces, not by {expected} (line 1: "
-            f"{sample.lines[0].strip()[:40]!r}), and would read as one column of text. Save "
+            f"{first!r}), and would read as one column of text. Save "
             "the file with a delimiter, e.g. pandas.read_csv(path, sep=r'\\s+').to_csv(...).")
+
+
+def _check_counts_line(path: Path, sample: _Sample, delimiter: str) -> None:
+    """scikit-learn's bundled tables (iris.csv, wine_data.csv) start with the number of rows
+    and of features and the class names (``150,4,setosa,versicolor,virginica``) above rows
+    of numbers with the class code last: no header, which read as one would name the
+    columns by the counts and class names."""
+    records = sample.records(delimiter)
+    if len(records) < 2:
+        return
+    first = [field.strip() for field in records[0][1]]
+    rows = [row for _, row in records[1:]]
+    if len(first) < 3 or not (first[0].isdigit() and first[1].isdigit()) or any(
+            _NUMBER.match(name) for name in first[2:]):
+        return
+    if all(len(row) == int(first[1]) + 1 and all(_NUMBER.match(v.strip()) for v in row)
+           for row in rows):
+        raise DataError(
+            f"{path}: line 1 ({','.join(first[:4])}{',...' if len(first) > 4 else ''}) holds "
+            f"the number of rows ({first[0]}) and of features ({first[1]}) and the class "
+            "names, as scikit-learn's bundled tables do, not the columns' names: the file has "
+            "no header. Load it with sklearn.datasets (as_frame=True) and save the frame, or "
+            "read it with pandas.read_csv(path, skiprows=1, header=None).")
+
+
+def _check_header_of_numbers(path: Path, sample: _Sample, delimiter: str) -> None:
+    """A first line of numbers only is a row of a file without a header (as numpy's
+    ``savetxt`` writes one): read as the header, that row would be lost and its values
+    would name the columns. Consecutive integers (0, 1, 2, as pandas names unnamed
+    columns; years) are names."""
+    records = sample.records(delimiter)
+    if len(records) < 2 or '"' in sample.lines[0]:  # quoted fields: names, as written
+        return
+    header = [field.strip() for field in records[0][1]]
+    if not all(_NUMBER.match(field.replace(",", ".")) for field in header):
+        return
+    if all(re.fullmatch(r"\d+", f) for f in header) and \
+            [int(f) - int(header[0]) for f in header] == list(range(len(header))):
+        return
+    shown = ", ".join(header[:4]) + (", ..." if len(header) > 4 else "")
+    raise DataError(
+        f"{path}: the first line holds only numbers ({shown}): the file has no header, and "
+        "its first row would be read as the columns' names. Add a first line that names the "
+        "columns, e.g. pandas.read_csv(path, header=None).add_prefix('x').to_csv(out, "
+        "index=False).")
 
 
 def _check_preamble(path: Path, sample: _Sample, delimiter: str) -> None:

@@ -246,7 +246,34 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         dtype = meta.get("numpy_type")
         if dtype in PANDAS_NULLABLE and meta.get("name") in frame.columns:
             frame[meta["name"]] = frame[meta["name"]].astype(dtype)
+    if len(tables) == 1:  # how pandas saved the frame's index, to give it back in outputs
+        saved = (table.schema.pandas_metadata or {}).get("index_columns", [])
+        if saved and all(isinstance(c, str) and c in frame.columns for c in saved) or (
+                len(saved) == 1 and isinstance(saved[0], dict) and saved[0].get("kind") == "range"
+                and (saved[0]["start"], saved[0]["step"]) != (0, 1)):
+            frame.attrs[SAVED_INDEX] = saved
     return frame
+
+
+SAVED_INDEX = "parquet_index"  # DataFrame.attrs key: pandas' index_columns of the file read
+
+
+def with_saved_index(frame: pd.DataFrame, read: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (rows of ``read``, in order) with the index pandas had saved in the Parquet
+    file ``read`` came from (its index columns, or a range such as 0, 2, 4, ...), for a
+    Parquet output that reads back as the input did; ``frame`` as it is otherwise."""
+    saved = read.attrs.get(SAVED_INDEX)
+    if not saved or len(frame) != len(read):
+        return frame
+    if isinstance(saved[0], dict):
+        r = saved[0]
+        index = pd.RangeIndex(r["start"], r["stop"], r["step"], name=r.get("name"))
+        return frame.set_axis(index) if len(index) == len(frame) else frame
+    if not all(c in frame.columns for c in saved):
+        return frame
+    out = frame.set_index(saved)
+    return out.rename_axis([None if str(n).startswith("__index_level_") else n
+                            for n in out.index.names])
 
 
 # pandas dtypes with pd.NA for a gap, kept from a Parquet file's pandas metadata
@@ -377,10 +404,17 @@ def read_data(path: str | os.PathLike, *, labels: str | None = None,
     return Dataset(df, y, source)
 
 
-def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray) -> Path:
-    """Write ``data`` to ``path`` atomically, format chosen by the extension."""
+def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray, *,
+                like: pd.DataFrame | None = None) -> Path:
+    """Write ``data`` to ``path`` atomically, format chosen by the extension. ``like``: the
+    input frame ``data``'s rows are of (a filled or rebuilt copy); a Parquet output then
+    gets back the index pandas had saved in the input's Parquet file."""
     path = Path(path)
     suffix = path.suffix.lower()
+    index = suffix in (".parquet", ".pq") and like is not None and SAVED_INDEX in like.attrs \
+        and isinstance(data, pd.DataFrame)
+    if index:
+        data = with_saved_index(data, like)
     if suffix not in (".csv", ".tsv", ".parquet", ".pq", ".npy"):
         raise DataError(
             f"{path}: unknown output format {suffix or '(no extension)'!r}. "
@@ -405,7 +439,7 @@ def write_table(path: str | os.PathLike, data: pd.DataFrame | np.ndarray) -> Pat
                 import pyarrow as pa
 
                 try:
-                    df.to_parquet(tmp, index=False)
+                    df.to_parquet(tmp, index=index)
                 except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as err:
                     raise DataError(f"{path}: cannot be written as Parquet ({err}). Write a "
                                     ".csv or .tsv file instead.") from None

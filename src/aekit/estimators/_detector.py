@@ -320,6 +320,12 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
             logger.warning("fit on %d rows: too few to learn what is typical or to set a "
                            "threshold (calibration is in-sample); scores and flags are rough. "
                            "Fit on at least %d rows.", data.n_rows, MIN_ROWS_TO_HOLD_OUT)
+        elif data.n_rows <= spec.n_features:
+            # the members can rebuild every training row, so what is typical is barely learnt
+            logger.warning("fit on %d rows of %d features each: fewer rows than features, so "
+                           "the members fit these rows closely and the errors of new ones are "
+                           "rough. Fit on more rows than features (%s).", data.n_rows,
+                           spec.n_features, "pixels" if spec.is_images else "encoded columns")
         n_member_rows = data.n_train
         if data.held_out is None:  # members hold out their own validation rows
             n_member_rows -= HoldOutRule(0.1).in_memory(data.n_train)
@@ -423,27 +429,22 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
         # only the explained rows are read again (the caller may have scored them already)
         top = frame.iloc[order] if frame is not None else np.asarray(X)[order]
         rows = spec.rows(top, estimator_name=type(self).__name__)
-        values = spec.display_values(rows)
-        if frame is not None:  # dates and unseen categories as the input wrote them
-            names = spec.feature_groups()[0]
-            cells = frame.set_axis([str(c) for c in frame.columns], axis=1)[names].iloc[order]
-            given = cells.astype(str).where(cells.notna(), "missing").to_numpy(dtype=object)
-            dates = np.array([c.role == "datetime" for c in spec.columns or ()
-                              if c.is_feature] or [False] * values.shape[1])
-            values = np.where(np.isin(values, ["", UNSEEN_TEXT]) | dates[None, :], given, values)
+        cells = frame.iloc[order] if frame is not None else None
         return self.explain_rows(rows, scores[order], order, n_features=n_features,
-                                 values=values)
+                                 cells=cells)
 
     def explain_rows(self, rows: np.ndarray, scores: np.ndarray, positions: np.ndarray, *,
-                     n_features: int = 3, values: np.ndarray | None = None) -> pd.DataFrame:
+                     n_features: int = 3, cells: pd.DataFrame | None = None) -> pd.DataFrame:
         """:meth:`explain` for validated rows (``input_spec_.rows``), their scores and
-        positions, e.g. the top rows kept while a file streams by."""
+        positions, e.g. the top rows kept while a file streams by. ``cells``: the same
+        rows as the input holds them (a frame with the feature columns), so dates and
+        categories fit never saw are shown as written."""
         spec = self.input_spec_
         encoded = spec.encode(rows)
         shares = spec.per_input_column(self.scorer_.attribution(encoded))[1]
         names = spec.feature_groups()[0]
         typical = spec.typical_values()
-        values = spec.display_values(rows) if values is None else values
+        values = self._shown_values(rows, cells)
         expected = self._expected_values(encoded)
         lines = []
         for rank, i in enumerate(range(len(rows)), start=1):
@@ -454,6 +455,20 @@ class AnomalyDetector(FittedInputMixin, OutlierMixin, BaseEstimator):
                               "expected": expected[i, j] if expected.shape[1] else ""})
         return pd.DataFrame(lines, columns=["rank", "row", "score", "feature", "share",
                                             "value", "typical", "expected"])
+
+    def _shown_values(self, rows: np.ndarray, cells: pd.DataFrame | None) -> np.ndarray:
+        """Each feature's value in ``rows`` as text (``InputSpec.display_values``); dates and
+        categories fit never saw as ``cells`` write them, where given."""
+        spec = self.input_spec_
+        values = spec.display_values(rows)
+        if cells is None or spec.columns is None or not values.size:
+            return values
+        names = spec.feature_groups()[0]
+        cells = cells.set_axis([str(c) for c in cells.columns], axis=1)[names]
+        given = cells.astype(str).where(cells.notna(), "missing").to_numpy(dtype=object)
+        dates = np.array([c.role == "datetime" for c in spec.columns or ()
+                          if c.is_feature] or [False] * values.shape[1])
+        return np.where(np.isin(values, ["", UNSEEN_TEXT]) | dates[None, :], given, values)
 
     def _expected_values(self, encoded: np.ndarray) -> np.ndarray:
         """For each category and boolean of encoded rows, the value the members rebuild with
