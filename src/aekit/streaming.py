@@ -41,7 +41,8 @@ def can_stream(in_path: str | os.PathLike, out_path: str | os.PathLike | None = 
 
 def format_top_features(names: list[str], shares: np.ndarray, n: int = TOP_FEATURES) -> np.ndarray:
     """``"name:share;name:share;..."`` for each row of ``shares`` (object array, (rows,)):
-    the ``n`` features with the largest shares, as :meth:`AnomalyDetector.top_features`."""
+    the ``n`` features with the largest shares, as :meth:`AnomalyDetector.top_features`;
+    after the first, none whose share rounds to 0.00 (it explains nothing)."""
     if shares.shape[0] == 0:
         return np.empty(0, dtype=object)
     names = np.asarray(names, dtype=object)
@@ -50,9 +51,10 @@ def format_top_features(names: list[str], shares: np.ndarray, n: int = TOP_FEATU
     # "%.2f" % v is exactly f"{v:.2f}", and faster than np.char.mod
     shares_text = np.array(["%.2f" % v for v in top.ravel().tolist()], dtype=object)  # noqa: UP031
     text = names[order] + ":" + shares_text.reshape(top.shape)
+    shares_text = shares_text.reshape(top.shape)
     out = text[:, 0]
     for k in range(1, text.shape[1]):
-        out = out + ";" + text[:, k]
+        out = np.where(shares_text[:, k] == "0.00", out, out + ";" + text[:, k])
     return out
 
 

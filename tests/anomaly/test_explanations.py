@@ -104,6 +104,12 @@ def test_shares_sum_to_one_are_deterministic_survive_saving_and_match_streaming(
     assert streamed["top_features"].to_numpy()[flagged].tolist() == expected.tolist()
 
 
+def test_top_features_leave_out_columns_that_explain_none_of_the_score():
+    shares = np.array([[0.999, 0.001, 0.0], [0.5, 0.3, 0.2], [0.001, 0.002, 0.997]])
+    assert format_top_features(["Volume", "Date", "Open"], shares).tolist() == [
+        "Volume:1.00", "Volume:0.50;Date:0.30;Open:0.20", "Open:1.00"]
+
+
 def test_explain_puts_each_top_feature_beside_its_typical_value():
     rng = np.random.default_rng(0)
     n = 600
